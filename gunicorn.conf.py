@@ -1,0 +1,48 @@
+"""gunicorn settings, all derived from the service's validated Settings (environment).
+
+Serving model (README, "Why this serving model"): gevent workers only do I/O (read bodies with
+a deadline, parse JSON, wait on pipes), so slow clients cost a greenlet, not a worker; each web
+worker owns a supervised pool of extraction processes that do the CPU work and can be killed.
+"""
+
+import sys
+
+from service.settings import ConfigError, Settings
+
+try:
+    _settings = Settings.from_env()
+except ConfigError as error:
+    print(f"configuration error: {error}", file=sys.stderr)
+    sys.exit(2)
+
+bind = [f"[{_settings.host}]:{_settings.port}" if ":" in _settings.host else f"{_settings.host}:{_settings.port}"]
+workers = _settings.web_workers
+worker_class = "gevent"
+# Connections one web worker holds at once (slow clients included); admission control bounds
+# how many of them may be extracting.
+worker_connections = 1000
+# The web worker's heartbeat: it only does I/O, so 30 s without one means it is stuck.
+timeout = 30
+graceful_timeout = 15
+keepalive = 5
+# Web workers do not ratchet memory (extraction runs in the pool's processes, which recycle).
+max_requests = 0
+preload_app = False  # each worker builds its app (and its pool) after gevent has patched
+accesslog = None  # the app writes one JSON line per request itself
+errorlog = "-"
+loglevel = _settings.log_level
+# No "Server: gunicorn/x.y" banner.
+proc_name = "pagecleaner"
+
+
+def post_fork(server, worker):  # noqa: ARG001 - gunicorn hook signature
+    import gunicorn
+
+    gunicorn.SERVER = "pagecleaner"
+
+
+def worker_exit(server, worker):  # noqa: ARG001 - gunicorn hook signature
+    app = getattr(worker, "wsgi", None)
+    runtime = getattr(app, "extensions", {}).get("cleaner") if app is not None else None
+    if runtime is not None:
+        runtime.close()

@@ -1,0 +1,1 @@
+"""HTTP endpoints, one blueprint per feature."""

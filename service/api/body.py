@@ -1,0 +1,136 @@
+"""Reading a request body within its limits: size (before and after decompression) and time.
+
+The limit is enforced while reading, so a 1 GB upload or a gzip bomb is refused after at most
+``max_bytes`` (+ one chunk) have been held in memory, and a client that trickles its body or
+declares a length it never sends is cut off after ``read_timeout_s`` (408), freeing the
+connection's greenlet instead of holding it forever.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+from service.errors import BadRequest, BodyTooLarge, RequestTimeout, UnsupportedMediaType
+
+CHUNK_BYTES = 64 * 1024
+# zlib wbits accepting both gzip and zlib headers (32 + 15).
+_GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS
+_DECOMPRESSIBLE = {"gzip", "x-gzip", "deflate"}
+
+
+def read_body(environ: dict[str, Any], max_bytes: int, read_timeout_s: float) -> bytes:
+    """The (decoded) request body.
+
+    Raises:
+        BodyTooLarge: declared or actual size over ``max_bytes`` (after decompression).
+        RequestTimeout: the body did not arrive within ``read_timeout_s``.
+        UnsupportedMediaType: a Content-Encoding other than gzip/deflate/identity.
+        BadRequest: a corrupt compressed body or a malformed Content-Length.
+    """
+    encoding = (environ.get("HTTP_CONTENT_ENCODING") or "identity").strip().lower()
+    if encoding not in _DECOMPRESSIBLE | {"identity", ""}:
+        raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported; use gzip, deflate or none.")
+    declared = _declared_length(environ)
+    if declared is not None and declared > max_bytes and encoding in {"identity", ""}:
+        raise BodyTooLarge(_too_large(max_bytes))
+    stream = environ["wsgi.input"]
+    with _deadline(environ, read_timeout_s):
+        raw = _read_limited(stream, declared, max_bytes if encoding in {"identity", ""} else max_bytes * 4)
+    if encoding in _DECOMPRESSIBLE:
+        return _decompress(raw, max_bytes)
+    return raw
+
+
+def _declared_length(environ: dict[str, Any]) -> int | None:
+    raw = environ.get("CONTENT_LENGTH")
+    if raw in (None, ""):
+        return None
+    try:
+        length = int(raw)
+    except ValueError:
+        raise BadRequest("Content-Length is not a number.") from None
+    if length < 0:
+        raise BadRequest("Content-Length is negative.")
+    return length
+
+
+def _read_limited(stream: Any, declared: int | None, limit: int) -> bytes:
+    received = bytearray()
+    while declared is None or len(received) < declared:
+        want = CHUNK_BYTES if declared is None else min(CHUNK_BYTES, declared - len(received))
+        chunk = stream.read(want)
+        if not chunk:
+            break
+        received += chunk
+        if len(received) > limit:
+            raise BodyTooLarge(_too_large(limit))
+    if declared is not None and len(received) < declared:
+        raise BadRequest("The body ended before its declared Content-Length.")
+    return bytes(received)
+
+
+def _decompress(raw: bytes, max_bytes: int) -> bytes:
+    decompressor = zlib.decompressobj(_GZIP_OR_ZLIB)
+    out = bytearray()
+    data = raw
+    try:
+        while data:
+            out += decompressor.decompress(data, max_bytes + 1 - len(out))
+            if len(out) > max_bytes:
+                raise BodyTooLarge(_too_large(max_bytes) + " (after decompression)")
+            data = decompressor.unconsumed_tail
+        out += decompressor.flush()
+    except zlib.error:
+        raise BadRequest("The compressed body is corrupt.") from None
+    if len(out) > max_bytes:
+        raise BodyTooLarge(_too_large(max_bytes) + " (after decompression)")
+    return bytes(out)
+
+
+def _too_large(limit: int) -> str:
+    return f"The body is larger than the limit of {limit} bytes."
+
+
+@contextlib.contextmanager
+def _deadline(environ: dict[str, Any], seconds: float) -> Iterator[None]:
+    """A total deadline on reading the body.
+
+    Under gevent (the serving configuration) a ``gevent.Timeout`` interrupts the read wherever
+    it waits; elsewhere the socket gets a per-read timeout (a weaker bound: per chunk).
+    """
+    gevent_timeout = _gevent_timeout_class()
+    if gevent_timeout is not None:
+        timer = gevent_timeout(seconds)
+        timer.start()
+        try:
+            yield
+        except gevent_timeout as fired:
+            if fired is not timer:
+                raise
+            raise RequestTimeout(f"The body did not arrive within {seconds:g} s.") from None
+        finally:
+            timer.close()
+        return
+    sock = environ.get("gunicorn.socket")
+    if isinstance(sock, socket.socket):
+        sock.settimeout(seconds)
+    try:
+        yield
+    except (TimeoutError, socket.timeout):
+        raise RequestTimeout(f"The body did not arrive within {seconds:g} s.") from None
+
+
+def _gevent_timeout_class() -> Any:
+    try:
+        from gevent import monkey
+    except ImportError:
+        return None
+    if not monkey.is_module_patched("socket"):
+        return None
+    from gevent import Timeout
+
+    return Timeout

@@ -1,0 +1,131 @@
+"""The three request forms of ``POST /v1/extract`` turned into one ``Job``.
+
+- ``text/html`` / ``application/xhtml+xml``: the raw page bytes; charset from the header param;
+- ``text/plain``: already-extracted text, cleaned by the plain-text mode;
+- ``application/json``: ``{"html": ...}`` or ``{"text": ...}``, with ``url`` and ``options``.
+Options may also come as query parameters; JSON ``options`` win over the query string.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.http import parse_options_header
+
+from service.errors import InvalidField, InvalidJSON, InvalidOption, UnsupportedMediaType
+from service.models import Job, Mode, Options
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+TEXT_TYPES = frozenset({"text/plain"})
+JSON_TYPES = frozenset({"application/json"})
+JSON_FIELDS = frozenset({"html", "text", "url", "options", "id"})
+QUERY_PARAMETERS = frozenset({"url", "format", "comments", "tables", "images", "links", "favor", "explain"})
+MAX_URL_CHARS = 8192
+
+
+def job_from_request(content_type: str | None, body: bytes, query: MultiDict[str, str]) -> Job:
+    """Build the job for one request.
+
+    Raises:
+        UnsupportedMediaType: the Content-Type is not one of the three forms.
+        InvalidJSON / InvalidField / InvalidOption: a malformed JSON body, field or option.
+    """
+    mimetype, params = parse_options_header(content_type or "")
+    mimetype = mimetype.lower()
+    query_options = options_from_query(query)
+    url = _check_url(query.get("url"), "url")
+    if mimetype in HTML_TYPES or mimetype in TEXT_TYPES:
+        mode: Mode = "html" if mimetype in HTML_TYPES else "text"
+        return Job(
+            mode=mode,
+            body=body,
+            options=Options.parse(query_options),
+            url=url,
+            declared_charset=params.get("charset"),
+        )
+    if mimetype in JSON_TYPES:
+        return job_from_json(_load_json(body), query_options, url)
+    shown = mimetype or "none"
+    raise UnsupportedMediaType(
+        f"Content-Type {shown!r} is not supported; send text/html, text/plain or application/json."
+    )
+
+
+def job_from_json(document: Any, query_options: Mapping[str, Any] | None = None, url: str | None = None) -> Job:
+    """A job from a decoded JSON object (also used by the batch endpoint, one per line).
+
+    Raises:
+        InvalidField / InvalidOption: as for ``job_from_request``.
+    """
+    if not isinstance(document, dict):
+        raise InvalidField("body", "must be a JSON object")
+    unknown = sorted(set(document) - JSON_FIELDS)
+    if unknown:
+        raise InvalidField(unknown[0], f"unknown field; known fields: {', '.join(sorted(JSON_FIELDS))}")
+    has_html, has_text = "html" in document, "text" in document
+    if has_html == has_text:
+        raise InvalidField("html", "give exactly one of 'html' or 'text'")
+    key = "html" if has_html else "text"
+    content = document[key]
+    if not isinstance(content, str):
+        raise InvalidField(key, "must be a string")
+    raw_options = document.get("options", {})
+    if not isinstance(raw_options, dict):
+        raise InvalidField("options", "must be an object")
+    options = Options.parse({**(query_options or {}), **raw_options})
+    json_url = _check_url(document.get("url"), "url")
+    return Job(
+        mode="html" if has_html else "text",
+        body=content.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace").encode("utf-8"),
+        options=options,
+        url=json_url or url,
+        declared_charset="utf-8",
+        body_is_text=True,
+    )
+
+
+def options_from_query(query: MultiDict[str, str]) -> dict[str, Any]:
+    unknown = sorted(set(query) - QUERY_PARAMETERS)
+    if unknown:
+        raise InvalidOption(unknown[0], f"unknown query parameter; known: {', '.join(sorted(QUERY_PARAMETERS))}")
+    raw: dict[str, Any] = {}
+    for name in QUERY_PARAMETERS - {"url"}:
+        values = query.getlist(name)
+        if not values:
+            continue
+        if name == "format":
+            raw[name] = ",".join(values)
+        elif len(values) > 1:
+            raise InvalidOption(name, "given more than once")
+        else:
+            raw[name] = values[0]
+    return raw
+
+
+def _load_json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InvalidJSON("The JSON body is not valid UTF-8.") from None
+    except (ValueError, RecursionError) as error:
+        raise InvalidJSON(f"The body is not valid JSON: {_json_error(error)}") from None
+
+
+def _json_error(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at line {error.lineno} column {error.colno}"
+    return "nested too deeply"
+
+
+def _check_url(value: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidField(field, "must be a string")
+    value = value.strip()
+    if len(value) > MAX_URL_CHARS:
+        raise InvalidField(field, f"longer than {MAX_URL_CHARS} characters")
+    return value or None

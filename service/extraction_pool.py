@@ -1,0 +1,291 @@
+"""A supervised pool of extraction processes: the only way pages reach the pipeline in serving.
+
+Why processes, and why supervised (issue 2, issue 4):
+- trafilatura is not thread-safe (trafilatura#840, #925): one page at a time per process;
+- some pages make it run for minutes and a timer exception does not stop it (it catches them):
+  only killing the process keeps the time budget, so an overrun process gets SIGKILL and a
+  replacement is started in the background while the others keep serving;
+- its memory ratchets over many pages: a process is recycled after ``max_jobs`` pages (with
+  jitter, so they do not all restart together) or as soon as its RSS passes the ceiling.
+
+The pool uses only blocking stdlib calls (subprocess, select, queue, threading), so it works in
+a plain threaded program (CLI, tests) and, unchanged, under gunicorn's gevent worker, whose
+monkey-patching makes each of those calls cooperative.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import queue
+import random
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.errors import ExtractorCrashed, ExtractorUnavailable, ServiceError, TimeBudgetExceeded
+from service.extraction_worker import HEADER
+from service.models import Job
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# How long a new extraction process may take to import and warm up before it counts as failed.
+SPAWN_TIMEOUT_S = 60.0
+# Pause before retrying a failed spawn, so a broken install does not spin the CPU.
+SPAWN_RETRY_PAUSE_S = 1.0
+# Recycle thresholds are spread by this fraction so processes do not all restart at once.
+RECYCLE_JITTER = 0.10
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Dead(Exception):
+    pass
+
+
+@dataclass
+class PoolStats:
+    jobs: int = 0
+    timeouts: int = 0
+    crashes: int = 0
+    recycles: int = 0
+    spawns: int = 0
+    spawn_failures: int = 0
+
+
+@dataclass
+class _Process:
+    popen: subprocess.Popen[bytes]
+    recycle_after: int
+    jobs_done: int = 0
+    pid: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pid = self.popen.pid
+
+    @property
+    def to_child(self) -> int:
+        assert self.popen.stdin is not None
+        return self.popen.stdin.fileno()
+
+    @property
+    def from_child(self) -> int:
+        assert self.popen.stdout is not None
+        return self.popen.stdout.fileno()
+
+    def rss_mb(self) -> float:
+        try:
+            with open(f"/proc/{self.pid}/statm", "rb") as statm:
+                return int(statm.read().split()[1]) * _PAGE_SIZE / 2**20
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+
+class ExtractionPool:
+    """``size`` extraction processes behind one queue of idle ones."""
+
+    def __init__(self, settings: Settings, size: int | None = None) -> None:
+        self.settings = settings
+        self.size = size or settings.extractors
+        self.stats = PoolStats()
+        self._idle: queue.Queue[_Process] = queue.Queue()
+        self._lock = threading.Lock()
+        self._alive = 0
+        self._closed = False
+        self._config = json.dumps(
+            {
+                "max_elements": settings.max_elements,
+                "max_depth": settings.max_depth,
+                "memory_limit_mb": settings.extractor_memory_limit_mb,
+            }
+        )
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every process and wait until they are warm.
+
+        Raises:
+            ExtractorUnavailable: not a single process could be started.
+        """
+        threads = [threading.Thread(target=self._spawn_until_up, daemon=True) for _ in range(self.size)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + SPAWN_TIMEOUT_S
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if self._alive == 0:
+            raise ExtractorUnavailable("No extraction process could be started.")
+
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                process = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            self._stop(process, kill=False)
+
+    @property
+    def alive(self) -> int:
+        return self._alive
+
+    # -- work ---------------------------------------------------------------------------------
+
+    def submit(self, job: Job, budget_s: float | None = None) -> tuple[dict[str, Any], float]:
+        """Run ``job`` in a free process within ``budget_s``; returns (response, seconds).
+
+        Raises:
+            TimeBudgetExceeded: no answer within the budget (the process was killed).
+            ExtractorCrashed: the process died on this page.
+            ServiceError: what the pipeline raised for this page (e.g. NotAPage).
+        """
+        budget = self.settings.time_budget_s if budget_s is None else budget_s
+        deadline = time.monotonic() + budget
+        try:
+            process = self._idle.get(timeout=budget)
+        except queue.Empty:
+            raise TimeBudgetExceeded(
+                f"No extraction process became free within the {budget:g} s budget."
+            ) from None
+        try:
+            _write_frame(process.to_child, job, deadline)
+            answer = _read_frame(process.from_child, deadline)
+        except _Timeout:
+            self.stats.timeouts += 1
+            self._replace(process, kill=True)
+            raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
+        except (_Dead, OSError, pickle.UnpicklingError, EOFError):
+            self.stats.crashes += 1
+            self._replace(process, kill=True)
+            raise ExtractorCrashed("The extraction process died on this page.") from None
+        self.stats.jobs += 1
+        process.jobs_done += 1
+        self._release(process)
+        kind = answer[0]
+        if kind == "ok":
+            return answer[1], float(answer[2])
+        error = answer[1]
+        if isinstance(error, ServiceError):
+            raise error
+        raise ExtractorCrashed("The extraction failed on this page.")
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _release(self, process: _Process) -> None:
+        rss = process.rss_mb()
+        if process.jobs_done >= process.recycle_after or rss > self.settings.extractor_rss_mb:
+            log.info(
+                "recycling extraction process %s after %s pages (rss %.0f MB)", process.pid, process.jobs_done, rss
+            )
+            self.stats.recycles += 1
+            self._replace(process, kill=False)
+        else:
+            self._idle.put(process)
+
+    def _replace(self, process: _Process, kill: bool) -> None:
+        with self._lock:
+            self._alive -= 1
+        threading.Thread(target=self._stop, args=(process, kill), daemon=True).start()
+        if not self._closed:
+            threading.Thread(target=self._spawn_until_up, daemon=True).start()
+
+    def _stop(self, process: _Process, kill: bool) -> None:
+        try:
+            if kill:
+                process.popen.send_signal(signal.SIGKILL)
+            else:
+                assert process.popen.stdin is not None
+                process.popen.stdin.close()  # the worker's loop ends on EOF
+            process.popen.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            process.popen.kill()
+            process.popen.wait()
+        finally:
+            for stream in (process.popen.stdin, process.popen.stdout):
+                if stream is not None and not stream.closed:
+                    stream.close()
+
+    def _spawn_until_up(self) -> None:
+        while not self._closed:
+            process = self._spawn()
+            if process is not None:
+                with self._lock:
+                    self._alive += 1
+                self._idle.put(process)
+                return
+            self.stats.spawn_failures += 1
+            time.sleep(SPAWN_RETRY_PAUSE_S)
+
+    def _spawn(self) -> _Process | None:
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "service.extraction_worker", self._config],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )
+        jitter = 1 + random.uniform(-RECYCLE_JITTER, RECYCLE_JITTER)
+        process = _Process(popen=popen, recycle_after=max(1, round(self.settings.max_jobs_per_extractor * jitter)))
+        try:
+            hello = _read_frame(process.from_child, time.monotonic() + SPAWN_TIMEOUT_S)
+        except (_Timeout, _Dead, OSError, pickle.UnpicklingError, EOFError):
+            hello = None
+        if not (isinstance(hello, tuple) and hello[0] == "ready"):
+            log.error("extraction process %s failed to start", popen.pid)
+            self._stop(process, kill=True)
+            return None
+        self.stats.spawns += 1
+        return process
+
+
+def _write_frame(fd: int, message: Any, deadline: float) -> None:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    data = memoryview(HEADER.pack(len(payload)) + payload)
+    os.set_blocking(fd, False)
+    while data:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Timeout
+        _, writable, _ = select.select([], [fd], [], remaining)
+        if not writable:
+            raise _Timeout
+        try:
+            written = os.write(fd, data)
+        except BlockingIOError:
+            continue
+        except BrokenPipeError:
+            raise _Dead from None
+        data = data[written:]
+
+
+def _read_exact(fd: int, size: int, deadline: float) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < size:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Timeout
+        readable, _, _ = select.select([fd], [], [], remaining)
+        if not readable:
+            raise _Timeout
+        chunk = os.read(fd, size - len(chunks))
+        if not chunk:
+            raise _Dead
+        chunks += chunk
+    return bytes(chunks)
+
+
+def _read_frame(fd: int, deadline: float) -> Any:
+    (length,) = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
+    return pickle.loads(_read_exact(fd, length, deadline))

@@ -1,0 +1,110 @@
+"""The extraction process: reads jobs on a pipe, runs the pipeline, writes answers back.
+
+Started by ``service.extraction_pool`` as ``python -m service.extraction_worker CONFIG_JSON``.
+One page at a time (trafilatura is not thread-safe, trafilatura#840, #925); the pool kills this
+process when a page overruns its time budget and recycles it when its memory grows.
+
+Wire format, both directions: a 4-byte big-endian length, then a pickle. Requests are
+``Job`` objects; answers are ``("ok", response_dict, seconds)`` or ``("error", ServiceError)``.
+The first message is ``("ready", pid)`` once the imports are warm.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import pickle
+import resource
+import signal
+import struct
+import sys
+import time
+from typing import Any, BinaryIO
+
+HEADER = struct.Struct(">I")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None
+    (length,) = HEADER.unpack(header)
+    payload = stream.read(length)
+    if len(payload) < length:
+        return None
+    return pickle.loads(payload)
+
+
+def write_frame(stream: BinaryIO, message: Any) -> None:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to kill us when the web worker dies, so no orphan keeps extracting."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:  # not Linux: the closed stdin still ends the loop
+        pass
+
+
+def _limit_memory(limit_mb: int) -> None:
+    if limit_mb > 0:
+        limit = limit_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def main() -> int:
+    config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    _die_with_parent()
+    # Our answers go on the original stdout; anything a library prints goes to stderr instead.
+    channel_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    channel_in = os.fdopen(os.dup(0), "rb")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool decides when we stop
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+
+    from service.errors import ExtractorCrashed, PageTooComplex, ServiceError
+    from service.pipeline import Limits, run
+
+    limits = Limits(max_elements=config.get("max_elements", 60_000), max_depth=config.get("max_depth", 180))
+    _warm_up(run)
+    _limit_memory(int(config.get("memory_limit_mb", 0)))
+    write_frame(channel_out, ("ready", os.getpid()))
+    while True:
+        job = read_frame(channel_in)
+        if job is None:
+            return 0
+        started = time.perf_counter()
+        answer: tuple[Any, ...]
+        try:
+            answer = ("ok", run(job, limits), time.perf_counter() - started)
+        except ServiceError as error:
+            answer = ("error", error)
+        except MemoryError:
+            answer = ("error", PageTooComplex("The page needs more memory than an extraction may use."))
+        except RecursionError:
+            answer = ("error", PageTooComplex("The page is nested too deeply to extract."))
+        except Exception:  # any library failure: logged here, never sent to the client
+            logging.getLogger(__name__).exception("extraction failed")
+            answer = ("error", ExtractorCrashed("The extraction failed on this page."))
+        write_frame(channel_out, answer)
+
+
+def _warm_up(run: Any) -> None:
+    """Touch every lazy import and cache once, so the first real page is not slow."""
+    from service.models import Job, Options
+
+    page = b"<html><head><title>t</title></head><body><article><p>" + b"Warm up sentence. " * 20
+    page += b"</p></article></body></html>"
+    run(Job(mode="html", body=page, options=Options(formats=("text", "markdown", "html"), explain=True)))
+    run(Job(mode="text", body=b"Title\n\nWarm up paragraph one. " * 5))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

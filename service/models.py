@@ -1,0 +1,138 @@
+"""Request options, the job handed to an extraction process, and the article it gives back.
+
+These are the service's own shapes: trafilatura's and lxml's types never leave the pipeline's
+extract and parse stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from service.errors import InvalidOption
+
+FORMATS = ("text", "markdown", "html")
+FAVORS = ("balanced", "precision", "recall")
+BOOLEAN_OPTIONS = ("comments", "tables", "images", "links", "explain")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+Mode = Literal["html", "text"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the caller asked for. Defaults match the README's option table."""
+
+    formats: tuple[str, ...] = ("text",)
+    comments: bool = False
+    tables: bool = True
+    images: bool = False
+    links: bool = False
+    favor: str = "balanced"
+    explain: bool = False
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Options:
+        """Validate options from a JSON object or query parameters (strings).
+
+        Raises:
+            InvalidOption: an unknown option, or a value of the wrong type or outside its set.
+        """
+        known = {"format", *BOOLEAN_OPTIONS, "favor"}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise InvalidOption(unknown[0], f"unknown option; known options: {', '.join(sorted(known))}")
+        values: dict[str, Any] = {}
+        if "format" in raw:
+            values["formats"] = _parse_formats(raw["format"])
+        for name in BOOLEAN_OPTIONS:
+            if name in raw:
+                values[name] = _parse_bool(name, raw[name])
+        if "favor" in raw:
+            favor = raw["favor"]
+            if not isinstance(favor, str) or favor not in FAVORS:
+                raise InvalidOption("favor", f"must be one of {', '.join(FAVORS)}")
+            values["favor"] = favor
+        return cls(**values)
+
+    def cache_key(self) -> str:
+        return repr((self.formats, self.comments, self.tables, self.images, self.links, self.favor, self.explain))
+
+
+def _parse_formats(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items = [part.strip() for part in value.split(",") if part.strip()]
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        items = value
+    else:
+        raise InvalidOption("format", "must be a string or a list of strings")
+    if not items:
+        raise InvalidOption("format", f"must name at least one of {', '.join(FORMATS)}")
+    for item in items:
+        if item not in FORMATS:
+            raise InvalidOption("format", f"{item!r} is not one of {', '.join(FORMATS)}")
+    return tuple(dict.fromkeys(items))
+
+
+def _parse_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+        return value.lower() in _TRUE
+    raise InvalidOption(name, "must be true or false")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One page to clean, as the web worker hands it to an extraction process."""
+
+    mode: Mode
+    body: bytes
+    options: Options = field(default_factory=Options)
+    url: str | None = None
+    declared_charset: str | None = None  # from the Content-Type header, if any
+    body_is_text: bool = False  # body came as a JSON string: UTF-8 already, no sniffing
+
+
+@dataclass
+class Removed:
+    """A block the cleaner dropped, with the reason code ``explain`` reports."""
+
+    text: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"text": self.text, "reason": self.reason}
+
+
+@dataclass
+class Metadata:
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    date: str | None = None
+    sitename: str | None = None
+    hostname: str | None = None
+    url: str | None = None
+    language: str | None = None
+    description: str | None = None
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    image: str | None = None
+
+
+@dataclass
+class Article:
+    """The pipeline's result before serialization.
+
+    ``body`` and ``comments_body`` are trees in trafilatura's XML vocabulary (``p``, ``head``,
+    ``list``/``item``, ``quote``, ``code``, ``table``, ``hi``, ``ref``, ``graphic``): both modes
+    produce them, so one serializer renders text, Markdown and HTML for both.
+    """
+
+    metadata: Metadata
+    body: Any  # lxml _Element
+    comments_body: Any = None
+    removed: list[Removed] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)

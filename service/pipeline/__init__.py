@@ -1,0 +1,57 @@
+"""The cleaning pipeline, one stage per module, called in order by ``run``.
+
+HTML:  decode -> parse -> extract -> clean -> explain -> language -> serialize
+Text:  decode -> text_mode (its own line classifier) -> language -> serialize
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from service.models import Article, Job
+from service.pipeline import clean, decode, explain, extract, language, parse, serialize, text_mode
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The parse-time limits of ``Settings`` an extraction process needs."""
+
+    max_elements: int = 60_000
+    max_depth: int = 180
+
+
+def run(job: Job, limits: Limits = Limits()) -> dict[str, Any]:
+    """Clean one page and return the response document (without timing).
+
+    Raises:
+        ServiceError: the body is not a page (422) or similar client-visible failures.
+    """
+    article = _run_text(job) if job.mode == "text" else _run_html(job, limits)
+    text = serialize.render_text(article.body)
+    article.metadata.language = language.detect_language(text, article.metadata.language)
+    return serialize.to_response(article, job.options)
+
+
+def _run_html(job: Job, limits: Limits) -> Article:
+    html, _charset, warnings = decode.decode(job.body, job.declared_charset, is_html=True)
+    if "<" not in html:
+        # Labelled HTML but holds no markup at all: plain text is what it is.
+        article = text_mode.clean_text(html, job.options, job.url)
+        article.warnings[:0] = [*warnings, "no-markup-treated-as-text"]
+        return article
+    page = parse.parse_html(html, limits.max_elements, limits.max_depth)
+    article = extract.extract_article(page.tree, job.url, job.options)
+    article.warnings[:0] = warnings + page.warnings
+    article.metadata.language = article.metadata.language or page.tree.get("lang")
+    clean.clean_article(article, job.options)
+    if job.options.explain:
+        article.removed.extend(explain.dropped_blocks(page.tree, article))
+    return article
+
+
+def _run_text(job: Job) -> Article:
+    text, _charset, warnings = decode.decode(job.body, job.declared_charset, is_html=False)
+    article = text_mode.clean_text(text, job.options, job.url)
+    article.warnings[:0] = warnings
+    return article

@@ -1,0 +1,187 @@
+"""Bytes to text: refuse what is not a page, find the charset, strip control characters.
+
+Charset order follows the WHATWG encoding-sniffing algorithm: a byte-order mark wins, then the
+charset the client declared (HTTP header), then ``<meta charset>`` in the first bytes, then strict
+UTF-8, then statistical detection (reported as the warning ``charset-guessed``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+import charset_normalizer
+
+from service.errors import NotAPage
+
+# Signatures of formats that are certainly not pages (RFC/format specs' magic numbers).
+_BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"%PDF-", "PDF document"),
+    (b"PK\x03\x04", "ZIP archive (or Office document)"),
+    (b"\x1f\x8b", "gzip data (send it with Content-Encoding: gzip)"),
+    (b"BZh", "bzip2 data"),
+    (b"\xfd7zXZ\x00", "xz data"),
+    (b"(\xb5/\xfd", "zstd data"),
+    (b"7z\xbc\xaf\x27\x1c", "7z archive"),
+    (b"\x7fELF", "executable"),
+    (b"\x00asm", "WebAssembly module"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE document"),
+    (b"OggS", "Ogg media"),
+    (b"ID3", "MP3 audio"),
+    (b"\x1aE\xdf\xa3", "Matroska/WebM media"),
+    (b"wOFF", "web font"),
+    (b"wOF2", "web font"),
+)
+_RIFF_KINDS = (b"WEBP", b"WAVE", b"AVI ")
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Bytes looked at to decide "binary or text": enough to cover a page's head.
+SNIFF_BYTES = 8192
+# Share of control bytes (not tab/CR/LF/FF) in the sniffed prefix above which the body is binary;
+# real text in any single-byte or multi-byte charset has next to none.
+MAX_CONTROL_SHARE = 0.02
+# WHATWG: the meta charset must sit in the first 1024 bytes; we look a little further because
+# real pages put long scripts first.
+META_SCAN_BYTES = 4096
+# Sample size given to the detector: detection time grows with the sample, accuracy saturates.
+DETECT_SAMPLE_BYTES = 64 * 1024
+
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.IGNORECASE)
+# Labels browsers decode with a superset (WHATWG Encoding Standard, "labels").
+_SUPERSETS = {
+    "ascii": "cp1252",
+    "us-ascii": "cp1252",
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "euc-kr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "tis-620": "cp874",
+    "iso-8859-9": "cp1254",
+    "big5": "big5hkscs",
+}
+# C0 controls except TAB, LF, CR (and FF, which we turn into a newline); DEL and C1 controls.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\x80-\x9f]")
+# Numeric character references to the same controls (&#1;, &#x1F;): libxml2 drops the whole text
+# node around them, so trafilatura returned nothing for such pages (issue 4).
+_CONTROL_REFS = re.compile(
+    r"&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01]|12[7-9]|1[3-5]\d)|[xX]0*(?:[0-8bBeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F]));?"
+)
+
+
+def refuse_binary(body: bytes) -> None:
+    """Raise NotAPage when ``body`` is an image, archive, PDF, executable or other binary.
+
+    Raises:
+        NotAPage: the body is empty or binary.
+    """
+    if not body.strip():
+        raise NotAPage("The body is empty.")
+    head = body[:SNIFF_BYTES]
+    for magic, kind in _BINARY_MAGIC:
+        if head.startswith(magic):
+            raise NotAPage(f"The body looks like a {kind}, not a web page.")
+    if head.startswith(b"RIFF") and head[8:12] in _RIFF_KINDS:
+        raise NotAPage("The body looks like RIFF media, not a web page.")
+    if _bom_encoding(head) in {"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"}:
+        return  # NUL bytes are normal there
+    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32 and byte != 27)
+    if controls > MAX_CONTROL_SHARE * len(head):
+        raise NotAPage("The body holds binary data, not text.")
+
+
+def decode(body: bytes, declared_charset: str | None, is_html: bool) -> tuple[str, str, list[str]]:
+    """Decode ``body`` to text: returns (text, charset used, warnings).
+
+    Raises:
+        NotAPage: the body is binary.
+    """
+    refuse_binary(body)
+    warnings: list[str] = []
+    encoding = _bom_encoding(body[:4])
+    if encoding:
+        body = body[len(_bom_for(encoding)) :]
+    if not encoding and declared_charset:
+        encoding = normalize_charset(declared_charset)
+        if not encoding:
+            warnings.append("declared-charset-unknown")
+    if not encoding and is_html:
+        match = _META_CHARSET.search(body[:META_SCAN_BYTES])
+        if match:
+            encoding = normalize_charset(match.group(1).decode("ascii", "ignore"))
+            # A page that declares a legacy charset but is valid UTF-8 was re-encoded by a
+            # crawler or proxy: strict UTF-8 never decodes random legacy text by accident.
+            if encoding and encoding != "utf-8" and _is_utf8(body):
+                encoding = "utf-8"
+    if not encoding:
+        if _is_utf8(body):
+            encoding = "utf-8"
+        else:
+            encoding = _detect(body)
+            warnings.append("charset-guessed")
+    text = body.decode(encoding, errors="replace")
+    return clean_control_characters(text), encoding, warnings
+
+
+def clean_control_characters(text: str) -> str:
+    """Drop control characters and references to them; form feeds become newlines."""
+    text = text.replace("\f", "\n")
+    text = _CONTROL_CHARS.sub("", text)
+    if "&#" in text:
+        text = _CONTROL_REFS.sub("", text)
+    return text
+
+
+def normalize_charset(label: str) -> str | None:
+    """Map a charset label to a Python codec name (browser supersets applied), or None."""
+    label = label.strip().strip("\"'").lower()
+    label = _SUPERSETS.get(label, label)
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return _SUPERSETS.get(name, name)
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    return None
+
+
+def _bom_for(encoding: str) -> bytes:
+    return next(bom for bom, name in _BOMS if name == encoding)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the very end (truncated download) is still UTF-8.
+        return error.start >= len(body) - 3 and error.reason == "unexpected end of data"
+    return True
+
+
+def _detect(body: bytes) -> str:
+    best = charset_normalizer.from_bytes(body[:DETECT_SAMPLE_BYTES]).best()
+    if best is None:
+        return "cp1252"
+    return normalize_charset(best.encoding) or "cp1252"

@@ -1,0 +1,50 @@
+"""What one web worker holds for its whole life: settings, extraction pool, cache, admission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from service.admission import Admission
+from service.answer_cache import AnswerCache
+from service.extraction_pool import ExtractionPool
+from service.models import Job
+from service.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    pool: ExtractionPool
+    cache: AnswerCache
+    admission: Admission
+
+    @classmethod
+    def start(cls, settings: Settings) -> Runtime:
+        pool = ExtractionPool(settings)
+        pool.start()
+        return cls(
+            settings=settings,
+            pool=pool,
+            cache=AnswerCache(settings.cache_entries),
+            admission=Admission(settings.in_flight_limit),
+        )
+
+    def extract(self, job: Job, budget_s: float | None = None) -> tuple[dict[str, Any], bool]:
+        """(answer, came from cache). Raises what the pool raises."""
+        key = self.cache.key(job)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached, True
+        answer, _seconds = self.pool.submit(job, budget_s)
+        self.cache.put(key, answer)
+        return answer, False
+
+    def canary(self, page: bytes, budget_s: float) -> bool:
+        from service.models import Options
+
+        answer, _seconds = self.pool.submit(Job(mode="html", body=page, options=Options()), budget_s)
+        return "readiness canary" in answer.get("text", "")
+
+    def close(self) -> None:
+        self.pool.close()

@@ -1,0 +1,186 @@
+"""Every knob of the service: its default, why, and the environment variable that sets it.
+
+Settings are read once at start-up (``Settings.from_env()``) and validated there: a bad value
+stops the start with a message naming the variable, instead of failing on the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+ENV_PREFIX = "CLEANER_"
+
+
+class ConfigError(ValueError):
+    """A setting from the environment is missing, malformed or out of range."""
+
+
+def _setting(default: Any, env: str, doc: str, low: float | None = None, high: float | None = None) -> Any:
+    return field(default=default, metadata={"env": env, "doc": doc, "low": low, "high": high})
+
+
+def _default_extractors() -> int:
+    # One extraction process per core: extraction is CPU-bound and trafilatura is not
+    # thread-safe (trafilatura#840, #925), so processes are the unit of parallelism.
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = _setting("127.0.0.1", "HOST", "Address to listen on; loopback by default (sidecar use).")
+    port: int = _setting(8080, "PORT", "TCP port to listen on.", 1, 65535)
+    web_workers: int = _setting(
+        1,
+        "CLEANER_WEB_WORKERS",
+        "gunicorn I/O processes. One is enough: they only read, parse JSON and wait; the extraction "
+        "processes do the work. More only add redundancy.",
+        1,
+        64,
+    )
+    extractors: int = _setting(
+        _default_extractors(),
+        "CLEANER_EXTRACTORS",
+        "Extraction processes per web worker (default: the number of cores).",
+        1,
+        256,
+    )
+    max_body_bytes: int = _setting(
+        10 * 1024 * 1024,
+        "CLEANER_MAX_BODY_BYTES",
+        "Largest request body, checked while reading (and after gzip decompression): 413 above it.",
+        1024,
+        1024**3,
+    )
+    time_budget_s: float = _setting(
+        10.0,
+        "CLEANER_TIME_BUDGET_S",
+        "Wall-clock budget of one extraction; over it the extraction process is killed and the "
+        "client gets 503.",
+        0.1,
+        600,
+    )
+    read_timeout_s: float = _setting(
+        10.0,
+        "CLEANER_READ_TIMEOUT_S",
+        "Time a client has to send the whole request body; slower clients get 408.",
+        0.1,
+        600,
+    )
+    max_jobs_per_extractor: int = _setting(
+        500,
+        "CLEANER_MAX_JOBS_PER_EXTRACTOR",
+        "Recycle an extraction process after this many pages (±10 % jitter): long-lived "
+        "trafilatura processes ratchet their memory.",
+        1,
+        10**7,
+    )
+    extractor_rss_mb: int = _setting(
+        512,
+        "CLEANER_EXTRACTOR_RSS_MB",
+        "Recycle an extraction process as soon as its resident memory passes this after a page.",
+        64,
+        1024**2,
+    )
+    extractor_memory_limit_mb: int = _setting(
+        2048,
+        "CLEANER_EXTRACTOR_MEMORY_LIMIT_MB",
+        "Hard address-space limit of an extraction process (RLIMIT_AS): a page that needs more "
+        "fails with 422 instead of taking the machine's memory. 0 turns it off.",
+        0,
+        1024**2,
+    )
+    max_elements: int = _setting(
+        60_000,
+        "CLEANER_MAX_ELEMENTS",
+        "Element cap after parsing: larger trees are truncated (warning 'page-truncated'); "
+        "trafilatura's time grows faster than linearly with tree size.",
+        100,
+        10**7,
+    )
+    max_depth: int = _setting(
+        180,
+        "CLEANER_MAX_DEPTH",
+        "Nesting depth above which containers are flattened (warning 'nesting-flattened'), so "
+        "deep content is still extracted instead of lost.",
+        16,
+        100_000,
+    )
+    cache_entries: int = _setting(
+        256,
+        "CLEANER_CACHE_ENTRIES",
+        "Answers kept in memory per web worker, keyed by body hash and options; 0 turns the cache off.",
+        0,
+        10**6,
+    )
+    max_batch_bytes: int = _setting(
+        50 * 1024 * 1024,
+        "CLEANER_MAX_BATCH_BYTES",
+        "Largest NDJSON batch body.",
+        1024,
+        1024**3,
+    )
+    max_in_flight: int = _setting(
+        0,
+        "CLEANER_MAX_IN_FLIGHT",
+        "Requests admitted at once per web worker before answering 429 (0: extractors x 2).",
+        0,
+        100_000,
+    )
+    log_level: str = _setting("info", "CLEANER_LOG_LEVEL", "debug, info, warning or error.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from the environment (or ``environ``), then apply ``overrides``.
+
+        Raises:
+            ConfigError: a variable does not parse or is out of its documented range.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is None or raw.strip() == "":
+                continue
+            values[f.name] = _parse(f.metadata["env"], raw.strip(), _converter(f.type))
+        values.update(overrides)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            low, high, env = f.metadata["low"], f.metadata["high"], f.metadata["env"]
+            if low is not None and value < low:
+                raise ConfigError(f"{env}={value!r} is below the minimum {low}")
+            if high is not None and value > high:
+                raise ConfigError(f"{env}={value!r} is above the maximum {high}")
+        if self.log_level not in {"debug", "info", "warning", "error"}:
+            raise ConfigError(f"CLEANER_LOG_LEVEL={self.log_level!r}: use debug, info, warning or error")
+        if not self.host:
+            raise ConfigError("HOST is empty")
+
+    @property
+    def in_flight_limit(self) -> int:
+        return self.max_in_flight or self.extractors * 2
+
+    @classmethod
+    def documentation(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, description) rows, for the README and ``check_config``."""
+        defaults = cls()
+        return [(f.metadata["env"], repr(getattr(defaults, f.name)), f.metadata["doc"]) for f in fields(cls)]
+
+
+def _converter(type_name: Any) -> Callable[[str], Any]:
+    return {"int": int, "float": float, "str": str}[str(type_name)]
+
+
+def _parse(env: str, raw: str, convert: Callable[[str], Any]) -> Any:
+    try:
+        return convert(raw.replace("_", "") if convert is not str else raw)
+    except ValueError:
+        kind = {int: "a whole number", float: "a number"}.get(convert, "a string")  # type: ignore[call-overload]
+        raise ConfigError(f"{env}={raw!r} is not {kind}") from None
