@@ -35,10 +35,14 @@ loglevel = _settings.log_level
 proc_name = "pagecleaner"
 
 
-def post_fork(server, worker):  # noqa: ARG001 - gunicorn hook signature
-    import gunicorn
+# gunicorn's runtime control socket is not needed, and several servers (tests) would share it.
+control_socket_disable = True
 
-    gunicorn.SERVER = "pagecleaner"
+
+def post_fork(server, worker):  # noqa: ARG001 - gunicorn hook signature
+    from gunicorn.http import wsgi
+
+    wsgi.SERVER = "pagecleaner"  # no "Server: gunicorn" version banner
 
 
 def worker_exit(server, worker):  # noqa: ARG001 - gunicorn hook signature

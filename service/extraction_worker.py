@@ -11,7 +11,6 @@ The first message is ``("ready", pid)`` once the imports are warm.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
@@ -19,12 +18,14 @@ import pickle
 import resource
 import signal
 import struct
+import threading
 import sys
 import time
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct(">I")
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# How often a busy extraction process checks that its web worker is still alive.
+PARENT_CHECK_INTERVAL_S = 1.0
 
 
 def read_frame(stream: BinaryIO) -> Any:
@@ -45,12 +46,21 @@ def write_frame(stream: BinaryIO, message: Any) -> None:
 
 
 def _die_with_parent() -> None:
-    """Ask the kernel to kill us when the web worker dies, so no orphan keeps extracting."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:  # not Linux: the closed stdin still ends the loop
-        pass
+    """Exit when the web worker dies, so no orphan keeps extracting a hung page.
+
+    An idle process sees EOF on stdin; a busy one is caught by this watchdog thread. (Not
+    prctl(PR_SET_PDEATHSIG): it fires when the parent *thread* that spawned us ends, and the
+    pool spawns replacements from short-lived threads.)
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_INTERVAL_S)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def _limit_memory(limit_mb: int) -> None:

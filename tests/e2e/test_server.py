@@ -1,0 +1,44 @@
+"""The real gunicorn server answers over HTTP exactly as the app does under the test client."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.conftest import fixture_cases, load_case
+from tests.e2e.conftest import LiveServer
+from tests.test_fixtures import check_answer
+
+pytestmark = pytest.mark.e2e
+
+
+def test_health_endpoints_answer(live_server: LiveServer) -> None:
+    assert requests.get(live_server.url + "/healthz", timeout=5).json() == {"status": "ok"}
+    ready = requests.get(live_server.url + "/readyz", timeout=5)
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+    version = requests.get(live_server.url + "/version", timeout=5).json()
+    assert version["trafilatura"].startswith("2.3.")
+
+
+@pytest.mark.parametrize("case_dir", fixture_cases(), ids=lambda p: p.name)
+def test_fixture_over_http(live_server: LiveServer, case_dir) -> None:  # type: ignore[no-untyped-def]
+    case = load_case(case_dir)
+    params = dict(case["query"])
+    if case["expected"].get("removed"):
+        params["explain"] = "true"
+    response = requests.post(
+        live_server.url + "/v1/extract",
+        data=case["body"],
+        params=params,
+        headers={"Content-Type": case["content_type"]},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    check_answer(response.json(), case["expected"])
+
+
+def test_request_id_is_echoed(live_server: LiveServer) -> None:
+    response = requests.get(live_server.url + "/healthz", headers={"X-Request-ID": "crawler-42"}, timeout=5)
+    assert response.headers["X-Request-ID"] == "crawler-42"
