@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from service.api import extract, health
+from service.api import batch, docs, extract, health, metrics, playground
 from service.errors import (
     PROBLEM_CONTENT_TYPE,
     BadRequest,
@@ -49,8 +49,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["cleaner"] = runtime or Runtime.start(settings)
-    app.register_blueprint(extract.blueprint)
-    app.register_blueprint(health.blueprint)
+    for module in (extract, batch, health, docs, metrics, playground):
+        app.register_blueprint(module.blueprint)
     app.before_request(_start_request)
     app.after_request(_finish_request)
     app.register_error_handler(ServiceError, render_problem)
