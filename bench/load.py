@@ -1,0 +1,809 @@
+"""Throughput, latency, cache, start-up and memory of pagecleaner, against in-process baselines.
+
+One run, one page mix (the project's ``fixtures/*/input.*`` plus a small deterministic sample of
+the public benchmark pages when ``../shared/bench`` is there, or the dataset folders given):
+
+1. in-process, one process per core: pages/s of (a) ``service.pipeline.run`` with default
+   options called as a function and (b) trafilatura's ``extract(include_comments=False)``;
+   plus one sequential pass, both extractors interleaved page by page, for per-page times;
+2. the real service (gunicorn with the repo's ``gunicorn.conf.py``, default settings, free port)
+   started twice:
+   * cache on (defaults): start-up time until ``/readyz`` passes, then the same page posted
+     repeatedly (cache hits) against fresh extractions (the same page made unique by a trailing
+     HTML comment, so it misses the cache but costs the same work);
+   * cache off (``CLEANER_CACHE_ENTRIES=0``): bounded-time runs at 1, 4 and 16 concurrent
+     keep-alive clients (threads with ``http.client``), then optionally ``--requests N`` of the
+     mix for a memory soak;
+3. a table: pages/s, p50/p95/p99 latency, failures by status, peak RSS of each web worker and
+   each extraction process (sampled with psutil, plus the kernel's high-water mark), and the
+   ratios service / in-process pipeline (serving overhead) and pipeline / trafilatura.
+
+    .venv/bin/python -m bench.load                      # defaults: well under 2 minutes
+    .venv/bin/python -m bench.load --requests 10000     # plus the memory soak
+    .venv/bin/python -m bench.load --json load.json ../shared/bench/trafilatura
+
+The machine's cores are shared with the load client, so the service is measured slightly
+pessimistically; every target is a ratio measured within the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script (python bench/load.py) as well as with -m
+    sys.path.insert(0, str(ROOT))
+
+FIXTURES = ROOT / "fixtures"
+SHARED_BENCH = ROOT.parent / "shared" / "bench"
+DEFAULT_DATASETS = (SHARED_BENCH / "mozilla-readability", SHARED_BENCH / "trafilatura")
+DEFAULT_SAMPLE = 12  # pages per dataset folder
+DEFAULT_CONCURRENCY = (1, 4, 16)
+DEFAULT_DURATION_S = 8.0  # per concurrency level
+DEFAULT_INPROC_DURATION_S = 6.0  # per in-process extractor
+WARMUP_REQUESTS = 8
+PAIRED_PASSES = 2  # 1-client latency: each page over HTTP then in-process, this many times
+SEQUENTIAL_REPEATS = 3  # per-page in-process time = median of this many calls
+RETRY_AFTER_CAP_S = 1.0  # a client refused with 429 waits Retry-After (at most this) like a crawler
+CACHE_MISSES = 8
+CACHE_HITS = 50
+SOAK_CLIENTS = 4
+SOAK_WARMUP_SHARE = 0.1  # the soak's first tenth warms up; RSS is compared after it
+READY_TIMEOUT_S = 60.0
+READY_POLL_S = 0.05
+RSS_SAMPLE_S = 0.25
+HTTP_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 20.0
+MB = 2**20
+
+# Targets the README states; the table marks each as met or not.
+TARGET_SERVICE_RATIO = 0.90  # service pages/s >= 0.90 x in-process pipeline pages/s (4, 16 clients)
+TARGET_P50_EXTRA_MS = 3.0  # p50 at 1 client <= in-process p50 + 3 ms
+TARGET_PIPELINE_VS_TRAF = 1.5  # pipeline time per page <= 1.5 x trafilatura's
+TARGET_CACHE_SPEEDUP = 10.0  # a cache hit >= 10 x faster than a fresh extraction
+TARGET_STARTUP_S = 5.0  # until /readyz passes
+TARGET_RSS_GROWTH = 0.20  # soak: RSS growth after warm-up < 20 %
+
+# 200, and 422 for a page the pipeline refuses in-process too (see refused_in_process)
+OK_STATUSES = ("200", "422 (refused in-process too)")
+HTML_TYPE = "text/html"
+TEXT_TYPE = "text/plain; charset=utf-8"
+
+
+# --- the page mix --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MixPage:
+    name: str
+    body: bytes
+    content_type: str
+    url: str | None
+
+    @property
+    def as_text(self) -> bool:
+        return self.content_type.startswith("text/plain")
+
+    def target(self, path: str = "/v1/extract") -> str:
+        return path + (f"?{urlencode({'url': self.url})}" if self.url else "")
+
+
+def fixture_pages(root: Path = FIXTURES) -> list[MixPage]:
+    """The project's fixtures as a client posts them (content type and url from request.json)."""
+    pages = []
+    for case in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        inputs = sorted(case.glob("input.*"))
+        if len(inputs) != 1:
+            continue
+        request_file = case / "request.json"
+        request = json.loads(request_file.read_text()) if request_file.exists() else {}
+        default_type = TEXT_TYPE if inputs[0].suffix == ".txt" else HTML_TYPE
+        content_type = request.get("content_type", default_type)
+        if not content_type.startswith(("text/html", "text/plain", "application/xhtml")):
+            continue  # JSON forms are not raw pages
+        pages.append(
+            MixPage(f"fixture:{case.name}", inputs[0].read_bytes(), content_type, request.get("url"))
+        )
+    return pages
+
+
+def dataset_pages(dataset: Path, sample: int) -> list[MixPage]:
+    """``sample`` pages spread evenly over the dataset's ids (deterministic)."""
+    truth_file = dataset / "truth.jsonl"
+    if not truth_file.exists() or sample <= 0:
+        return []
+    with truth_file.open(encoding="utf-8") as lines:
+        records = sorted((json.loads(line) for line in lines if line.strip()), key=lambda r: r["id"])
+    step = max(1, len(records) // sample)
+    pages = []
+    for record in records[::step][:sample]:
+        page = dataset / "pages" / f"{record['id']}.html"
+        content_type = HTML_TYPE
+        if not page.exists():
+            page, content_type = page.with_suffix(".txt"), TEXT_TYPE
+        pages.append(
+            MixPage(f"{dataset.name}:{record['id']}", page.read_bytes(), content_type, record.get("url"))
+        )
+    return pages
+
+
+def build_mix(datasets: Sequence[Path], sample: int) -> list[MixPage]:
+    mix = fixture_pages()
+    for dataset in datasets:
+        mix.extend(dataset_pages(dataset, sample))
+    if not mix:
+        raise SystemExit("no pages: no fixtures/*/input.* and no dataset folder given")
+    return mix
+
+
+# --- in-process baselines ------------------------------------------------------------------------
+
+_MIX: list[MixPage] = []  # set before forking the in-process workers
+
+
+def _pipeline_call() -> Callable[[MixPage], Any]:
+    from service.models import Job, Options
+    from service.pipeline import run
+
+    options = Options()
+    return lambda p: run(Job(mode="text" if p.as_text else "html", body=p.body, url=p.url, options=options))
+
+
+def _trafilatura_call() -> Callable[[MixPage], Any]:
+    import html
+
+    import trafilatura
+
+    def call(p: MixPage) -> Any:
+        if p.as_text:
+            lines = [line for line in p.body.decode("utf-8").splitlines() if line.strip()]
+            wrapped = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+            page = f"<html><body><article>{wrapped}</article></body></html>"
+            return trafilatura.extract(page, url=p.url, include_comments=False)
+        return trafilatura.extract(p.body, url=p.url, include_comments=False)
+
+    return call
+
+
+CALLS: dict[str, Callable[[], Callable[[MixPage], Any]]] = {
+    "pipeline": _pipeline_call,
+    "trafilatura": _trafilatura_call,
+}
+
+
+def _safe(call: Callable[[MixPage], Any], page: MixPage) -> bool:
+    try:
+        call(page)
+    except Exception:  # a page the pipeline refuses (422) still cost its time
+        return False
+    return True
+
+
+def refused_in_process(mix: Sequence[MixPage]) -> set[str]:
+    """Pages the pipeline itself refuses (its 422 answers are the right answer, not failures)."""
+    call = _pipeline_call()
+    return {page.name for page in mix if not _safe(call, page)}
+
+
+def paired_latency(server: Server, mix: Sequence[MixPage], passes: int = PAIRED_PASSES) -> dict[str, float]:
+    """Each page posted (1 client) and then run in-process, back to back, so that machine noise
+    hits both alike: the p50 of each and the median per-page difference, in ms."""
+    call = _pipeline_call()
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
+    http_s: dict[str, list[float]] = {}
+    inproc_s: dict[str, list[float]] = {}
+    for _ in range(passes):
+        for page in mix:
+            started = time.perf_counter()
+            conn.request("POST", page.target(), body=page.body, headers={"Content-Type": page.content_type})
+            conn.getresponse().read()
+            http_s.setdefault(page.name, []).append(time.perf_counter() - started)
+            started = time.perf_counter()
+            _safe(call, page)
+            inproc_s.setdefault(page.name, []).append(time.perf_counter() - started)
+    conn.close()
+    per_http = [statistics.median(v) for v in http_s.values()]
+    per_inproc = [statistics.median(inproc_s[name]) for name in http_s]
+    return {
+        "http_p50_ms": 1000 * statistics.median(per_http),
+        "inproc_p50_ms": 1000 * statistics.median(per_inproc),
+        "overhead_ms": 1000 * statistics.median(h - i for h, i in zip(per_http, per_inproc, strict=True)),
+    }
+
+
+def sequential_pass(mix: Sequence[MixPage], repeats: int = SEQUENTIAL_REPEATS) -> dict[str, list[float]]:
+    """Per-page seconds (median of ``repeats``) of each extractor over the mix, in one process,
+    the extractors interleaved page by page so that machine noise hits both alike."""
+    calls = {name: make() for name, make in CALLS.items()}
+    for call in calls.values():  # warm-up: lazy imports and caches
+        for page in mix[:3]:
+            _safe(call, page)
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for page in mix:
+        samples: dict[str, list[float]] = {name: [] for name in calls}
+        for _ in range(repeats):
+            for name, call in calls.items():
+                started = time.perf_counter()
+                _safe(call, page)
+                samples[name].append(time.perf_counter() - started)
+        for name, values in samples.items():
+            times[name].append(statistics.median(values))
+    return times
+
+
+def _inproc_worker(args: tuple[str, int, float, float]) -> tuple[int, float]:
+    """Loop over the mix from ``offset`` between ``start`` and ``start + duration`` (monotonic)."""
+    name, offset, start, duration = args
+    call = CALLS[name]()
+    _safe(call, _MIX[offset % len(_MIX)])  # warm this process
+    while time.monotonic() < start:
+        time.sleep(0.005)
+    done, i, end = 0, offset, start + duration
+    while time.monotonic() < end:
+        _safe(call, _MIX[i % len(_MIX)])
+        done, i = done + 1, i + 1
+    return done, time.monotonic() - start
+
+
+def inproc_throughput(mix: Sequence[MixPage], processes: int, duration: float) -> dict[str, float]:
+    """pages/s of each extractor with ``processes`` forked processes working at once."""
+    global _MIX
+    _MIX = list(mix)
+    result = {}
+    ctx = mp.get_context("fork")
+    with ctx.Pool(processes) as pool:
+        for name in CALLS:
+            start = time.monotonic() + 1.0  # time for every worker to warm up
+            offsets = [k * len(mix) // processes for k in range(processes)]
+            counts = pool.map(_inproc_worker, [(name, off, start, duration) for off in offsets])
+            result[name] = sum(n for n, _ in counts) / max(elapsed for _, elapsed in counts)
+    return result
+
+
+# --- the real service ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    popen: subprocess.Popen[bytes]
+    port: int
+    startup_s: float
+    log_path: Path
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    def request(
+        self, method: str, target: str, body: bytes | None = None, ctype: str | None = None
+    ) -> tuple[int, bytes, dict[str, str]]:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=HTTP_TIMEOUT_S)
+        try:
+            conn.request(method, target, body=body, headers={"Content-Type": ctype} if ctype else {})
+            response = conn.getresponse()
+            return response.status, response.read(), dict(response.getheaders())
+        finally:
+            conn.close()
+
+    def processes(self) -> tuple[list[psutil.Process], list[psutil.Process]]:
+        """(web workers, extraction processes) alive now."""
+        try:
+            master = psutil.Process(self.popen.pid)
+            workers = master.children()
+        except psutil.Error:
+            return [], []
+        extractors = []
+        for worker in workers:
+            with contextlib.suppress(psutil.Error):
+                extractors.extend(worker.children())
+        return workers, extractors
+
+
+@contextlib.contextmanager
+def run_server(env_overrides: dict[str, str], log_dir: Path) -> Iterator[Server]:
+    """gunicorn as ``make run`` starts it, on a free port; yields once ``/readyz`` passes."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
+    env.update({"HOST": "127.0.0.1", "PORT": str(port), **env_overrides})
+    log_path = log_dir / f"gunicorn-{port}.log"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "--config", "gunicorn.conf.py", "service.wsgi:app"]
+    with log_path.open("wb") as log:
+        started = time.perf_counter()
+        popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            startup = _wait_ready(popen, port, started)
+            yield Server(popen, port, startup, log_path)
+        finally:
+            popen.send_signal(signal.SIGTERM)
+            try:
+                popen.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                popen.kill()
+                popen.wait()
+
+
+def _wait_ready(popen: subprocess.Popen[bytes], port: int, started: float) -> float:
+    deadline = started + READY_TIMEOUT_S
+    while time.perf_counter() < deadline:
+        if popen.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {popen.returncode} before /readyz passed")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/readyz")
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(READY_POLL_S)
+    raise RuntimeError(f"/readyz did not pass within {READY_TIMEOUT_S:g} s")
+
+
+class RssMonitor:
+    """Samples the RSS of every web worker and extraction process; keeps each pid's peak."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.peak: dict[int, float] = {}
+        self.role: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> RssMonitor:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sample()
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(RSS_SAMPLE_S):
+            self.sample()
+
+    def sample(self) -> None:
+        workers, extractors = self.server.processes()
+        for role, group in (("web", workers), ("extractor", extractors)):
+            for proc in group:
+                with contextlib.suppress(psutil.Error):
+                    rss = max(proc.memory_info().rss, _vm_hwm(proc.pid)) / MB
+                    self.peak[proc.pid] = max(self.peak.get(proc.pid, 0.0), rss)
+                    self.role[proc.pid] = role
+
+    def peaks(self, role: str) -> list[float]:
+        return sorted((mb for pid, mb in self.peak.items() if self.role[pid] == role), reverse=True)
+
+
+def _vm_hwm(pid: int) -> int:
+    """The kernel's peak resident set of ``pid`` in bytes (0 when unavailable)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+# --- the HTTP load -------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    """What the clients of one run saw. Only answers that ended inside the window count."""
+
+    clients: int
+    window_s: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # right answers inside the window
+    statuses: Counter[str] = field(default_factory=Counter)  # every answer, by status
+    by_page: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def failed(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status not in OK_STATUSES)
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.ok / self.window_s if self.window_s else 0.0
+
+
+class _Load:
+    """Shared state of one run: when to stop, the request budget, the merged results."""
+
+    def __init__(self, clients: int, duration: float | None, requests: int | None) -> None:
+        self.result = LoadResult(clients)
+        self.requests = requests
+        self.issued = 0
+        self.lock = threading.Lock()
+        self.barrier = threading.Barrier(clients + 1)
+        self.finished = threading.Event()  # the window is over: stop, and cut back-off short
+        self.duration = duration
+        self.t0 = 0.0
+        self.deadline = float("inf")
+
+    def take(self) -> bool:
+        """May a client send one more request?"""
+        if self.finished.is_set() or time.perf_counter() >= self.deadline:
+            return False
+        with self.lock:
+            if self.requests is not None and self.issued >= self.requests:
+                return False
+            self.issued += 1
+            return True
+
+
+def _client(server: Server, mix: Sequence[MixPage], offset: int, load: _Load, refused: set[str]) -> None:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+    by_page: dict[str, list[float]] = {}
+    i = offset
+    load.barrier.wait()
+    while load.take():
+        page = mix[i % len(mix)]
+        i += 1
+        started = time.perf_counter()
+        backoff = 0.0
+        try:
+            conn.request("POST", page.target(), body=page.body, headers={"Content-Type": page.content_type})
+            response = conn.getresponse()
+            response.read()
+            status = str(response.status)
+            if status == "422" and page.name in refused:
+                status = OK_STATUSES[1]
+            if response.getheader("Connection", "").lower() == "close":
+                conn.close()
+            if response.status == 429:  # back off as a well-behaved crawler does
+                backoff = min(RETRY_AFTER_CAP_S, float(response.getheader("Retry-After") or 0))
+        except (OSError, http.client.HTTPException) as exc:
+            status = type(exc).__name__
+            conn.close()
+            conn = http.client.HTTPConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
+        ended = time.perf_counter()
+        if ended <= load.deadline:
+            statuses[status] += 1
+            if status in OK_STATUSES:
+                latencies.append(ended - started)
+                by_page.setdefault(page.name, []).append(ended - started)
+        if backoff:
+            load.finished.wait(backoff)
+    conn.close()
+    with load.lock:
+        load.result.latencies.extend(latencies)
+        load.result.statuses.update(statuses)
+        for name, values in by_page.items():
+            load.result.by_page.setdefault(name, []).extend(values)
+
+
+def drive(
+    server: Server,
+    mix: Sequence[MixPage],
+    clients: int,
+    duration: float | None = None,
+    requests: int | None = None,
+    refused: set[str] | None = None,
+) -> LoadResult:
+    """``clients`` keep-alive clients for ``duration`` seconds or ``requests`` requests in all.
+
+    In a timed run, answers that end after the window are dropped, so pages/s is not inflated by
+    requests still in flight at the deadline.
+    """
+    load = _Load(clients, duration, requests)
+    threads = [
+        threading.Thread(target=_client, args=(server, mix, k * len(mix) // clients, load, refused or set()))
+        for k in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    load.t0 = time.perf_counter()
+    if duration is not None:
+        load.deadline = load.t0 + duration
+    load.barrier.wait()
+    if duration is not None:
+        load.finished.wait(duration)
+        load.finished.set()
+    for thread in threads:
+        thread.join()
+    load.result.window_s = duration if duration is not None else time.perf_counter() - load.t0
+    return load.result
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+# --- cache, start-up, soak -----------------------------------------------------------------------
+
+
+def cache_check(server: Server, page: MixPage) -> dict[str, float]:
+    """Median latency of fresh extractions (unique bytes) vs cache hits of the same page."""
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
+    headers = {"Content-Type": page.content_type}
+
+    def post(body: bytes) -> tuple[float, str]:
+        started = time.perf_counter()
+        conn.request("POST", page.target(), body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return time.perf_counter() - started, response.getheader("X-Cache", "")
+
+    marker = b"\n" if page.as_text else b"<!-- %d -->"
+    misses = []
+    for n in range(CACHE_MISSES):
+        body = page.body + (marker * (n + 1) if page.as_text else marker % (time.time_ns() + n))
+        misses.append(post(body)[0])
+    post(page.body)  # fills the cache
+    hits, labels = [], Counter()
+    for _ in range(CACHE_HITS):
+        elapsed, label = post(page.body)
+        hits.append(elapsed)
+        labels[label] += 1
+    conn.close()
+    miss_ms, hit_ms = 1000 * statistics.median(misses), 1000 * statistics.median(hits)
+    return {
+        "miss_ms": miss_ms,
+        "hit_ms": hit_ms,
+        "speedup": miss_ms / hit_ms,
+        "hit_share": labels["hit"] / CACHE_HITS,
+    }
+
+
+def rss_snapshot(server: Server) -> dict[str, list[float]]:
+    workers, extractors = server.processes()
+    snap: dict[str, list[float]] = {"web": [], "extractor": []}
+    for role, group in (("web", workers), ("extractor", extractors)):
+        for proc in group:
+            with contextlib.suppress(psutil.Error):
+                snap[role].append(proc.memory_info().rss / MB)
+    return {role: sorted(values, reverse=True) for role, values in snap.items()}
+
+
+def soak(server: Server, mix: Sequence[MixPage], requests: int, refused: set[str]) -> dict[str, Any]:
+    """``requests`` of the mix; RSS per process role after the warm-up share and at the end."""
+    warm = max(1, int(requests * SOAK_WARMUP_SHARE))
+    first = drive(server, mix, SOAK_CLIENTS, requests=warm, refused=refused)
+    after_warmup = rss_snapshot(server)
+    rest = drive(server, mix, SOAK_CLIENTS, requests=requests - warm, refused=refused)
+    at_end = rss_snapshot(server)
+    growth = {}
+    for role in ("web", "extractor"):
+        pairs = list(zip(after_warmup[role], at_end[role], strict=False))  # slot k = k-th largest
+        growth[role] = max(((end - start) / start for start, end in pairs if start), default=0.0)
+    return {
+        "requests": first.ok + first.failed + rest.ok + rest.failed,
+        "failed": first.failed + rest.failed,
+        "statuses": dict(first.statuses + rest.statuses),
+        "rss_after_warmup_mb": after_warmup,
+        "rss_end_mb": at_end,
+        "max_growth": growth,
+        "pages_per_s": rest.pages_per_s,
+    }
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> str:
+    return f"{1000 * seconds:7.1f}"
+
+
+def _mark(ok: bool) -> str:
+    return "ok " if ok else "MISS"
+
+
+def report(data: dict[str, Any], runs: list[LoadResult]) -> str:
+    cores = data["processes"]
+    inproc = data["inproc_pages_per_s"]
+    seq = data["sequential_ms"]
+    lines = [
+        f"pagecleaner load benchmark: {len(data['mix'])} pages in the mix, {cores} processes "
+        f"(cores), {len(data['refused_in_process'])} refused (422) in-process too, "
+        f"python {platform.python_version()}",
+        "",
+        "in-process, one process per core:",
+        f"  pipeline (default options)  {inproc['pipeline']:7.1f} pages/s   "
+        f"sequential p50 {seq['pipeline_p50']:6.1f} ms  mean {seq['pipeline_mean']:6.1f} ms",
+        f"  trafilatura extract()       {inproc['trafilatura']:7.1f} pages/s   "
+        f"sequential p50 {seq['trafilatura_p50']:6.1f} ms  mean {seq['trafilatura_mean']:6.1f} ms",
+    ]
+    ratio = inproc["trafilatura"] / inproc["pipeline"] if inproc["pipeline"] else float("inf")
+    seq_ratio = seq["pipeline_mean"] / seq["trafilatura_mean"] if seq["trafilatura_mean"] else float("inf")
+    lines.append(
+        f"  pipeline / trafilatura time: {ratio:.2f} x (throughput), {seq_ratio:.2f} x (sequential, "
+        f"interleaved)   target <= {TARGET_PIPELINE_VS_TRAF} x  {_mark(ratio <= TARGET_PIPELINE_VS_TRAF)}"
+    )
+    header = (
+        f"{'clients':>7} {'pages/s':>8} {'x inproc':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'ok':>6} {'failed':>6}  answers other than 200"
+    )
+    lines += ["", "service over HTTP (cache off):", header, "-" * len(header)]
+    for run in runs:
+        x = run.pages_per_s / inproc["pipeline"] if inproc["pipeline"] else 0.0
+        failures = ", ".join(f"{k}: {v}" for k, v in sorted(run.statuses.items()) if k != "200") or "-"
+        lines.append(
+            f"{run.clients:7d} {run.pages_per_s:8.1f} {x:8.2f} {_ms(percentile(run.latencies, 50))} "
+            f"{_ms(percentile(run.latencies, 95))} {_ms(percentile(run.latencies, 99))} {run.ok:6d} "
+            f"{run.failed:6d}  {failures}"
+        )
+    lines.append("")
+    lines.append("targets:")
+    for run in runs:
+        if run.clients >= 4:
+            x = run.pages_per_s / inproc["pipeline"] if inproc["pipeline"] else 0.0
+            lines.append(
+                f"  {run.clients:2d} clients: service / in-process pipeline = {x:.2f} "
+                f"(target >= {TARGET_SERVICE_RATIO})  {_mark(x >= TARGET_SERVICE_RATIO)}"
+            )
+    paired = data["paired_1_client"]
+    met = paired["http_p50_ms"] <= paired["inproc_p50_ms"] + TARGET_P50_EXTRA_MS
+    lines.append(
+        f"  1 client, paired with in-process calls: p50 {paired['http_p50_ms']:.1f} ms vs in-process "
+        f"{paired['inproc_p50_ms']:.1f} ms (target <= +{TARGET_P50_EXTRA_MS:g} ms)  {_mark(met)}; "
+        f"median per-page overhead {paired['overhead_ms']:.1f} ms"
+    )
+    failed = sum(run.failed for run in runs)
+    lines.append(f"  failed requests: {failed} (target 0)  {_mark(failed == 0)}")
+    cache = data["cache"]
+    lines.append(
+        f"  cache: hit {cache['hit_ms']:.2f} ms vs fresh {cache['miss_ms']:.1f} ms "
+        f"= {cache['speedup']:.0f} x "
+        f"(hits {cache['hit_share']:.0%}; target >= {TARGET_CACHE_SPEEDUP:g} x)  "
+        f"{_mark(cache['speedup'] >= TARGET_CACHE_SPEEDUP)}"
+    )
+    startup = max(data["startup_s"])
+    lines.append(
+        f"  start-up until /readyz: {', '.join(f'{s:.2f}' for s in data['startup_s'])} s "
+        f"(target <= {TARGET_STARTUP_S:g} s)  {_mark(startup <= TARGET_STARTUP_S)}"
+    )
+    lines += ["", "peak RSS (MB) during the HTTP runs, each process that lived:"]
+    lines.append("  web workers:         " + ", ".join(f"{mb:.0f}" for mb in data["peak_rss_mb"]["web"]))
+    lines.append(
+        "  extraction processes: " + ", ".join(f"{mb:.0f}" for mb in data["peak_rss_mb"]["extractor"])
+    )
+    if "soak" in data:
+        s = data["soak"]
+        lines += [
+            "",
+            f"memory soak: {s['requests']} requests at {SOAK_CLIENTS} clients, {s['failed']} failed",
+        ]
+        for role in ("web", "extractor"):
+            before = ", ".join(f"{mb:.0f}" for mb in s["rss_after_warmup_mb"][role])
+            after = ", ".join(f"{mb:.0f}" for mb in s["rss_end_mb"][role])
+            growth = s["max_growth"][role]
+            lines.append(
+                f"  {role:9} RSS after warm-up [{before}] MB -> end [{after}] MB, max growth {growth:+.0%} "
+                f"(target < {TARGET_RSS_GROWTH:.0%})  {_mark(growth < TARGET_RSS_GROWTH)}"
+            )
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument(
+        "datasets",
+        nargs="*",
+        type=Path,
+        help="dataset folders to sample pages from "
+        "(default: ../shared/bench/mozilla-readability and trafilatura, when present)",
+    )
+    ap.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, help="pages per dataset folder")
+    ap.add_argument("--clients", type=int, nargs="+", default=list(DEFAULT_CONCURRENCY))
+    ap.add_argument("--duration", type=float, default=DEFAULT_DURATION_S, help="seconds per client level")
+    ap.add_argument("--inproc-duration", type=float, default=DEFAULT_INPROC_DURATION_S)
+    ap.add_argument(
+        "--processes",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="in-process workers (default: cores; the service's default extractor count)",
+    )
+    ap.add_argument("--requests", type=int, help="also run a memory soak of N requests of the mix")
+    ap.add_argument("--json", type=Path, help="write the numbers here")
+    ap.add_argument("--log-dir", type=Path, default=Path("/tmp"), help="where gunicorn's stderr goes")
+    return ap.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    datasets = args.datasets or [d for d in DEFAULT_DATASETS if d.is_dir()]
+    mix = build_mix(datasets, args.sample)
+    print(f"mix: {len(mix)} pages, {sum(len(p.body) for p in mix) / MB:.1f} MB", file=sys.stderr)
+
+    print("in-process: sequential pass ...", file=sys.stderr)
+    seq = sequential_pass(mix)
+    refused = refused_in_process(mix)
+    print(f"in-process: {args.processes} processes x {args.inproc_duration:g} s each ...", file=sys.stderr)
+    inproc = inproc_throughput(mix, args.processes, args.inproc_duration)
+    data: dict[str, Any] = {
+        "mix": [p.name for p in mix],
+        "refused_in_process": sorted(refused),
+        "processes": args.processes,
+        "inproc_pages_per_s": inproc,
+        "sequential_ms": {
+            f"{name}_{stat}": 1000 * fn(times)
+            for name, times in seq.items()
+            for stat, fn in (("p50", statistics.median), ("mean", statistics.mean))
+        },
+        "startup_s": [],
+    }
+
+    print("service, cache on: start-up and cache ...", file=sys.stderr)
+    with run_server({}, args.log_dir) as server:
+        data["startup_s"].append(server.startup_s)
+        median_page = sorted(mix, key=lambda p: len(p.body))[len(mix) // 2]
+        data["cache"] = cache_check(server, median_page)
+
+    runs: list[LoadResult] = []
+    with run_server({"CLEANER_CACHE_ENTRIES": "0"}, args.log_dir) as server:
+        data["startup_s"].append(server.startup_s)
+        drive(server, mix, 1, requests=WARMUP_REQUESTS)
+        with RssMonitor(server) as monitor:
+            print("service, cache off: 1 client paired with in-process calls ...", file=sys.stderr)
+            data["paired_1_client"] = paired_latency(server, mix)
+            for clients in args.clients:
+                print(f"service, cache off: {clients} clients x {args.duration:g} s ...", file=sys.stderr)
+                runs.append(drive(server, mix, clients, duration=args.duration, refused=refused))
+        data["peak_rss_mb"] = {"web": monitor.peaks("web"), "extractor": monitor.peaks("extractor")}
+        if args.requests:
+            print(f"service, cache off: soak of {args.requests} requests ...", file=sys.stderr)
+            data["soak"] = soak(server, mix, args.requests, refused)
+
+    data["http"] = [
+        {
+            "clients": run.clients,
+            "seconds": run.window_s,
+            "pages_per_s": run.pages_per_s,
+            "p50_ms": 1000 * percentile(run.latencies, 50),
+            "p95_ms": 1000 * percentile(run.latencies, 95),
+            "p99_ms": 1000 * percentile(run.latencies, 99),
+            "statuses": dict(run.statuses),
+        }
+        for run in runs
+    ]
+    print(report(data, runs))
+    if args.json:
+        args.json.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+# ruff: noqa: RUF001  (typographic punctuation in the patterns is intentional)
+"""Per-line features and clutter labels for the plain-text mode (``text_mode``).
+
+A line is classified alone here (its length, function-word density, punctuation and which
+``clutter_patterns`` it matches); ``text_mode`` then looks at neighbours and finds the article
+region. Nothing here depends on any page's wording beyond the multilingual vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from service.pipeline import clutter_patterns as cp
+
+_WORD: Final = re.compile(r"\w+", re.UNICODE)
+# CJK, kana, hangul: scripts written without spaces, where \w+ swallows a whole sentence.
+_CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Characters per "word" for CJK text: a common rule of thumb (1.5-2 chars per Chinese word).
+CJK_CHARS_PER_WORD: Final = 2.0
+_TERMINAL: Final = re.compile(r"[.!?…。！？:;\"”’»)\]]$")
+_TRUNCATED: Final = re.compile(r"(?:…|\.\.\.|\[…\]|\[\.\.\.\])\s*$")
+_BULLET: Final = re.compile(r"^(?:[•·▪◦‣∙*\-–—]|\d{1,2}[.)])\s+")
+_MARKUP: Final = re.compile(
+    r"</?(?:div|span|a|img|p|br|script|iframe|noscript|ins|em|i|b|strong)\b[^>]*>", re.I
+)
+_ALPHA: Final = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+@dataclass(slots=True)
+class Line:
+    """One non-empty line of the input, with what ``text_mode`` needs to decide on it."""
+
+    index: int  # position among the non-empty lines
+    text: str  # stripped
+    block: int  # number of the blank-line separated block it belongs to
+    words: float
+    stop_ratio: float
+    terminal: bool  # ends like a sentence
+    truncated: bool  # ends with an ellipsis: a teaser cut short
+    bullet: bool
+    label: str | None  # clutter reason code from the patterns, if any
+    cjk: bool = False  # written mostly in a script without spaces
+    repeated: bool = False  # the same text occurs on another line of the page
+    score: float = 0.0  # density score for the region search
+    keep: bool = False
+    reason: str | None = None
+
+
+def count_words(text: str) -> tuple[float, int]:
+    """Approximate word count (CJK characters folded into words) and the Latin/Cyrillic tokens' count."""
+    tokens = _WORD.findall(text)
+    cjk = len(_CJK.findall(text))
+    if cjk:
+        non_cjk = len(_WORD.findall(_CJK.sub(" ", text)))
+        return non_cjk + cjk / CJK_CHARS_PER_WORD, non_cjk
+    return float(len(tokens)), len(tokens)
+
+
+def stop_ratio(text: str) -> float:
+    """Share of tokens that are function words; CJK text counts as prose (no stop-list for it)."""
+    tokens = [t.lower() for t in _WORD.findall(text)]
+    if not tokens:
+        return 0.0
+    if _CJK.search(text):
+        return 0.3  # a neutral prose-like value: CJK has no spaces to find function words by
+    return sum(t in cp.STOPWORDS for t in tokens) / len(tokens)
+
+
+# Lines longer than this are never clutter by pattern: patterns describe short furniture lines.
+MAX_PATTERN_CHARS: Final = 200
+# A byline's name part is short; longer "By ..." lines are sentences ("By the time we arrived ...").
+MAX_BYLINE_WORDS: Final = 10
+
+
+def pattern_label(text: str) -> str | None:
+    """The clutter reason code a line matches on its own, or None."""
+    if "<" in text and _MARKUP.search(text):
+        return "markup"  # HTML that a <noscript> or a broken template leaked into the text
+    if len(text) > MAX_PATTERN_CHARS:
+        # Long lines can still be a copyright footer or a cookie banner sentence.
+        # (the substring test first: these unanchored searches are the costliest step per line)
+        if len(text) < 3 * MAX_PATTERN_CHARS and "cook" in text.lower() and cp.COOKIE_BANNER.search(text):
+            return "cookie-banner"
+        return None
+    checks: tuple[tuple[re.Pattern[str], str], ...] = (
+        (cp.RELATIVE_DATE, "relative-date"),
+        (cp.SHARE_LINE, "share-buttons"),
+        (cp.BYLINE_LABEL_ONLY, "byline"),
+        (cp.RELATED_HEADING, "related-links"),
+        (cp.COMMENTS_HEADING, "comments"),
+        (cp.TAXONOMY, "tags"),
+        (cp.IMAGE_CREDIT, "image-credit"),
+        (cp.FOOTER, "footer"),
+        (cp.PAGINATION, "pagination"),
+        (cp.READ_MORE, "read-more"),
+        (cp.NAVIGATION, "navigation"),
+        (cp.COMMENT_ACTION, "comments"),
+        (cp.BOX_CONTROL, "boilerplate"),
+        (cp.DATE_LINE, "date"),
+    )
+    for pattern, code in checks:
+        if pattern.match(text):
+            return code
+    words, _ = count_words(text)
+    if words <= MAX_BYLINE_WORDS and cp.BYLINE.match(text) and _looks_like_names(text):
+        return "byline"
+    if cp.COOKIE_BANNER.search(text):
+        return "cookie-banner"
+    if words <= NEWSLETTER_MAX_WORDS and cp.NEWSLETTER.search(text):
+        return "newsletter"
+    return None
+
+
+# Newsletter vocabulary ("subscribe", "inbox") also occurs in prose; only short lines are boxes.
+NEWSLETTER_MAX_WORDS: Final = 30
+
+
+def _looks_like_names(text: str) -> bool:
+    """After the byline label, the words are capitalised (Latin/Cyrillic) or non-cased (CJK)."""
+    match = cp.BYLINE.match(text)
+    if match is None:
+        return False
+    words = [w for w in re.split(r"[\s,&]+", match.group("names")) if _ALPHA.search(w)]
+    connectors = {"and", "und", "y", "et", "e", "и", "von", "van", "de", "der", "la", "del", "di", "da"}
+    named = [w for w in words if w.lower() not in connectors]
+    if not named:
+        return False
+    capitalised = sum(1 for w in named if not w[0].isalpha() or not w[0].islower())
+    # Lower-case user handles ("admin", "jdoe") are names too when they are the only word.
+    return capitalised == len(named) or len(named) == 1
+
+
+def make_line(index: int, text: str, block: int) -> Line:
+    words, _ = count_words(text)
+    return Line(
+        index=index,
+        text=text,
+        block=block,
+        words=words,
+        stop_ratio=stop_ratio(text),
+        # An ellipsis is where a teaser was cut, not where a sentence ended.
+        terminal=_TERMINAL.search(text) is not None and _TRUNCATED.search(text) is None,
+        truncated=_TRUNCATED.search(text) is not None,
+        bullet=_BULLET.match(text) is not None,
+        label=pattern_label(text),
+        cjk=words > 0 and len(_CJK.findall(text)) >= words,
+    )
