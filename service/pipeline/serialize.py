@@ -41,10 +41,14 @@ def count_words(text: str) -> int:
     return len(_WORDS.findall(text))
 
 
-def to_response(article: Article, options: Options) -> dict[str, Any]:
-    """Build the JSON-ready answer (without ``timing_ms``, which the web worker adds)."""
+def to_response(article: Article, options: Options, text: str | None = None) -> dict[str, Any]:
+    """Build the JSON-ready answer (without ``timing_ms``, which the web worker adds).
+
+    ``text`` is the body already rendered as plain text, when the caller has it.
+    """
     meta = article.metadata
-    text = render_text(article.body)
+    if text is None:
+        text = render_text(article.body)
     response: dict[str, Any] = {
         "url": meta.url,
         "title": meta.title,
