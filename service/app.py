@@ -14,10 +14,11 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from service.api import batch, docs, extract, health, metrics, playground
+from service.auth import KeyRing
 from service.errors import (
     PROBLEM_CONTENT_TYPE,
     BadRequest,
@@ -49,6 +50,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["cleaner"] = runtime or Runtime.start(settings)
+    app.extensions["keyring"] = KeyRing.from_settings(settings)
+    app.extensions["cors_origins"] = frozenset(
+        o.strip() for o in settings.cors_origins.split(",") if o.strip()
+    )
+    if not settings.host_is_loopback and not app.extensions["keyring"].enabled:
+        log.warning(
+            "serving %s without API keys (CLEANER_ALLOW_OPEN is set): anyone who can reach it may call it",
+            settings.host,
+        )
     for module in (extract, batch, health, docs, metrics, playground):
         app.register_blueprint(module.blueprint)
     app.before_request(_start_request)
@@ -60,7 +70,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 
 def render_problem(error: ServiceError) -> Response:
-    response = Response(error.to_json(instance=request.path), status=error.status, content_type=PROBLEM_CONTENT_TYPE)
+    response = Response(
+        error.to_json(instance=request.path), status=error.status, content_type=PROBLEM_CONTENT_TYPE
+    )
     for name, value in error.headers().items():
         response.headers[name] = value
     if error.status in {408, 413}:
@@ -75,7 +87,9 @@ def _render_http_exception(error: HTTPException) -> Response:
     cls = _HTTP_TO_SERVICE.get(status, ServiceError)
     if cls is MethodNotAllowed:
         allowed = sorted(getattr(error, "valid_methods", None) or [])
-        return render_problem(MethodNotAllowed(f"{request.method} is not allowed on {request.path}.", allowed))
+        return render_problem(
+            MethodNotAllowed(f"{request.method} is not allowed on {request.path}.", allowed)
+        )
     if cls is NotFound:
         return render_problem(NotFound(f"There is nothing at {request.path}."))
     return render_problem(cls())
@@ -90,11 +104,23 @@ def _start_request() -> None:
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    if request.method != "OPTIONS":  # CORS preflights carry no credentials by design
+        current_app.extensions["keyring"].check(request.path, request.headers.get("Authorization"))
 
 
 def _finish_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id", "")
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    origin = request.headers.get("Origin")
+    if origin and origin in current_app.extensions["cors_origins"]:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Authorization, Content-Type, Content-Encoding, X-Request-ID"
+        )
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Expose-Headers"] = "X-Request-ID, X-Cache, Retry-After"
     response.headers["Cache-Control"] = "no-store"
     record: dict[str, Any] = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

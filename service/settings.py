@@ -18,8 +18,22 @@ class ConfigError(ValueError):
     """A setting from the environment is missing, malformed or out of range."""
 
 
-def _setting(default: Any, env: str, doc: str, low: float | None = None, high: float | None = None) -> Any:
-    return field(default=default, metadata={"env": env, "doc": doc, "low": low, "high": high})
+def _setting(
+    default: Any,
+    env: str,
+    doc: str,
+    low: float | None = None,
+    high: float | None = None,
+    secret: bool = False,
+) -> Any:
+    return field(
+        default=default,
+        repr=not secret,
+        metadata={"env": env, "doc": doc, "low": low, "high": high, "secret": secret},
+    )
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def _default_extractors() -> int:
@@ -130,6 +144,28 @@ class Settings:
         100_000,
     )
     log_level: str = _setting("info", "CLEANER_LOG_LEVEL", "debug, info, warning or error.")
+    api_keys: str = _setting(
+        "",
+        "CLEANER_API_KEYS",
+        "Comma-separated API keys; when set (or a keys file is), every endpoint but /healthz and "
+        "/readyz requires 'Authorization: Bearer KEY'. Never logged.",
+        secret=True,
+    )
+    api_keys_file: str = _setting(
+        "",
+        "CLEANER_API_KEYS_FILE",
+        "File of SHA-256 hex digests of API keys, one per line ('#' comments): keys never stored in clear.",
+    )
+    allow_open: bool = _setting(
+        False,
+        "CLEANER_ALLOW_OPEN",
+        "Allow listening on a non-loopback address without API keys (a warning is logged).",
+    )
+    cors_origins: str = _setting(
+        "",
+        "CLEANER_CORS_ORIGINS",
+        "Comma-separated origins allowed to call the API from a browser; empty: CORS off.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -162,6 +198,21 @@ class Settings:
             raise ConfigError(f"CLEANER_LOG_LEVEL={self.log_level!r}: use debug, info, warning or error")
         if not self.host:
             raise ConfigError("HOST is empty")
+        if self.api_keys_file and not os.path.isfile(self.api_keys_file):
+            raise ConfigError(f"CLEANER_API_KEYS_FILE={self.api_keys_file!r} is not a readable file")
+        if not self.host_is_loopback and not self.has_api_keys and not self.allow_open:
+            raise ConfigError(
+                f"HOST={self.host!r} is not loopback and no API keys are configured: set CLEANER_API_KEYS "
+                "or CLEANER_API_KEYS_FILE, or CLEANER_ALLOW_OPEN=1 to serve the network without keys"
+            )
+
+    @property
+    def host_is_loopback(self) -> bool:
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+
+    @property
+    def has_api_keys(self) -> bool:
+        return bool(self.api_keys.strip() or self.api_keys_file)
 
     @property
     def in_flight_limit(self) -> int:
@@ -174,13 +225,22 @@ class Settings:
         return [(f.metadata["env"], repr(getattr(defaults, f.name)), f.metadata["doc"]) for f in fields(cls)]
 
 
+def _to_bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(raw)
+
+
 def _converter(type_name: Any) -> Callable[[str], Any]:
-    return {"int": int, "float": float, "str": str}[str(type_name)]
+    return {"int": int, "float": float, "str": str, "bool": _to_bool}[str(type_name)]
 
 
 def _parse(env: str, raw: str, convert: Callable[[str], Any]) -> Any:
     try:
-        return convert(raw.replace("_", "") if convert is not str else raw)
+        return convert(raw.replace("_", "") if convert in (int, float) else raw)
     except ValueError:
-        kind = {int: "a whole number", float: "a number"}.get(convert, "a string")  # type: ignore[call-overload]
+        kind = {int: "a whole number", float: "a number", _to_bool: "true or false"}.get(convert, "a string")
         raise ConfigError(f"{env}={raw!r} is not {kind}") from None
