@@ -82,7 +82,7 @@ def main() -> int:
     from service.errors import ExtractorCrashed, PageTooComplex, ServiceError
     from service.pipeline import Limits, run
 
-    limits = Limits(max_elements=config.get("max_elements", 60_000), max_depth=config.get("max_depth", 180))
+    limits = Limits(max_elements=config.get("max_elements", 30_000), max_depth=config.get("max_depth", 180))
     _warm_up(run)
     _limit_memory(int(config.get("memory_limit_mb", 0)))
     write_frame(channel_out, ("ready", os.getpid()))

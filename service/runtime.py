@@ -18,6 +18,7 @@ class Runtime:
     pool: ExtractionPool
     cache: AnswerCache
     admission: Admission
+    reading: Admission
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
@@ -28,6 +29,7 @@ class Runtime:
             pool=pool,
             cache=AnswerCache(settings.cache_entries),
             admission=Admission(settings.in_flight_limit),
+            reading=Admission(settings.max_uploads),
         )
 
     def extract(self, job: Job, budget_s: float | None = None) -> tuple[dict[str, Any], bool]:

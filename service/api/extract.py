@@ -20,11 +20,14 @@ def extract() -> Response:
     runtime: Runtime = current_app.extensions["cleaner"]
     settings = runtime.settings
     started = time.perf_counter()
-    with runtime.admission.admit():
+    # Uploads hold a reading slot, not an extraction slot: 50 clients trickling their bodies
+    # must not make normal requests look like overload (issue 4).
+    with runtime.reading.admit():
         body = read_body(request.environ, settings.max_body_bytes, settings.read_timeout_s)
-        g.bytes_in = len(body)
-        job = job_from_request(request.headers.get("Content-Type"), body, request.args)
-        g.mode = job.mode
+    g.bytes_in = len(body)
+    job = job_from_request(request.headers.get("Content-Type"), body, request.args)
+    g.mode = job.mode
+    with runtime.admission.admit():
         answer, cached = runtime.extract(job)
     g.warnings = answer.get("warnings", [])
     payload: dict[str, Any] = {**answer, "timing_ms": round((time.perf_counter() - started) * 1000, 2)}
