@@ -242,8 +242,11 @@ def _to_bool(raw: str) -> bool:
     raise ValueError(raw)
 
 
+_CONVERTERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str, "bool": _to_bool}
+
+
 def _converter(type_name: Any) -> Callable[[str], Any]:
-    return {"int": int, "float": float, "str": str, "bool": _to_bool}[str(type_name)]
+    return _CONVERTERS[str(type_name)]
 
 
 def _parse(env: str, raw: str, convert: Callable[[str], Any]) -> Any:
