@@ -5,7 +5,11 @@ a deadline, parse JSON, wait on pipes), so slow clients cost a greenlet, not a w
 worker owns a supervised pool of extraction processes that do the CPU work and can be killed.
 """
 
+import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 from service.settings import ConfigError, Settings
 
@@ -25,6 +29,8 @@ worker_connections = 1000
 timeout = 30
 graceful_timeout = 15
 keepalive = 5
+# Room for a long ?url= (the app allows 8 KB URLs); gunicorn's default 4094 answers 414 in HTML.
+limit_request_line = 10240
 # Web workers do not ratchet memory (extraction runs in the pool's processes, which recycle).
 max_requests = 0
 preload_app = False  # each worker builds its app (and its pool) after gevent has patched
@@ -50,3 +56,35 @@ def worker_exit(server, worker):  # noqa: ARG001 - gunicorn hook signature
     runtime = getattr(app, "extensions", {}).get("cleaner") if app is not None else None
     if runtime is not None:
         runtime.close()
+
+
+# Prometheus multiprocess mode (service/metrics_registry.py): every web worker writes its samples
+# to files in one directory, and /metrics sums them. The directory must be fresh for each server.
+_PROMETHEUS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_owned_prometheus_dir: list[str] = []
+
+
+def on_starting(server):
+    """Before any worker exists: a fresh metrics directory (a temp dir unless one is given)."""
+    given = os.environ.get(_PROMETHEUS_DIR_ENV)
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):  # samples of a previous server would be summed in
+            stale.unlink()
+    else:
+        created = tempfile.mkdtemp(prefix="pagecleaner-metrics-")
+        _owned_prometheus_dir.append(created)
+        os.environ[_PROMETHEUS_DIR_ENV] = created
+
+
+def child_exit(server, worker):
+    """A web worker is gone: drop its live gauges (its counters stay, as Prometheus expects)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    for directory in _owned_prometheus_dir:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -122,9 +122,7 @@ def fixture_pages(root: Path = FIXTURES) -> list[MixPage]:
         content_type = request.get("content_type", default_type)
         if not content_type.startswith(("text/html", "text/plain", "application/xhtml")):
             continue  # JSON forms are not raw pages
-        pages.append(
-            MixPage(f"fixture:{case.name}", inputs[0].read_bytes(), content_type, request.get("url"))
-        )
+        pages.append(MixPage(f"fixture:{case.name}", inputs[0].read_bytes(), content_type, request.get("url")))
     return pages
 
 
@@ -142,9 +140,7 @@ def dataset_pages(dataset: Path, sample: int) -> list[MixPage]:
         content_type = HTML_TYPE
         if not page.exists():
             page, content_type = page.with_suffix(".txt"), TEXT_TYPE
-        pages.append(
-            MixPage(f"{dataset.name}:{record['id']}", page.read_bytes(), content_type, record.get("url"))
-        )
+        pages.append(MixPage(f"{dataset.name}:{record['id']}", page.read_bytes(), content_type, record.get("url")))
     return pages
 
 
@@ -697,9 +693,7 @@ def report(data: dict[str, Any], runs: list[LoadResult]) -> str:
     )
     lines += ["", "peak RSS (MB) during the HTTP runs, each process that lived:"]
     lines.append("  web workers:         " + ", ".join(f"{mb:.0f}" for mb in data["peak_rss_mb"]["web"]))
-    lines.append(
-        "  extraction processes: " + ", ".join(f"{mb:.0f}" for mb in data["peak_rss_mb"]["extractor"])
-    )
+    lines.append("  extraction processes: " + ", ".join(f"{mb:.0f}" for mb in data["peak_rss_mb"]["extractor"]))
     if "soak" in data:
         s = data["soak"]
         lines += [

@@ -56,9 +56,7 @@ def tokens(text: str | None) -> list[str]:
 def shingles(text: str | None, size: int = SHINGLE_SIZE) -> Counter[tuple[str, ...]]:
     """Multiset of ``size``-token shingles; a shorter text is one shorter shingle, empty none."""
     toks = tokens(text)
-    return Counter(
-        tuple(toks[i : i + size]) for i in range(max(1, len(toks) - size + 1)) if toks[i : i + size]
-    )
+    return Counter(tuple(toks[i : i + size]) for i in range(max(1, len(toks) - size + 1)) if toks[i : i + size])
 
 
 def shingle_counts(true: str | None, pred: str | None, size: int = SHINGLE_SIZE) -> ShingleCounts:

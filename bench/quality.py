@@ -49,9 +49,7 @@ Extractor = Callable[[bytes, str | None, bool], str | None]
 
 OURS = "pagecleaner"
 TRAFILATURA = "trafilatura"
-WARMUP_HTML = (
-    b"<html><head><title>t</title></head><body><article><p>Warm up text.</p></article></body></html>"
-)
+WARMUP_HTML = b"<html><head><title>t</title></head><body><article><p>Warm up text.</p></article></body></html>"
 WARMUP_TEXT = b"Warm up title\n\nWarm up paragraph with a few words in it."
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
 HTML_CONTENT_TYPE = "text/html"
@@ -211,9 +209,7 @@ def load_pages(dataset: Path, limit: int | None = None) -> list[Page]:
     for record in records[:limit]:
         page_file = dataset / "pages" / f"{record['id']}.html"
         as_text = not page_file.exists()
-        pages.append(
-            Page(record["id"], page_file.with_suffix(".txt") if as_text else page_file, as_text, record)
-        )
+        pages.append(Page(record["id"], page_file.with_suffix(".txt") if as_text else page_file, as_text, record))
     return pages
 
 
@@ -272,9 +268,7 @@ def score_run(pages: Sequence[Page], run: Run, n_bootstrap: int, seed: int) -> d
     snippet_idx = [i for i, page in enumerate(pages) if page.truth.get("with") is not None]
     if snippet_idx:
         snippet_counts = [
-            metrics.snippet_counts(
-                pages[i].truth["with"], pages[i].truth.get("without") or [], run.outputs[i]
-            )
+            metrics.snippet_counts(pages[i].truth["with"], pages[i].truth.get("without") or [], run.outputs[i])
             for i in snippet_idx
         ]
         result["snippet"] = metrics.snippet_scores(snippet_counts)

@@ -51,9 +51,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["cleaner"] = runtime or Runtime.start(settings)
     app.extensions["keyring"] = KeyRing.from_settings(settings)
-    app.extensions["cors_origins"] = frozenset(
-        o.strip() for o in settings.cors_origins.split(",") if o.strip()
-    )
+    app.extensions["cors_origins"] = frozenset(o.strip() for o in settings.cors_origins.split(",") if o.strip())
     if not settings.host_is_loopback and not app.extensions["keyring"].enabled:
         log.warning(
             "serving %s without API keys (CLEANER_ALLOW_OPEN is set): anyone who can reach it may call it",
@@ -70,9 +68,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 
 def render_problem(error: ServiceError) -> Response:
-    response = Response(
-        error.to_json(instance=request.path), status=error.status, content_type=PROBLEM_CONTENT_TYPE
-    )
+    response = Response(error.to_json(instance=request.path), status=error.status, content_type=PROBLEM_CONTENT_TYPE)
     for name, value in error.headers().items():
         response.headers[name] = value
     if error.status in {408, 413}:
@@ -87,9 +83,7 @@ def _render_http_exception(error: HTTPException) -> Response:
     cls = _HTTP_TO_SERVICE.get(status, ServiceError)
     if cls is MethodNotAllowed:
         allowed = sorted(getattr(error, "valid_methods", None) or [])
-        return render_problem(
-            MethodNotAllowed(f"{request.method} is not allowed on {request.path}.", allowed)
-        )
+        return render_problem(MethodNotAllowed(f"{request.method} is not allowed on {request.path}.", allowed))
     if cls is NotFound:
         return render_problem(NotFound(f"There is nothing at {request.path}."))
     return render_problem(cls())
@@ -116,9 +110,7 @@ def _finish_request(response: Response) -> Response:
     if origin and origin in current_app.extensions["cors_origins"]:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
-        response.headers["Access-Control-Allow-Headers"] = (
-            "Authorization, Content-Type, Content-Encoding, X-Request-ID"
-        )
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Content-Encoding, X-Request-ID"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Expose-Headers"] = "X-Request-ID, X-Cache, Retry-After"
     response.headers["Cache-Control"] = "no-store"

@@ -18,9 +18,9 @@ from service.settings import Settings
 
 # Paths a probe or orchestrator must reach without a key.
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
-# Static pages a human opens in a browser (no data in them; the API calls they make need a key).
+# Static pages a human or a tool opens (no data in them; the API calls they make need a key).
 PUBLIC_PAGE_PREFIXES = ("/static/", "/playground/")
-PUBLIC_PAGES = frozenset({"/", "/docs"})
+PUBLIC_PAGES = frozenset({"/", "/docs", "/openapi.json"})
 _HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -48,12 +48,7 @@ class KeyRing:
 
     def check(self, path: str, authorization: str | None) -> None:
         """Raises Unauthorized unless ``path`` is public or the bearer key is known."""
-        if (
-            not self.enabled
-            or path in PUBLIC_PATHS
-            or path in PUBLIC_PAGES
-            or path.startswith(PUBLIC_PAGE_PREFIXES)
-        ):
+        if not self.enabled or path in PUBLIC_PATHS or path in PUBLIC_PAGES or path.startswith(PUBLIC_PAGE_PREFIXES):
             return
         scheme, _, presented = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not presented.strip():

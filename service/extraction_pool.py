@@ -156,9 +156,7 @@ class ExtractionPool:
         try:
             process = self._idle.get(timeout=budget)
         except queue.Empty:
-            raise TimeBudgetExceeded(
-                f"No extraction process became free within the {budget:g} s budget."
-            ) from None
+            raise TimeBudgetExceeded(f"No extraction process became free within the {budget:g} s budget.") from None
         try:
             _write_frame(process.to_child, job, deadline)
             answer = _read_frame(process.from_child, deadline)
@@ -220,6 +218,9 @@ class ExtractionPool:
     def _spawn_until_up(self) -> None:
         while not self._closed:
             process = self._spawn()
+            if process is not None and self._closed:  # the pool closed while this one warmed up
+                self._stop(process, kill=False)
+                return
             if process is not None:
                 with self._lock:
                     self._alive += 1

@@ -18,8 +18,8 @@ import pickle
 import resource
 import signal
 import struct
-import threading
 import sys
+import threading
 import time
 from typing import Any, BinaryIO
 
@@ -79,17 +79,27 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool decides when we stop
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
 
-    from service.errors import ExtractorCrashed, PageTooComplex, ServiceError
     from service.pipeline import Limits, run
 
     limits = Limits(max_elements=config.get("max_elements", 30_000), max_depth=config.get("max_depth", 180))
     _warm_up(run)
     _limit_memory(int(config.get("memory_limit_mb", 0)))
+    try:
+        _serve(channel_in, channel_out, limits)
+    except BrokenPipeError:  # the web worker went away: nothing left to answer
+        pass
+    return 0
+
+
+def _serve(channel_in: BinaryIO, channel_out: BinaryIO, limits: Any) -> None:
+    from service.errors import ExtractorCrashed, PageTooComplex, ServiceError
+    from service.pipeline import run
+
     write_frame(channel_out, ("ready", os.getpid()))
     while True:
         job = read_frame(channel_in)
         if job is None:
-            return 0
+            return
         started = time.perf_counter()
         answer: tuple[Any, ...]
         try:

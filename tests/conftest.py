@@ -54,7 +54,9 @@ def load_case(case_dir: Path) -> dict[str, Any]:
         "name": case_dir.name,
         "body": inputs[0].read_bytes(),
         "content_type": request.get("content_type", default_type),
-        "query": {"url": request["url"], **request.get("options", {})} if "url" in request else request.get("options", {}),
+        "query": {"url": request["url"], **request.get("options", {})}
+        if "url" in request
+        else request.get("options", {}),
         "expected": expected,
     }
 

@@ -17,8 +17,7 @@ from tests.conftest import make_settings
 SLOW_PAGE = (
     b"<html><body>"
     + b"".join(
-        b"<div class='c%d'><p>Paragraph %d with a handful of ordinary words in it, and a comma.</p></div>"
-        % (i, i)
+        b"<div class='c%d'><p>Paragraph %d with a handful of ordinary words in it, and a comma.</p></div>" % (i, i)
         for i in range(6000)
     )
     + b"</body></html>"

@@ -14,11 +14,7 @@ from service.app import create_app
 from service.runtime import Runtime
 from tests.conftest import make_settings
 
-PAGE = (
-    b"<html><body><article><p>"
-    + b"Words of a real article paragraph. " * 10
-    + b"</p></article></body></html>"
-)
+PAGE = b"<html><body><article><p>" + b"Words of a real article paragraph. " * 10 + b"</p></article></body></html>"
 
 
 @pytest.fixture

@@ -152,9 +152,7 @@ def test_agrees_with_reference_on_synthetic_pages() -> None:
     preds = [_mutate(rng, t) for t in truths]
 
     for truth, pred in zip(truths, preds, strict=True):
-        assert metrics.shingle_counts(truth, pred or "") == pytest.approx(
-            reference.shingle_counts(truth, pred or "")
-        )
+        assert metrics.shingle_counts(truth, pred or "") == pytest.approx(reference.shingle_counts(truth, pred or ""))
     pairs = [(t, p or "") for t, p in zip(truths, preds, strict=True)]
     ours, _ = metrics.shingle_metric(pairs, BOOTSTRAP, seed=1)
     theirs, _ = reference.shingle_metric(pairs, BOOTSTRAP, seed=1)

@@ -73,14 +73,16 @@ def test_formats_markdown_and_html_on_request(client: FlaskClient) -> None:
     ).get_json()
     assert "## A long day" in answer["markdown"]
     assert "**twelve**" in answer["markdown"]
-    assert "<p>" in answer["html"] and "nine hours" in answer["html"]
+    assert "<p>" in answer["html"]
+    assert "nine hours" in answer["html"]
 
 
 def test_format_as_repeated_query_parameter(client: FlaskClient) -> None:
     answer = client.post(
         "/v1/extract?format=text&format=markdown", data=ARTICLE.encode(), headers={"Content-Type": "text/html"}
     ).get_json()
-    assert "markdown" in answer and "html" not in answer
+    assert "markdown" in answer
+    assert "html" not in answer
 
 
 def test_explain_lists_removed_blocks_with_reasons(client: FlaskClient) -> None:

@@ -109,9 +109,7 @@ def test_gzip_body_is_decompressed(client: FlaskClient) -> None:
 def test_gzip_bomb_is_413(client: FlaskClient, app) -> None:  # type: ignore[no-untyped-def]
     limit = app.extensions["cleaner"].settings.max_body_bytes
     bomb = gzip.compress(b"\0" * (limit * 2))
-    response = client.post(
-        "/v1/extract", data=bomb, headers={"Content-Type": "text/html", "Content-Encoding": "gzip"}
-    )
+    response = client.post("/v1/extract", data=bomb, headers={"Content-Type": "text/html", "Content-Encoding": "gzip"})
     assert_problem(response, 413, "body-too-large")
 
 

@@ -24,9 +24,7 @@ def test_defaults_are_documented_and_valid() -> None:
 
 
 def test_environment_overrides_defaults() -> None:
-    settings = Settings.from_env(
-        environ={"PORT": "9090", "CLEANER_TIME_BUDGET_S": "2.5", "CLEANER_ALLOW_OPEN": "yes"}
-    )
+    settings = Settings.from_env(environ={"PORT": "9090", "CLEANER_TIME_BUDGET_S": "2.5", "CLEANER_ALLOW_OPEN": "yes"})
     assert (settings.port, settings.time_budget_s, settings.allow_open) == (9090, 2.5, True)
 
 

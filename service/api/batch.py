@@ -1,7 +1,275 @@
-"""Placeholder blueprint (being written): see the issue tracker."""
+"""``POST /v1/extract/batch``: many pages in one request, for crawlers (NDJSON in, NDJSON out).
+
+The body is ``application/x-ndjson``: one JSON object per line, ``{"id", "html" | "text", "url",
+"options"}`` (the JSON form of ``/v1/extract`` plus a required ``id``). The answer streams back
+one line per item, in the items' order, each carrying its ``id``:
+
+- a result: ``{"id": ..., <the /v1/extract answer keys>, "timing_ms": ...}``;
+- or a per-item error: ``{"id": ..., "error": {<problem+json fields>, "line": n}}``.
+
+One bad item never fails the others. The batch as a whole can still fail before the first line
+(problem+json): a wrong Content-Type (415), a body over ``CLEANER_MAX_BATCH_BYTES`` (413), a
+slow body (408), no items (400), or no room in admission control (429: no reading slot for
+the upload, or no extraction slots for the items).
+
+Items run concurrently on the extraction pool, at most ``pool.size`` at a time, in a window that
+slides in order: memory holds at most that many finished-but-unsent answers. Each item has its
+own time budget (``CLEANER_TIME_BUDGET_S``). The batch holds ``min(valid items, pool size)``
+admission slots (what it can occupy at once) until the last line is sent or the client leaves.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request, stream_with_context
+from werkzeug.datastructures import MultiDict
+from werkzeug.http import parse_options_header
+
+from service import metrics_registry as metrics
+from service.api.body import read_body
+from service.api.request_forms import job_from_json, options_from_query
+from service.errors import (
+    BadRequest,
+    InvalidField,
+    InvalidJSON,
+    InvalidOption,
+    ServiceError,
+    TimeBudgetExceeded,
+    UnsupportedMediaType,
+)
+from service.models import Job
+from service.runtime import Runtime
 
 blueprint = Blueprint("batch", __name__)
+log = logging.getLogger(__name__)
+
+BATCH_ENDPOINT = "/v1/extract/batch"
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson"})
+NDJSON_CONTENT_TYPE = "application/x-ndjson; charset=utf-8"
+# Batch-wide defaults for every item's options; a page URL only makes sense per item.
+BATCH_QUERY_EXCLUDED = frozenset({"url"})
+MAX_ID_CHARS = 1024
+BATCH_MODE = "batch"
+UTF8_BOM = b"\xef\xbb\xbf"
+# After a client disconnects, running items get their budget plus this to finish before the
+# batch's admission slots are given back (they still occupy extraction processes until then).
+DRAIN_GRACE_S = 1.0
+
+
+@dataclass
+class BatchItem:
+    """One parsed line: a job to run, or the error that line already has."""
+
+    line: int
+    id: str | int | None
+    job: Job | None = None
+    error: ServiceError | None = None
+
+
+@dataclass
+class _Running:
+    item: BatchItem
+    started: float = field(default_factory=time.perf_counter)
+    thread: threading.Thread | None = None
+    answer: dict[str, Any] | None = None
+    error: ServiceError | None = None
+    seconds: float = 0.0
+
+
+@blueprint.post(BATCH_ENDPOINT)
+def extract_batch() -> Response:
+    runtime: Runtime = current_app.extensions["cleaner"]
+    settings = runtime.settings
+    mimetype = parse_options_header(request.headers.get("Content-Type", ""))[0].lower()
+    if mimetype not in NDJSON_TYPES:
+        shown = mimetype or "none"
+        raise UnsupportedMediaType(f"Content-Type {shown!r} is not supported here; send application/x-ndjson.")
+    query_options = batch_query_options(request.args)
+    g.mode = BATCH_MODE
+    with runtime.reading.admit():  # an upload holds a reading slot, as for /v1/extract
+        body = read_body(request.environ, settings.max_batch_bytes, settings.read_timeout_s)
+    g.bytes_in = len(body)
+    items = parse_items(body, query_options)
+    if not items:
+        raise BadRequest("The batch has no items; send one JSON object per line.")
+    runnable = sum(1 for item in items if item.job is not None)
+    concurrency = max(1, min(runnable, runtime.pool.size))
+    admission = runtime.admission.admit(weight=concurrency)
+    admission.__enter__()  # raises Overloaded (429) before any line is sent
+    release = _once(lambda: admission.__exit__(None, None, None))
+    stream = _stream(runtime, items, concurrency, settings.time_budget_s, release, g.get("request_id"))
+    response = Response(stream_with_context(stream), status=200, content_type=NDJSON_CONTENT_TYPE)
+    # A stream that is never iterated never runs its ``finally``: close() gives the slots back.
+    response.call_on_close(release)
+    response.headers["X-Batch-Items"] = str(len(items))
+    response.headers["X-Accel-Buffering"] = "no"  # proxies: pass lines on as they come
+    return response
+
+
+def batch_query_options(query: MultiDict[str, str]) -> dict[str, Any]:
+    """Options given in the query string: defaults for every item (an item's own options win).
+
+    Raises:
+        InvalidOption: an unknown or repeated parameter, or ``url`` (per item only).
+    """
+    for name in BATCH_QUERY_EXCLUDED:
+        if name in query:
+            raise InvalidOption(name, "give the page URL per item in the batch body")
+    return options_from_query(query)
+
+
+def parse_items(body: bytes, query_options: dict[str, Any]) -> list[BatchItem]:
+    """Every non-blank line of ``body`` as an item (blank lines are skipped, numbering is kept)."""
+    items: list[BatchItem] = []
+    for number, raw in enumerate(body.split(b"\n"), start=1):
+        line = raw[len(UTF8_BOM) :] if number == 1 and raw.startswith(UTF8_BOM) else raw
+        if not line.strip():
+            continue
+        items.append(parse_line(number, line, query_options))
+    return items
+
+
+def parse_line(number: int, line: bytes, query_options: dict[str, Any]) -> BatchItem:
+    item_id: str | int | None = None
+    try:
+        document = _load_line(line)
+        if not isinstance(document, dict):
+            raise InvalidField("item", "each line must be a JSON object")
+        item_id = _check_id(document.get("id"))
+        job = job_from_json(document, query_options)
+    except ServiceError as error:
+        return BatchItem(line=number, id=item_id, error=error)
+    return BatchItem(line=number, id=item_id, job=job)
+
+
+def _load_line(line: bytes) -> Any:
+    try:
+        return json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidJSON("The line is not valid UTF-8.") from None
+    except json.JSONDecodeError as error:
+        raise InvalidJSON(f"The line is not valid JSON: {error.msg} at column {error.colno}") from None
+    except (ValueError, RecursionError):
+        raise InvalidJSON("The line is not valid JSON: nested too deeply.") from None
+
+
+def _check_id(value: Any) -> str | int:
+    if value is None:
+        raise InvalidField("id", "required: a string or an integer that identifies the item")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidField("id", "must be a string or an integer")
+    if isinstance(value, str) and len(value) > MAX_ID_CHARS:
+        raise InvalidField("id", f"longer than {MAX_ID_CHARS} characters")
+    return value
+
+
+def _stream(
+    runtime: Runtime,
+    items: list[BatchItem],
+    concurrency: int,
+    budget_s: float,
+    release: Callable[[], None],
+    request_id: str | None,
+) -> Iterator[bytes]:
+    started = time.perf_counter()
+    window: deque[_Running] = deque()
+    errors = 0
+    try:
+        for item in items:
+            if len(window) >= concurrency:
+                line, failed = _finish(window.popleft())
+                errors += failed
+                yield line
+            window.append(_start(runtime, item, budget_s))
+        while window:
+            line, failed = _finish(window.popleft())
+            errors += failed
+            yield line
+    finally:
+        # Normal end: the window is empty. Client gone: let running items end within their budget.
+        for running in window:
+            if running.thread is not None:
+                running.thread.join(budget_s + DRAIN_GRACE_S)
+        release()
+        log.info(
+            json.dumps(
+                {
+                    "event": "batch-done",
+                    "request_id": request_id,
+                    "items": len(items),
+                    "errors": errors,
+                    "unsent": len(window),
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                }
+            )
+        )
+
+
+def _start(runtime: Runtime, item: BatchItem, budget_s: float) -> _Running:
+    running = _Running(item=item)
+    if item.job is None:
+        return running
+    job = item.job
+
+    def work() -> None:
+        try:
+            running.answer, _cached = runtime.extract(job, budget_s)
+        except ServiceError as error:
+            running.error = error
+        except Exception:
+            log.exception("unexpected error on batch item at line %s", item.line)
+            running.error = ServiceError("An unexpected error occurred; it has been logged.")
+        running.seconds = time.perf_counter() - running.started
+
+    running.thread = threading.Thread(target=work, name=f"batch-item-{item.line}", daemon=True)
+    running.thread.start()
+    return running
+
+
+def _finish(running: _Running) -> tuple[bytes, int]:
+    """The item's NDJSON line and 1 if it is an error (0 otherwise); waits for the item."""
+    if running.thread is not None:
+        running.thread.join()
+    item = running.item
+    error = item.error or running.error
+    mode = item.job.mode if item.job is not None else metrics.NO_MODE
+    record: dict[str, Any]
+    if error is not None or running.answer is None:
+        error = error or ServiceError()
+        problem = error.to_problem(instance=BATCH_ENDPOINT)
+        problem["line"] = item.line
+        record = {"id": item.id, "error": problem}
+        metrics.BATCH_ITEMS.labels(mode=mode, outcome=error.code).inc()
+        if error.code == TimeBudgetExceeded.code:
+            metrics.TIME_BUDGET_EXCEEDED.labels(endpoint=BATCH_ENDPOINT).inc()
+    else:
+        record = {"id": item.id, **running.answer, "timing_ms": round(running.seconds * 1000, 2)}
+        metrics.BATCH_ITEMS.labels(mode=mode, outcome="ok").inc()
+    if item.job is not None:
+        metrics.EXTRACTION_SECONDS.labels(endpoint=BATCH_ENDPOINT, mode=mode).observe(running.seconds)
+    line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return line.encode("utf-8"), int(error is not None)
+
+
+def _once(action: Callable[[], None]) -> Callable[[], None]:
+    """``action`` callable any number of times, run only the first time (thread-safe)."""
+    lock = threading.Lock()
+    done = False
+
+    def run() -> None:
+        nonlocal done
+        with lock:
+            if done:
+                return
+            done = True
+        action()
+
+    return run

@@ -120,7 +120,7 @@ def _deadline(environ: dict[str, Any], seconds: float) -> Iterator[None]:
         sock.settimeout(seconds)
     try:
         yield
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise RequestTimeout(f"The body did not arrive within {seconds:g} s.") from None
 
 

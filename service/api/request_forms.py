@@ -75,6 +75,8 @@ def job_from_json(document: Any, query_options: Mapping[str, Any] | None = None,
     raw_options = document.get("options", {})
     if not isinstance(raw_options, dict):
         raise InvalidField("options", "must be an object")
+    if query_options:
+        Options.parse(query_options)  # a bad query option is an error even if the body overrides it
     options = Options.parse({**(query_options or {}), **raw_options})
     json_url = _check_url(document.get("url"), "url")
     return Job(

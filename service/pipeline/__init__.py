@@ -1,6 +1,6 @@
 """The cleaning pipeline, one stage per module, called in order by ``run``.
 
-HTML:  decode -> parse -> extract -> clean -> explain -> language -> serialize
+HTML:  decode -> parse -> extract -> recover -> clean -> explain -> language -> serialize
 Text:  decode -> text_mode (its own line classifier) -> language -> serialize
 """
 
@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.models import Article, Job
-from service.pipeline import clean, decode, explain, extract, language, parse, serialize, text_mode
+from service.pipeline import clean, decode, explain, extract, language, parse, recover, serialize, text_mode
 
 
 @dataclass(frozen=True)
 class Limits:
     """The parse-time limits of ``Settings`` an extraction process needs."""
 
-    max_elements: int = 60_000
+    max_elements: int = 30_000
     max_depth: int = 180
 
 
@@ -30,7 +30,7 @@ def run(job: Job, limits: Limits = Limits()) -> dict[str, Any]:
     article = _run_text(job) if job.mode == "text" else _run_html(job, limits)
     text = serialize.render_text(article.body)
     article.metadata.language = language.detect_language(text, article.metadata.language)
-    return serialize.to_response(article, job.options)
+    return serialize.to_response(article, job.options, text)
 
 
 def _run_html(job: Job, limits: Limits) -> Article:
@@ -41,9 +41,13 @@ def _run_html(job: Job, limits: Limits) -> Article:
         article.warnings[:0] = [*warnings, "no-markup-treated-as-text"]
         return article
     page = parse.parse_html(html, limits.max_elements, limits.max_depth)
-    article = extract.extract_article(page.tree, job.url, job.options)
+    # favor=precision wants less text, not more: no recovery (and no conversion cost) there.
+    use_recovery = job.options.favor != "precision"
+    candidates = extract.extract_candidates(page.tree, job.url, job.options, with_readability=use_recovery)
+    article = candidates.article
     article.warnings[:0] = warnings + page.warnings
     article.metadata.language = article.metadata.language or page.tree.get("lang")
+    recover.recover_blocks(article, candidates.readability_body)
     clean.clean_article(article, job.options)
     if job.options.explain:
         article.removed.extend(explain.dropped_blocks(page.tree, article))

@@ -1,10 +1,328 @@
-"""Post-extraction clutter removal on trafilatura's body (HTML mode). Placeholder: no rules yet."""
+"""Post-extraction clutter removal on trafilatura's body (HTML mode).
+
+trafilatura keeps some of the page furniture that sits next to the article text: share bars,
+bylines, image credits, "read also" links, teaser lists under a "Related" heading, newsletter and
+cookie boxes, comment sections, copyright lines. This stage walks the body's top-level blocks
+(``p``, ``head``, ``list``, ``quote``, ``table`` ...) and removes those, recording each in
+``article.removed`` with a reason code. The vocabulary (multilingual line patterns) comes from
+``clutter_patterns`` (shared with the plain-text mode, read-only here); what is HTML-specific
+(block structure, position in the body) is decided here.
+
+Reason codes:
+    share-buttons   a block made only of share/social words ("Share", "Tweet", "Teilen")
+    byline          "By Jane Doe", "Published by admin" (fills ``metadata.authors`` when empty)
+    image-credit    "Image source: NVIDIA", "Foto: dpa", "© Getty Images"
+    teaser          a teaser's age alone ("2 hours ago") or a teaser below a related heading
+    related-links   a related heading ("Recent Posts", "Mehr zum Thema"), a "Read also: <title>" line
+    author-box      the author's name alone, or an "About the author" box, after the article
+    newsletter      a short subscribe/sign-up box line
+    cookie-banner   a short cookie/consent line
+    comments        a comment section heading and everything after it (``comments`` off)
+    tags            "Tags: ...", "Kategorien: ..." lines
+    navigation      a menu word or pagination alone ("Home", "Next post")
+    boilerplate     copyright/imprint lines
+
+Every rule looks at one block's text; rules that take a whole section (a related heading, a
+comments heading) only fire in the last part of the body, where that furniture sits.
+"""
 
 from __future__ import annotations
 
-from service.models import Article, Options
+import re
+from collections.abc import Callable
+
+from lxml import etree
+
+from service.models import Article, Options, Removed
+from service.pipeline import clutter_patterns as cp
+
+# Top-level tags of trafilatura's vocabulary that make one block.
+BLOCK_TAGS = frozenset({"p", "head", "list", "quote", "code", "table", "graphic", "item"})
+# A "line" rule (share, credit, byline...) only applies to blocks up to this many characters:
+# clutter lines are short; a paragraph that happens to start with "By" or "Photo:" is prose.
+MAX_LINE_CHARS = 160
+# A byline is shorter still (names, perhaps a date): longer "By ..." blocks are sentences.
+MAX_BYLINE_CHARS = 90
+# An author name alone on a block (author box) is at most this many words.
+MAX_NAME_WORDS = 5
+# Newsletter / cookie sentences get more room: "Sign up to get the best content of the week..."
+MAX_BOX_CHARS = 220
+# A section rule (related heading, comments heading) fires only after this share of the body's
+# text: a "Related" heading in the first half is more likely part of the article's structure.
+MIN_SECTION_POSITION = 0.5
+# Below a related heading, blocks up to this length are teasers; a longer one is article prose
+# again and ends the teaser run (teaser lines measured on the benchmark pages: nearly all < 200).
+MAX_TEASER_CHARS = 200
+
+_SPACES = re.compile(r"\s+")
+# The cookie rule needs the word itself: "consent" alone is common in news prose (measured: the
+# one cookie-banner removal that cost a benchmark snippet was a "consent forms" sentence).
+_COOKIE_WORD = re.compile(r"cookie|куки", re.IGNORECASE)
+# "Read also: <title>", "Lea también: ...", "Mehr zum Thema: ...": a label, a colon or arrow,
+# then a title. HTML-specific (a link line inside the body); the label list follows
+# clutter_patterns.RELATED_HEADING / READ_MORE in the same languages.
+READ_ALSO = re.compile(
+    r"^(?:read (?:also|more|next)|see also|also read|related|more on this|recommended"
+    r"|lesen sie (?:auch|mehr)|auch interessant|mehr zum thema|siehe auch|schon gelesen\??|weiterlesen"
+    r"|lea (?:también|más)|lee (?:también|más)|lea|vea también|ver también|mira|puedes ver|te puede interesar"
+    r"|le puede interesar|también te puede interesar|noticia relacionada|notas? relacionadas?|relacionad[oa]s?"
+    r"|à lire aussi|lire aussi|voir aussi|leggi anche|leia também|veja também|lees ook"
+    r"|auch lesen|lesen sie hier|czytaj (?:też|także|również)|zobacz (?:też|także)|dowiedz się więcej|mire|vea"
+    r"|читайте также|смотрите также|по теме|相关阅读|延伸阅读)"
+    r"\s*(?:[:»›>|→]|\.{3}|…)\s*\S.{0,200}$",
+    re.IGNORECASE,
+)
+# A short heading-like line announcing more articles, looser than RELATED_HEADING ("Weitere
+# Tourentipps in Schweden", "Empfohlene Beiträge", "Más sobre X"): only taken as a section start
+# in the last part of the body, and only when it has no sentence end.
+LOOSE_RELATED_HEADING = re.compile(
+    r"\b(?:related|recommended|more (?:articles|stories|posts|news|from|on|about)|read next|you may also"
+    r"|weitere (?:\w+ )?(?:artikel|beiträge|themen|tipps|tourentipps|infos|nachrichten|meldungen)"
+    r"|mehr (?:themen|zum thema|aus|von)|empfohlene|top-themen|auch auf|schon gelesen|zum weiterlesen"
+    r"|lesen sie auch|könnte (?:dich|sie) (?:auch )?interessieren|vorschau auf|beiträge aus"
+    r"|relacionad[oa]s?|más sobre|más noticias|te puede interesar|también te puede"
+    r"|à lire aussi|sur le même sujet|czytaj (?:też|także)|polecamy|читайте также|похожие)\b",
+    re.IGNORECASE,
+)
+# Longest loose related heading (measured: the announcing lines on the benchmark pages are < 60).
+MAX_LOOSE_HEADING_CHARS = 60
+# Advertising disclosures and labels ("Anzeige", "*Werbung.", "contains affiliate links").
+ADVERTISING = re.compile(
+    r"^\W*(?:anzeige|werbung|advertisement|sponsored|publicidad|publicité|реклама|reklama)\b"
+    r"|affiliate[- ]links?|\badvertisers?\b.{0,80}\bcompensation\b",
+    re.IGNORECASE,
+)
+# Appeals to follow the site on social networks or in its apps.
+SOCIAL_FOLLOW = re.compile(
+    r"\b(?:follow (?:us|\w+ on)|folg(?:e|t) (?:uns|\w+ auf)|s[ií]guenos|suivez-nous|seguici"
+    r"|canal de (?:youtube|telegram|whatsapp)"
+    r"|(?:ios|android)\b.{0,20}\bapps?\b|\bapps?\b.{0,30}\b(?:ios|android))",
+    re.IGNORECASE,
+)
+# Appeals to pay: donations, memberships, paywall lines.
+SUPPORT_APPEAL = re.compile(
+    r"\b(?:donate|spende[nr]?|unterstütze|support (?:us|our (?:work|journalism))|hazte (?:miembro|socio)"
+    r"|become a (?:member|patron)"
+    r"|subscribers?|abonnent(?:en|in)?|suscriptor(?:es)?|paywall|bezahlschranke|to read the full|pour lire la suite"
+    r"|pour accéder|full story|periodismo)\b",
+    re.IGNORECASE,
+)
+# A caption whose source sits at its end: "... (Foto: Natacha Pisarenko/Pool via REUTERS)".
+CAPTION_SOURCE = re.compile(
+    r"(?:^|[\s(\[|])(?:foto|fotos|fot\.|photo|photos|bild|image|imagen|crédits? photos?|credit|quelle|source|fuente)"
+    r"\s*[:.]\s*[^()\[\]]{1,80}[)\]]?\s*$|^(?:beitragsbild|titelbild|image illustrative|fot\.)\s*:?\s",
+    re.IGNORECASE,
+)
+# Licence and copyright notices of the site (not the article's subject).
+LICENCE = re.compile(
+    r"©|\bcopyright|\bcc[- ]by\b|creative commons|urheberrecht|prawem autorskim|derechos reservados|droits réservés",
+    re.IGNORECASE,
+)
+# Notices longer than a line but still furniture (licence, appeals) are at most this long.
+MAX_NOTICE_CHARS = 300
+# A trailing block this short that starts with the author's name is the author box's bio.
+MAX_AUTHOR_BIO_CHARS = 600
+# How many trailing blocks the author-box rule looks at.
+AUTHOR_BOX_TAIL_BLOCKS = 3
+
+# Lines that open the "about the author" box after an article.
+AUTHOR_BOX_HEADING = re.compile(
+    r"^(?:about the author|über (?:den|die) autor(?:in)?|zum autor|sobre (?:el|la) autor[a]?|à propos de l'auteur"
+    r"|l'autore|sobre o autor|об авторе|作者简介|关于作者)\s*:?$",
+    re.IGNORECASE,
+)
 
 
 def clean_article(article: Article, options: Options) -> None:
     """Remove clutter blocks from ``article.body`` in place, recording each in ``article.removed``."""
-    del article, options
+    body = article.body
+    if body is None or len(body) == 0:
+        return
+    blocks = [b for b in body if isinstance(b.tag, str)]
+    lengths = [len(_text(b)) for b in blocks]
+    total = sum(lengths) or 1
+    before = 0  # characters of text before the current block
+    cut: str | None = None  # a section rule fired: everything after goes with this reason
+    index = 0
+    while index < len(blocks):
+        block, text = blocks[index], _text(blocks[index])
+        position = before / total
+        before += lengths[index]
+        if cut is not None:
+            _drop(article, block, text, cut)
+            index += 1
+            continue
+        section = _section_start(block, text, position, options)
+        if section is not None:
+            _drop(article, block, text, section)
+            if section == "related-links":
+                index = _drop_teasers(article, blocks, index + 1)
+                continue
+            cut = section
+            index += 1
+            continue
+        reason = _line_reason(block, text, article, position)
+        if reason == "byline-label":
+            _drop(article, block, text, "byline")
+            if index + 1 < len(blocks) and _is_name(_text(blocks[index + 1])):
+                name = _text(blocks[index + 1])
+                _add_author(article, [name])
+                _drop(article, blocks[index + 1], name, "byline")
+                index += 1
+        elif reason is not None:
+            _drop(article, block, text, reason)
+        index += 1
+    _drop_trailing_author_box(article)
+
+
+def _line_reason(block: etree._Element, text: str, article: Article, position: float) -> str | None:
+    """The reason code of a short clutter block, ``byline-label`` for a label alone, else None."""
+    if not text or block.tag in {"table", "code"}:
+        return None
+    if block.tag == "list":
+        return _list_reason(block)
+    if len(text) <= MAX_BYLINE_CHARS:
+        if cp.BYLINE_LABEL_ONLY.match(text):
+            return "byline-label"
+        names = cp.byline_names(text)
+        if names is not None and _looks_like_byline(text):
+            _add_author(article, names)
+            return "byline"
+    if len(text) <= MAX_BOX_CHARS:
+        if cp.NEWSLETTER.search(text) and not _is_sentence_of_prose(text):
+            return "newsletter"
+        if cp.COOKIE_BANNER.search(text) and _COOKIE_WORD.search(text) and not _is_sentence_of_prose(text):
+            return "cookie-banner"
+    if len(text) <= MAX_NOTICE_CHARS and not _is_sentence_of_prose(text):
+        for reason, rule in _NOTICE_RULES:
+            if rule(text) and (reason != "boilerplate" or position >= MIN_SECTION_POSITION):
+                return reason
+    if len(text) > MAX_LINE_CHARS:
+        return None
+    for reason, rule in _LINE_RULES:
+        if rule(text):
+            return reason
+    return None
+
+
+def _list_reason(block: etree._Element) -> str | None:
+    """A list whose every item is a share word or a menu word is a share bar or a menu."""
+    items = [_text(i) for i in block.iter("item")]
+    items = [i for i in items if i]
+    if not items:
+        return None
+    if all(cp.SHARE_LINE.match(i) for i in items):
+        return "share-buttons"
+    return None
+
+
+_NOTICE_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("advertising", lambda t: ADVERTISING.search(t) is not None),
+    ("social-links", lambda t: SOCIAL_FOLLOW.search(t) is not None),
+    ("newsletter", lambda t: SUPPORT_APPEAL.search(t) is not None),
+    ("image-credit", lambda t: CAPTION_SOURCE.search(t) is not None),
+    ("boilerplate", lambda t: LICENCE.search(t) is not None),
+)
+
+_LINE_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("share-buttons", lambda t: cp.SHARE_LINE.match(t) is not None),
+    ("image-credit", lambda t: cp.IMAGE_CREDIT.match(t) is not None),
+    ("teaser", lambda t: cp.RELATIVE_DATE.match(t) is not None),
+    ("tags", lambda t: cp.TAXONOMY.match(t) is not None),
+    ("related-links", lambda t: READ_ALSO.match(t) is not None),
+    ("boilerplate", lambda t: cp.FOOTER.match(t) is not None),
+    ("navigation", lambda t: cp.NAVIGATION.match(t) is not None or cp.PAGINATION.match(t) is not None),
+)
+
+
+def _section_start(block: etree._Element, text: str, position: float, options: Options) -> str | None:
+    """A heading that opens a clutter section in the last part of the body, else None."""
+    if position < MIN_SECTION_POSITION or len(text) > MAX_LINE_CHARS:
+        return None
+    if cp.RELATED_HEADING.match(text):
+        return "related-links"
+    if (
+        len(text) <= MAX_LOOSE_HEADING_CHARS
+        and LOOSE_RELATED_HEADING.search(text)
+        and not text.endswith(".")
+        and ":" not in text.rstrip(":")
+    ):
+        return "related-links"
+    if not options.comments and cp.COMMENTS_HEADING.match(text):
+        return "comments"
+    if AUTHOR_BOX_HEADING.match(text):
+        return "author-box"
+    return None
+
+
+def _drop_teasers(article: Article, blocks: list[etree._Element], start: int) -> int:
+    """Drop the teaser blocks after a related heading; return the index of the first kept."""
+    index = start
+    while index < len(blocks):
+        block, text = blocks[index], _text(blocks[index])
+        if block.tag != "list" and len(text) > MAX_TEASER_CHARS:
+            break
+        if block.tag == "list" and any(len(_text(i)) > MAX_TEASER_CHARS for i in block.iter("item")):
+            break
+        if block.tag == "head" and not (cp.RELATED_HEADING.match(text) or len(text) <= MAX_TEASER_CHARS):
+            break
+        reason = "related-links" if cp.RELATED_HEADING.match(text) else "teaser"
+        _drop(article, block, text, reason)
+        index += 1
+    return index
+
+
+def _drop_trailing_author_box(article: Article) -> None:
+    """The author's name alone (an author box's caption) as the body's last blocks."""
+    names = {n.casefold() for n in article.metadata.authors}
+    if not names:
+        return
+    blocks = [b for b in article.body if isinstance(b.tag, str)]
+    for block in reversed(blocks[1:][-AUTHOR_BOX_TAIL_BLOCKS:]):
+        text = _text(block)
+        folded = text.casefold()
+        is_name = folded in names
+        is_bio = len(text) <= MAX_AUTHOR_BIO_CHARS and any(folded.startswith(n) and len(n.split()) >= 2 for n in names)
+        if not (is_name or is_bio):
+            break
+        _drop(article, block, text, "author-box")
+
+
+def _looks_like_byline(text: str) -> bool:
+    # "By the way, ..." is prose: a byline has no sentence punctuation before its end.
+    return not re.search(r"[.!?]\s+\S", text)
+
+
+def _is_sentence_of_prose(text: str) -> bool:
+    """Several full sentences read as article prose (an article about newsletters or cookies)."""
+    return len(re.findall(r"[.!?](?:\s|$)", text)) >= 3
+
+
+def _is_name(text: str) -> bool:
+    words = text.split()
+    return 0 < len(words) <= MAX_NAME_WORDS and len(text) <= MAX_BYLINE_CHARS and not re.search(r"[.!?:]$", text)
+
+
+def _add_author(article: Article, names: list[str]) -> None:
+    if not article.metadata.authors:
+        article.metadata.authors = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+
+
+def _drop(article: Article, block: etree._Element, text: str, reason: str) -> None:
+    """Remove ``block`` (keeping its tail text) and record it."""
+    parent = block.getparent()
+    if parent is None:
+        return
+    if block.tail and block.tail.strip():
+        previous = block.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + block.tail
+        else:
+            parent.text = (parent.text or "") + block.tail
+    parent.remove(block)
+    if text:
+        article.removed.append(Removed(text=text, reason=reason))
+
+
+def _text(element: etree._Element) -> str:
+    return _SPACES.sub(" ", "".join(element.itertext())).strip()

@@ -82,7 +82,8 @@ _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\x80-\x9f]")
 # Numeric character references to the same controls (&#1;, &#x1F;): libxml2 drops the whole text
 # node around them, so trafilatura returned nothing for such pages (issue 4).
 _CONTROL_REFS = re.compile(
-    r"&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01]|12[7-9]|1[3-5]\d)|[xX]0*(?:[0-8bBeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F]));?"
+    r"&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01]|12[7-9]|1[3-5]\d)(?!\d)"
+    r"|[xX]0*(?:[0-8bBeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])(?![0-9a-fA-F]));?"
 )
 
 
@@ -102,7 +103,7 @@ def refuse_binary(body: bytes) -> None:
         raise NotAPage("The body looks like RIFF media, not a web page.")
     if _bom_encoding(head) in {"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"}:
         return  # NUL bytes are normal there
-    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32 and byte != 27)
+    controls = sum(1 for byte in head if byte < 9 or (13 < byte < 32 and byte != 27))
     if controls > MAX_CONTROL_SHARE * len(head):
         raise NotAPage("The body holds binary data, not text.")
 

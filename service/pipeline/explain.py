@@ -10,6 +10,7 @@ walks the whole page once.
 from __future__ import annotations
 
 import re
+
 from lxml import etree
 
 from service.models import Article, Removed
@@ -17,11 +18,53 @@ from service.pipeline.serialize import render_text
 
 # Block-level tags: a block with none of these below it is one unit of text for explain.
 BLOCK_TAGS = frozenset(
-    "p li h1 h2 h3 h4 h5 h6 td th dt dd blockquote pre figcaption caption div section article aside "
-    "header footer nav ul ol dl table tr tbody form main figure address details summary button label "
-    "option select menu center".split()
+    [
+        "p",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "td",
+        "th",
+        "dt",
+        "dd",
+        "blockquote",
+        "pre",
+        "figcaption",
+        "caption",
+        "div",
+        "section",
+        "article",
+        "aside",
+        "header",
+        "footer",
+        "nav",
+        "ul",
+        "ol",
+        "dl",
+        "table",
+        "tr",
+        "tbody",
+        "form",
+        "main",
+        "figure",
+        "address",
+        "details",
+        "summary",
+        "button",
+        "label",
+        "option",
+        "select",
+        "menu",
+        "center",
+    ]
 )
-SKIPPED_TAGS = frozenset("script style noscript template head title svg math iframe object embed".split())
+SKIPPED_TAGS = frozenset(
+    ["script", "style", "noscript", "template", "head", "title", "svg", "math", "iframe", "object", "embed"]
+)
 # Shorter blocks (a lone "|" or "»") are not worth listing.
 MIN_BLOCK_CHARS = 2
 # A page listing more removed blocks than this is summarised by its longest ones: explain must
@@ -115,11 +158,7 @@ def _leaf_blocks(root: etree._Element) -> list[etree._Element]:
         while parent is not None and id(parent) not in has_block_below:
             has_block_below.add(id(parent))
             parent = parent.getparent()
-    return [
-        e
-        for e in elements
-        if e.tag in BLOCK_TAGS and id(e) not in has_block_below and not _inside_skipped(e)
-    ]
+    return [e for e in elements if e.tag in BLOCK_TAGS and id(e) not in has_block_below and not _inside_skipped(e)]
 
 
 def _inside_skipped(element: etree._Element) -> bool:

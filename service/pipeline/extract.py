@@ -5,17 +5,26 @@ its ``Document`` is mapped field by field into ``Metadata``, and "nothing found"
 empty body with the warning ``no-main-content`` (never a ``None`` crossing a stage boundary).
 A fresh ``Extractor`` is built for every call and deduplication is off, so no state is carried
 from one page to the next (trafilatura#840, #925: not thread-safe; we run one page per process).
+
+trafilatura's default (non-fast) cascade already runs readability on the page and throws its
+answer away when it keeps its own. ``extract_candidates`` keeps that answer (converted to the same
+XML vocabulary) as a second candidate for ``recover``: the comparison costs no second
+readability pass.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from copy import deepcopy
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import lxml.html
+import trafilatura.external as trafilatura_external
 from lxml import etree
+from lxml.etree import XPath
 from trafilatura import bare_extraction
 from trafilatura.baseline import baseline
 from trafilatura.metadata import extract_metadata
@@ -31,8 +40,40 @@ logging.getLogger("htmldate").setLevel(logging.ERROR)
 MIN_BASELINE_CHARS = 80
 
 
+@dataclass
+class Candidates:
+    """trafilatura's answer and, when it ran and was not chosen, readability's."""
+
+    article: Article
+    readability_body: etree._Element | None = None
+
+
+# The readability summaries trafilatura computed during the current call, first one first (a
+# recall retry may run a second comparison on a pruned tree: only the first is on the full page).
+_readability_runs: list[lxml.html.HtmlElement] = []
+_original_try_readability = trafilatura_external.try_readability
+
+
+def _recording_try_readability(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    summary = _original_try_readability(tree)
+    _readability_runs.append(summary)
+    return summary
+
+
+# Module attribute patched once at import: compare_extraction looks the name up at call time.
+trafilatura_external.try_readability = _recording_try_readability
+
+
 def extract_article(tree: lxml.html.HtmlElement, url: str | None, options: Options) -> Article:
     """Run trafilatura on ``tree`` (left untouched: trafilatura works on a copy)."""
+    return extract_candidates(tree, url, options).article
+
+
+def extract_candidates(
+    tree: lxml.html.HtmlElement, url: str | None, options: Options, with_readability: bool = True
+) -> Candidates:
+    """trafilatura's article plus (``with_readability``) readability's body when trafilatura
+    computed and rejected it."""
     extractor = Extractor(
         output_format="python",
         precision=options.favor == "precision",
@@ -47,14 +88,39 @@ def extract_article(tree: lxml.html.HtmlElement, url: str | None, options: Optio
         with_metadata=True,
     )
     warnings: list[str] = []
+    _readability_runs.clear()
     document = bare_extraction(tree, options=extractor)
     if document is None or isinstance(document, dict):
         metadata = map_metadata(extract_metadata(deepcopy(tree), url), url)
         body = _baseline_body(tree)
         warnings.append("no-main-content" if body is None else "fallback-extraction")
-        return Article(metadata=metadata, body=body if body is not None else etree.Element("body"), warnings=warnings)
+        article = Article(
+            metadata=metadata, body=body if body is not None else etree.Element("body"), warnings=warnings
+        )
+        return Candidates(article)
     comments_body = document.commentsbody if options.comments else None
-    return Article(metadata=map_metadata(document, url), body=document.body, comments_body=comments_body)
+    metadata = map_metadata(document, url)
+    metadata.authors = restore_author_spelling(metadata.authors, tree) or _meta_authors(tree)
+    article = Article(metadata=metadata, body=document.body, comments_body=comments_body)
+    candidate = _readability_candidate(document.body, extractor) if with_readability else None
+    _readability_runs.clear()
+    return Candidates(article, candidate)
+
+
+def _readability_candidate(chosen: etree._Element, extractor: Extractor) -> etree._Element | None:
+    """readability's summary in trafilatura's vocabulary, or None (not run, or already chosen)."""
+    if not _readability_runs:
+        return None
+    summary = _readability_runs[0]
+    _readability_runs.clear()
+    # trafilatura converts the chosen summary in place: the body then is (or holds) that tree.
+    if summary is chosen or summary.getroottree().getroot() is chosen.getroottree().getroot():
+        return None
+    if len(summary) == 0 and not (summary.text or "").strip():
+        return None
+    body, _text = trafilatura_external.sanitize_tree(summary, extractor)
+    body.tag = "body"
+    return body
 
 
 def map_metadata(document: Any, url: str | None) -> Metadata:
@@ -78,11 +144,55 @@ def map_metadata(document: Any, url: str | None) -> Metadata:
     )
 
 
+def restore_author_spelling(authors: list[str], tree: lxml.html.HtmlElement) -> list[str]:
+    """trafilatura title-cases author names ("admin" -> "Admin", "danah boyd" -> "Danah Boyd"):
+    give back the page's own spelling when a meta author or author-marked element has it."""
+    if not authors:
+        return authors
+    spellings: dict[str, str] = {}
+    for raw in _AUTHOR_SOURCES(tree):
+        for part in _AUTHOR_SEPARATORS.split(str(raw)):
+            part = _BY_PREFIX.sub("", " ".join(part.split()))
+            if part:
+                spellings.setdefault(part.casefold(), part)
+    return [spellings.get(name.casefold(), name) for name in authors]
+
+
+def _meta_authors(tree: lxml.html.HtmlElement) -> list[str]:
+    """``<meta name="author">`` when trafilatura found no author (it rejects e.g. CJK names)."""
+    for content in tree.xpath('//meta[@name="author"]/@content'):
+        names = [" ".join(n.split()) for n in _AUTHOR_SEPARATORS.split(str(content))]
+        names = [n for n in names if 0 < len(n) <= MAX_META_AUTHOR_CHARS]
+        if names:
+            return list(dict.fromkeys(names))
+    return []
+
+
+# A meta author longer than this is a description or a site slogan, not a name.
+MAX_META_AUTHOR_CHARS = 60
+
+# Separators between names, or between a name and a date ("by gravelgreta » Sun Feb 11").
+_AUTHOR_SEPARATORS = re.compile(r"\s*[;,»|·•]\s*|\s+(?:and|und|y|et)\s+")
+_BY_PREFIX = re.compile(r"^(?:by|von|por|par)\s+", re.IGNORECASE)
+
+
+# Where a page spells its authors: meta tags and elements marked as author (rel, class, itemprop).
+_AUTHOR_SOURCES = XPath(
+    '//meta[@name="author" or @property="article:author" or @name="dc.creator"]/@content'
+    '|//*[@rel="author" or @itemprop="author" or contains(@class, "author")]//text()'
+)
+
+
 def split_authors(raw: str | None) -> list[str]:
     """trafilatura joins authors with '; '."""
     if not raw:
         return []
-    return list(dict.fromkeys(part.strip() for part in raw.split(";") if part.strip()))
+    # trafilatura sometimes keeps what follows the name in a byline ("Gravelgreta » Sun Feb").
+    names = (_NAME_TAIL.split(part)[0].strip() for part in raw.split(";"))
+    return list(dict.fromkeys(name for name in names if name))
+
+
+_NAME_TAIL = re.compile(r"\s*[»|·•]")
 
 
 def _clean(value: str | None) -> str | None:

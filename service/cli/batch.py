@@ -1,0 +1,250 @@
+"""``python -m service batch IN.jsonl OUT.jsonl``: many pages on every core, without the server.
+
+Each input line is what ``POST /v1/extract/batch`` takes (``{"id", "html"|"text", "url",
+"options"}``), parsed and validated by that endpoint's own ``parse_line`` (which uses the API's
+``job_from_json``), and every line gets exactly the output line the endpoint would send, in input
+order and carrying its ``id``: the API's answer, or ``{"id", "error": {problem, "line": n}}``.
+One difference: an item over ``CLEANER_MAX_BODY_BYTES`` is refused (413) on its own line, since
+the CLI has no whole-batch size limit to stop it.
+
+All cores are used the way the server uses them: an extraction pool with one process per core,
+fed by as many threads, each page under the time budget (a hanging page is killed, not waited
+for). Only a bounded window of pages is in flight, so any input size runs in constant memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from typing import IO, Any
+
+from tqdm import tqdm
+
+from service.api.batch import UTF8_BOM, parse_line
+from service.cli.common import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    InputUnreadable,
+    add_option_flags,
+    load_settings,
+    raw_options,
+    report_problem,
+    running_pool,
+    write_json,
+)
+from service.errors import BodyTooLarge, ServiceError
+from service.extraction_pool import SPAWN_TIMEOUT_S, ExtractionPool
+from service.models import Options
+from service.settings import Settings
+
+NAME = "batch"
+HELP = "clean a JSON-lines file of pages on all cores; one answer line per input line, in order"
+STDIO = "-"
+# Pages read ahead of the one being written, per process: keeps every process busy while a slow
+# page holds up the ordered output, and bounds memory for inputs of any size.
+READ_AHEAD_PER_PROCESS = 8
+# How often a thread waiting for a free process re-checks the pool (a replacement is spawning).
+CAPACITY_POLL_S = 0.05
+# Bytes read at a time when counting input lines for the progress bar.
+COUNT_CHUNK_BYTES = 1024 * 1024
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "input", metavar="IN.jsonl", help='lines of {"id", "html"|"text", "url", "options"}; - for stdin'
+    )
+    parser.add_argument("output", metavar="OUT.jsonl", help="output lines, one per input line; - for stdout")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="extraction processes (default: CLEANER_EXTRACTORS, i.e. one per core)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: only when stderr is a terminal)",
+    )
+    add_option_flags(parser)
+    parser.epilog = 'The extraction flags are defaults; a line\'s own "options" win over them.'
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args)
+        defaults = raw_options(args)
+        Options.parse(defaults)  # refuse bad flags before starting any process
+        size = max(1, args.processes or settings.extractors)
+        total = count_lines(args.input)
+        with ExitStack() as stack:
+            source = stack.enter_context(_open_input(args.input))
+            sink = stack.enter_context(_open_output(args.output))
+            pool = stack.enter_context(running_pool(settings, size))
+            bar = stack.enter_context(
+                tqdm(total=total, unit="page", file=sys.stderr, disable=_bar_disabled(args.progress))
+            )
+            started = time.monotonic()
+            runner = BatchRunner(pool, settings, defaults, bar)
+            ok, failed = runner.run(source, sink)
+    except ServiceError as error:
+        return report_problem(error, args.input)
+    print(
+        f"batch: {ok + failed} pages, {ok} ok, {failed} failed in {time.monotonic() - started:.1f} s "
+        f"on {size} processes",
+        file=sys.stderr,
+    )
+    return EXIT_OK if failed == 0 else EXIT_REJECTED
+
+
+class BatchRunner:
+    """Feeds input lines to the pool from threads and writes the answers back in input order."""
+
+    def __init__(self, pool: ExtractionPool, settings: Settings, defaults: Mapping[str, Any], bar: tqdm[Any]) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.defaults = dict(defaults)
+        self.bar = bar
+        self.failed = 0
+        self._lock = threading.Lock()
+        self._capacity = _Capacity(pool)
+
+    def run(self, lines: Iterable[bytes], sink: IO[str]) -> tuple[int, int]:
+        """Process every non-blank line; returns (ok, failed) counts."""
+        window: deque[Future[dict[str, Any]]] = deque()
+        written = 0
+        limit = self.pool.size * READ_AHEAD_PER_PROCESS
+        with ThreadPoolExecutor(max_workers=self.pool.size, thread_name_prefix="batch") as executor:
+            try:
+                for number, line in _numbered_lines(lines):
+                    future = executor.submit(self.process, line, number)
+                    future.add_done_callback(self._tick)
+                    window.append(future)
+                    while len(window) > limit:
+                        write_json(window.popleft().result(), sink)
+                        written += 1
+                while window:
+                    write_json(window.popleft().result(), sink)
+                    written += 1
+            except BaseException:
+                executor.shutdown(wait=True, cancel_futures=True)
+                raise
+        sink.flush()
+        return written - self.failed, self.failed
+
+    def process(self, line: bytes, number: int) -> dict[str, Any]:
+        """One output line for one input line; never raises for a page's own failure."""
+        item = parse_line(number, line, self.defaults)
+        try:
+            if item.error is not None:
+                raise item.error
+            assert item.job is not None
+            if len(item.job.body) > self.settings.max_body_bytes:
+                raise BodyTooLarge(f"The page is larger than {self.settings.max_body_bytes} bytes.")
+            with self._capacity.slot():
+                started = time.perf_counter()
+                answer, _seconds = self.pool.submit(item.job, self.settings.time_budget_s)
+            timing_ms = round((time.perf_counter() - started) * 1000, 2)
+        except ServiceError as error:
+            with self._lock:
+                self.failed += 1
+            return error_line(item.id, error, number)
+        return {"id": item.id, **answer, "timing_ms": timing_ms}
+
+    def _tick(self, _future: Future[dict[str, Any]]) -> None:
+        with self._lock:
+            self.bar.update(1)
+            if self.failed:
+                self.bar.set_postfix(failed=self.failed, refresh=False)
+
+
+def error_line(item_id: Any, error: ServiceError, number: int) -> dict[str, Any]:
+    """The per-item error line: the item's id and the API's problem document (plus its line)."""
+    return {"id": item_id, "error": {**error.to_problem(), "line": number}}
+
+
+class _Capacity:
+    """Lets a thread submit only when an extraction process is free for it.
+
+    ``ExtractionPool.submit`` counts the wait for a free process against the page's budget; while
+    a killed or recycled process is being replaced the pool is one short, and a page would lose
+    its budget waiting. Here it waits (bounded) before its clock starts instead.
+    """
+
+    def __init__(self, pool: ExtractionPool) -> None:
+        self.pool = pool
+        self.busy = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one of the pool's processes' worth of capacity for the block."""
+        deadline = time.monotonic() + SPAWN_TIMEOUT_S
+        while True:
+            with self._lock:
+                if self.busy < self.pool.alive or time.monotonic() > deadline:
+                    self.busy += 1
+                    break
+            time.sleep(CAPACITY_POLL_S)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.busy -= 1
+
+
+def count_lines(path: str) -> int | None:
+    """Non-blank lines of ``path`` for the progress bar's total (None for stdin)."""
+    if path == STDIO:
+        return None
+    try:
+        with open(path, "rb") as stream:
+            return sum(1 for line in stream if line.strip())
+    except OSError as error:
+        raise InputUnreadable(f"{path}: {error.strerror or error}") from None
+
+
+def _numbered_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Non-blank lines with their 1-based number (blank lines are skipped, numbering is kept)."""
+    for number, line in enumerate(lines, 1):
+        if number == 1 and line.startswith(UTF8_BOM):
+            line = line[len(UTF8_BOM) :]
+        if line.strip():
+            yield number, line
+
+
+def _bar_disabled(progress: bool | None) -> bool | None:
+    # tqdm's disable=None means: only on a terminal.
+    return None if progress is None else not progress
+
+
+@contextmanager
+def _open_input(path: str) -> Iterator[IO[bytes]]:
+    if path == STDIO:
+        yield sys.stdin.buffer
+        return
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise InputUnreadable(f"{path}: {error.strerror or error}") from None
+    with stream:
+        yield stream
+
+
+@contextmanager
+def _open_output(path: str) -> Iterator[IO[str]]:
+    if path == STDIO:
+        yield sys.stdout
+        return
+    try:
+        stream = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise InputUnreadable(f"{path}: {error.strerror or error}") from None
+    with stream:
+        yield stream

@@ -1,0 +1,138 @@
+"""What the CLI commands share: the API's option flags, settings, the pool, problem output.
+
+The option flags map one-to-one onto the API's options and are validated by the same
+``Options.parse``, so a value the API refuses the CLI refuses with the same problem document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+from service.errors import BadRequest, ServiceError
+from service.extraction_pool import SPAWN_TIMEOUT_S, ExtractionPool
+from service.models import FAVORS, FORMATS
+from service.settings import ConfigError, Settings
+
+# Exit codes (documented in docs/cli.md).
+EXIT_OK = 0
+EXIT_REJECTED = 1  # the page or request was refused (a 4xx problem), or some batch items failed
+EXIT_USAGE = 2  # bad command line, bad option value or bad configuration (argparse uses 2 too)
+EXIT_FAILED = 3  # the extraction failed on our side (a 5xx problem: time budget, crash)
+# How often the CLI checks, before exiting, whether replacement processes are up.
+REPLACEMENT_POLL_S = 0.05
+# The CLI binds nothing, so the HOST guard for servers must not apply to it.
+CLI_HOST = "127.0.0.1"
+
+
+class InputUnreadable(BadRequest):
+    """The input file could not be opened or read."""
+
+    code, title = "input-unreadable", "The input could not be read"
+
+
+class ConfigProblem(BadRequest):
+    """An environment variable the settings read is invalid (same message as the server's)."""
+
+    code, title = "config-error", "Invalid configuration"
+
+
+def add_option_flags(parser: argparse.ArgumentParser) -> None:
+    """The API's options as flags (same names and defaults as the README's option table)."""
+    group = parser.add_argument_group("extraction options (as the API's)")
+    group.add_argument(
+        "--format",
+        dest="formats",
+        action="append",
+        choices=FORMATS,
+        metavar="{" + ",".join(FORMATS) + "}",
+        help="output format; repeat for several (default: text)",
+    )
+    group.add_argument("--comments", action="store_true", default=None, help="keep the comments section")
+    group.add_argument(
+        "--no-tables", dest="tables", action="store_false", default=None, help="drop tables from the text"
+    )
+    group.add_argument("--images", action="store_true", default=None, help="keep images")
+    group.add_argument("--links", action="store_true", default=None, help="keep links")
+    group.add_argument("--favor", choices=FAVORS, help="precision/recall trade-off (default: balanced)")
+    group.add_argument("--explain", action="store_true", default=None, help="list removed blocks and why")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        metavar="SECONDS",
+        help="time budget per page; an overrunning extraction is killed (default: CLEANER_TIME_BUDGET_S)",
+    )
+
+
+def raw_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags that were given, as the raw mapping ``Options.parse`` and ``job_from_json`` take."""
+    raw: dict[str, Any] = {}
+    if args.formats:
+        raw["format"] = list(args.formats)
+    for name in ("comments", "tables", "images", "links", "favor", "explain"):
+        value = getattr(args, name)
+        if value is not None:
+            raw[name] = value
+    return raw
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment (limits, budget, memory), with the CLI's overrides.
+
+    Raises:
+        ConfigProblem: a variable is invalid, or ``--budget`` is out of range.
+    """
+    overrides: dict[str, Any] = {"host": CLI_HOST}
+    if getattr(args, "budget", None) is not None:
+        overrides["time_budget_s"] = args.budget
+    try:
+        return Settings.from_env(**overrides)
+    except ConfigError as error:
+        raise ConfigProblem(str(error)) from None
+
+
+@contextmanager
+def running_pool(settings: Settings, size: int) -> Iterator[ExtractionPool]:
+    """A started extraction pool of ``size`` processes, closed on the way out."""
+    pool = ExtractionPool(settings, size=size)
+    try:
+        pool.start()
+        yield pool
+    finally:
+        _wait_for_replacements(pool)
+        pool.close()
+
+
+def _wait_for_replacements(pool: ExtractionPool) -> None:
+    """Let replacements of killed or recycled processes come up, so ``close`` stops them too.
+
+    ``ExtractionPool.close`` stops only idle processes: one still warming up when the CLI exits
+    would outlive it and print a BrokenPipeError when it reports ready to a parent that is gone.
+    """
+    deadline = time.monotonic() + SPAWN_TIMEOUT_S
+    failures = pool.stats.spawn_failures
+    while pool.alive < pool.size and time.monotonic() < deadline and pool.stats.spawn_failures == failures:
+        time.sleep(REPLACEMENT_POLL_S)
+
+
+def write_json(document: Any, stream: IO[str], indent: int | None = None) -> None:
+    """One JSON document per line, non-ASCII unescaped, as the API renders it."""
+    separators = None if indent else (",", ":")
+    stream.write(json.dumps(document, ensure_ascii=False, indent=indent, separators=separators) + "\n")
+
+
+def report_problem(error: ServiceError, instance: str | None = None) -> int:
+    """Write ``error`` as a problem document on stderr; return the matching exit code."""
+    write_json(error.to_problem(instance), sys.stderr)
+    return exit_code_for(error)
+
+
+def exit_code_for(error: ServiceError) -> int:
+    if isinstance(error, ConfigProblem):
+        return EXIT_USAGE
+    return EXIT_REJECTED if error.status < 500 else EXIT_FAILED

@@ -1,0 +1,209 @@
+"""The container image builds, runs as non-root, becomes healthy and cleans a page over HTTP.
+
+Uses podman through /work/shared/tools/container-env.sh (no Docker engine on these machines),
+which installs podman with apt when it is missing: the test prepares its own tools, and is
+skipped (with the reason) only when that preparation fails, e.g. without root or apt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.conftest import ROOT, free_port
+from tests.test_fixtures import check_answer
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(1200)]
+
+CONTAINER_ENV = Path(os.environ.get("CONTAINER_ENV_SCRIPT", "/work/shared/tools/container-env.sh"))
+IMAGE = "localhost/pagecleaner:e2e"
+# First run installs podman and bootstraps the base image (~2 minutes), then pip installs.
+SETUP_TIMEOUT_S = 900.0
+BUILD_TIMEOUT_S = 900.0
+# gunicorn start plus one warm extraction process per core, inside the container.
+READY_TIMEOUT_S = 120.0
+APP_UID = "10001"
+CASE = ROOT / "fixtures" / "text-seed-news-recent-posts"
+EXPECTED_TITLE = (
+    "Regulators recommend that Chinese developers abandon Nvidia accelerators in favor of Chinese analogues"
+)
+
+
+@dataclass
+class Podman:
+    command: list[str]
+    base_image: str
+    host_ca: str
+
+    def run(self, *args: str, timeout: float = 120.0, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.command, *args],
+            input=stdin.decode() if stdin is not None else None,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+@dataclass
+class Container:
+    name: str
+    url: str
+
+
+@pytest.fixture(scope="module")
+def podman() -> Podman:
+    if not CONTAINER_ENV.exists():
+        pytest.skip(f"{CONTAINER_ENV} is missing: no way to set up podman on this machine")
+    prepared = subprocess.run(
+        [str(CONTAINER_ENV)], capture_output=True, text=True, timeout=SETUP_TIMEOUT_S, check=False
+    )
+    if prepared.returncode != 0:
+        pytest.skip(f"podman could not be set up by {CONTAINER_ENV}:\n{prepared.stderr[-2000:]}")
+    printed = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'source <({shlex.quote(str(CONTAINER_ENV))} --print-env) && printf "%s\\0" '
+            '"$PODMAN" "$BASE_IMAGE" "$HOST_CA"',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    command, base_image, host_ca = printed.stdout.split("\0")[:3]
+    return Podman(command=shlex.split(command), base_image=base_image, host_ca=host_ca)
+
+
+@pytest.fixture(scope="module")
+def image(podman: Podman) -> str:
+    started = time.monotonic()
+    built = podman.run(
+        "build",
+        "--format", "docker",  # OCI images drop HEALTHCHECK
+        "--from", podman.base_image,  # stand-in for python:3.11-slim: no registry here
+        "--network", "host",
+        "-v", f"{podman.host_ca}:{podman.host_ca}:ro",
+        "-t", IMAGE,
+        str(ROOT),
+        timeout=BUILD_TIMEOUT_S,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+    print(f"\ncontainer build: {time.monotonic() - started:.1f} s")
+    return IMAGE
+
+
+@pytest.fixture(scope="module")
+def container(podman: Podman, image: str) -> Iterator[Container]:
+    port = free_port()
+    name = f"pagecleaner-e2e-{uuid.uuid4().hex[:8]}"
+    started = podman.run(
+        "run", "--detach", "--network", "host", "--name", name,
+        "-e", f"PORT={port}", "-e", "CLEANER_EXTRACTORS=2",
+        image,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    container = Container(name=name, url=f"http://127.0.0.1:{port}")
+    try:
+        _wait_ready(podman, container)
+        yield container
+    finally:
+        podman.run("rm", "--force", "--time", "10", name)  # stops, then removes
+        assert podman.run("container", "exists", name).returncode == 1, f"{name} was not removed"
+
+
+# The effective uid of every process in the container (no ps in slim images).
+_EFFECTIVE_UIDS = (
+    "import pathlib\n"
+    "for status in pathlib.Path('/proc').glob('[0-9]*/status'):\n"
+    "    try: print(next(l.split()[2] for l in status.read_text().splitlines() if l.startswith('Uid:')))\n"
+    "    except OSError: pass\n"
+)
+
+
+def _wait_ready(podman: Podman, container: Container) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(container.url + "/readyz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        state = podman.run("container", "inspect", "--format", "{{.State.Running}}", container.name)
+        if state.stdout.strip() != "true":
+            break  # exited: its logs say why
+        time.sleep(0.5)
+    logged = podman.run("logs", container.name)
+    logs = (logged.stdout + logged.stderr)[-4000:]
+    pytest.fail(f"the container did not become ready in {READY_TIMEOUT_S} s:\n{logs}")
+
+
+def test_container_cleans_a_fixture_over_http(container: Container) -> None:
+    response = requests.post(
+        container.url + "/v1/extract",
+        data=(CASE / "input.txt").read_bytes(),
+        params={"explain": "true"},
+        headers={"Content-Type": "text/plain; charset=utf-8"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["title"] == EXPECTED_TITLE
+    assert answer["authors"] == ["admin"]
+    check_answer(answer, json.loads((CASE / "expected.json").read_text(encoding="utf-8")))
+
+
+def test_container_health_endpoints(container: Container) -> None:
+    assert requests.get(container.url + "/healthz", timeout=5).json() == {"status": "ok"}
+    ready = requests.get(container.url + "/readyz", timeout=5).json()
+    assert ready == {"status": "ready", "extractors": 2}
+
+
+def test_service_runs_as_non_root(podman: Podman, container: Container, image: str) -> None:
+    assert podman.run("exec", container.name, "id", "-u").stdout.strip() == APP_UID
+    user = podman.run("image", "inspect", "--format", "{{.Config.User}}", image).stdout.strip()
+    assert user == f"{APP_UID}:{APP_UID}"
+    # Every process in the container, gunicorn's workers and the extraction processes included.
+    listed = podman.run("exec", container.name, "python3", "-c", _EFFECTIVE_UIDS)
+    uids = listed.stdout.split()
+    assert len(uids) >= 3, listed.stdout + listed.stderr  # arbiter, web worker, extractors
+    assert set(uids) == {APP_UID}
+
+
+def test_image_healthcheck_passes(podman: Podman, container: Container, image: str) -> None:
+    check = json.loads(podman.run("image", "inspect", "--format", "{{json .Config.Healthcheck}}", image).stdout)
+    assert check["Test"][:2] == ["CMD", "python3"]
+    assert "/healthz" in check["Test"][-1]
+    ran = podman.run("healthcheck", "run", container.name)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+
+
+def test_container_environment_defaults(podman: Podman, container: Container) -> None:
+    env = dict(
+        line.split("=", 1) for line in podman.run("exec", container.name, "env").stdout.splitlines() if "=" in line
+    )
+    assert env["HOST"] == "0.0.0.0"
+    assert env["CLEANER_ALLOW_OPEN"] == "1"
+
+
+def test_cli_runs_in_the_image(podman: Podman, container: Container) -> None:
+    ran = podman.run(
+        "exec", "-i", container.name, "python3", "-m", "service", "extract", "--text", "-",
+        stdin=(CASE / "input.txt").read_bytes(),
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    answer = json.loads(ran.stdout)
+    assert answer["title"] == EXPECTED_TITLE
+    assert answer["authors"] == ["admin"]

@@ -1,0 +1,79 @@
+"""``/metrics`` under two gunicorn web workers: counts are summed across workers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.conftest import LiveServer, start_server, stop_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+WEB_WORKERS = 2
+EXTRACTORS = 1
+REQUESTS = 40
+PAGE = (
+    "<html><body><article><p>"
+    + "A short article that the cleaner keeps as it is. " * 10
+    + "</p></article></body></html>"
+)
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Path]]:
+    tmp = tmp_path_factory.mktemp("multiproc")
+    metrics_dir = tmp / "prometheus"
+    server = start_server(
+        tmp,
+        CLEANER_WEB_WORKERS=str(WEB_WORKERS),
+        CLEANER_EXTRACTORS=str(EXTRACTORS),
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+        CLEANER_MAX_IN_FLIGHT="64",  # queue on the pool instead of answering 429
+    )
+    yield server, metrics_dir
+    stop_server(server)
+
+
+def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    response = requests.get(url + "/metrics", timeout=10)
+    assert response.status_code == 200
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def test_counts_are_summed_across_web_workers(two_workers: tuple[LiveServer, Path]) -> None:
+    server, metrics_dir = two_workers
+    before = scrape(server.url)
+    key = (
+        "pagecleaner_http_requests_total",
+        frozenset({"endpoint": "/v1/extract", "mode": "html", "status": "200"}.items()),
+    )
+
+    def post(_: int) -> int:
+        # A new connection each time, so both workers' accept loops get a share.
+        with requests.Session() as session:
+            return session.post(
+                server.url + "/v1/extract", data=PAGE, headers={"Content-Type": "text/html"}, timeout=30
+            ).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(post, range(REQUESTS))) == [200] * REQUESTS
+    after = scrape(server.url)
+
+    assert after.get(key, 0) - before.get(key, 0) == REQUESTS
+    # Each worker counted its own start and its own extraction process: only a sum gives these.
+    assert after[("pagecleaner_web_workers_started_total", frozenset())] == WEB_WORKERS
+    assert after[("pagecleaner_extractor_events_total", frozenset({"event": "spawn"}.items()))] == (
+        WEB_WORKERS * EXTRACTORS
+    )
+    # Both workers wrote their samples to the directory gunicorn.conf.py prepared.
+    counter_files = sorted(p.name for p in metrics_dir.glob("counter_*.db"))
+    assert len(counter_files) == WEB_WORKERS, counter_files
