@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from service import __version__
-from service.cli import batch, extract, warc
+from service.cli import batch, extract
 
-COMMANDS: tuple[ModuleType, ...] = (extract, batch, warc)
+COMMANDS: tuple[ModuleType, ...] = (extract, batch)
 PROG = "python -m service"
 
 
