@@ -11,6 +11,7 @@ The first message is ``("ready", pid)`` once the imports are warm.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -84,10 +85,8 @@ def main() -> int:
     limits = Limits(max_elements=config.get("max_elements", 30_000), max_depth=config.get("max_depth", 180))
     _warm_up(run)
     _limit_memory(int(config.get("memory_limit_mb", 0)))
-    try:
+    with contextlib.suppress(BrokenPipeError):  # the web worker went away: nothing left to answer
         _serve(channel_in, channel_out, limits)
-    except BrokenPipeError:  # the web worker went away: nothing left to answer
-        pass
     return 0
 
 

@@ -42,6 +42,9 @@ def lines(data: bytes) -> list[dict[str, Any]]:
 
 
 def post_batch(client: FlaskClient, body: str | bytes, query: str = "", **kwargs: Any) -> Any:
+    # Buffered: the stream is read and closed inside the request, not whenever GC gets to it
+    # (a generator closed later pops the wrong request context).
+    kwargs.setdefault("buffered", True)
     return client.post(f"/v1/extract/batch{query}", data=body, content_type=NDJSON, **kwargs)
 
 

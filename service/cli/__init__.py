@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from service import __version__
-from service.cli import batch, extract
+from service.cli import batch, extract, warc
 
-COMMANDS: tuple[ModuleType, ...] = (extract, batch)
+COMMANDS: tuple[ModuleType, ...] = (extract, batch, warc)
 PROG = "python -m service"
 
 

@@ -1,0 +1,103 @@
+"""Where an input's results go, how they become final, and when a re-run may skip an input.
+
+``DIR/<name>.jsonl.gz`` (``<name>``: the input's file name without ``.warc.gz`` and the like)
+holds one JSON line per page; ``DIR/<name>.summary.json`` its counts. Lines are written to a
+hidden partial file; at the end it is renamed to its final name (atomic on one filesystem) and
+the summary is written the same way, last: an input is complete when its summary exists and says
+``"complete": true``. A run killed half-way leaves only a partial file, which the next run
+overwrites. The JSONL file is a concatenation of gzip members (one per chunk, compressed by the
+worker), which gzip, zcat and Python's ``gzip`` read as one stream.
+
+Lines come in completion order of the chunks, not archive order: waiting for a slow or retried
+chunk would hold every later chunk in the client's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+# Input suffixes dropped to name the outputs (compression first, then the archive format).
+COMPRESSION_SUFFIXES = (".gz", ".zst", ".lz4", ".bz2", ".br")
+ARCHIVE_SUFFIXES = (".warc", ".arc")
+JSONL_SUFFIX = ".jsonl.gz"
+SUMMARY_SUFFIX = ".summary.json"
+PARTIAL_PREFIX = "."
+PARTIAL_SUFFIX = ".partial"
+
+
+def output_name(input_path: str) -> str:
+    """``CC-MAIN-...-00001.warc.gz`` -> ``CC-MAIN-...-00001``."""
+    name = Path(input_path).name
+    for suffixes in (COMPRESSION_SUFFIXES, ARCHIVE_SUFFIXES):
+        for suffix in suffixes:
+            if name.lower().endswith(suffix) and len(name) > len(suffix):
+                name = name[: -len(suffix)]
+                break
+    return name
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    jsonl: Path
+    summary: Path
+
+    @classmethod
+    def for_input(cls, out_dir: str | Path, input_path: str) -> OutputPaths:
+        name = output_name(input_path)
+        return cls(Path(out_dir) / (name + JSONL_SUFFIX), Path(out_dir) / (name + SUMMARY_SUFFIX))
+
+    def is_complete(self) -> bool:
+        """Both files exist and the summary says the run over this input finished every chunk."""
+        if not (self.jsonl.is_file() and self.summary.is_file()):
+            return False
+        try:
+            document = json.loads(self.summary.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(document, dict) and document.get("complete") is True
+
+    def read_summary(self) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(self.summary.read_text(encoding="utf-8"))
+        return document
+
+
+def _partial(path: Path) -> Path:
+    return path.with_name(PARTIAL_PREFIX + path.name + PARTIAL_SUFFIX)
+
+
+class OutputFile:
+    """The partial JSONL file of one input, made final by ``finish``."""
+
+    def __init__(self, paths: OutputPaths) -> None:
+        self.paths = paths
+        paths.jsonl.parent.mkdir(parents=True, exist_ok=True)
+        # A stale summary must not vouch for the new file if this run dies before finishing.
+        paths.summary.unlink(missing_ok=True)
+        self._partial = _partial(paths.jsonl)
+        self._stream: BinaryIO | None = open(self._partial, "wb")  # noqa: SIM115 - closed in finish/abort
+
+    def append(self, gzip_member: bytes) -> None:
+        assert self._stream is not None
+        self._stream.write(gzip_member)
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        """Flush, rename into place, then write the summary (atomically, last)."""
+        assert self._stream is not None
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+        self._stream.close()
+        self._stream = None
+        os.replace(self._partial, self.paths.jsonl)
+        partial_summary = _partial(self.paths.summary)
+        partial_summary.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        os.replace(partial_summary, self.paths.summary)
+
+    def abort(self) -> None:
+        """Close without making anything final (the partial file stays for inspection)."""
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None

@@ -1,0 +1,185 @@
+"""What a Dask worker runs: one chunk of a WARC file through the pipeline, within the time budget.
+
+Each worker process holds one ``ExtractionPool`` (created lazily by the first task, one
+extraction process per worker thread): a page runs in an extraction process, and one that
+overruns the budget is killed and replaced, exactly as in the server (trafilatura catches timer
+exceptions, so nothing short of killing keeps the budget). A page's failure is recorded on its
+own line and never fails the task; the task fails only when the worker cannot work at all (no
+extraction process starts), and then Dask retries it (``runner.TASK_RETRIES``).
+
+The worker thread mostly waits on a pipe while its extraction process computes, so a Dask
+worker with one thread per core keeps every core busy.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gzip
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.errors import ServiceError
+from service.extraction_pool import SPAWN_TIMEOUT_S, ExtractionPool
+from service.models import Job, Options
+from service.settings import Settings
+from service.warc.records import Chunk, Page, Refused, Skipped, read_chunk
+from service.warc.summary import Summary
+
+# Compression of each chunk's gzip member (zlib's default: ~3x on JSON at ~50 MB/s a core).
+OUTPUT_GZIP_LEVEL = 6
+# How often a page waiting for a replacement extraction process re-checks the pool.
+CAPACITY_POLL_S = 0.05
+
+
+@dataclass
+class ChunkResult:
+    """A chunk's answers (one gzip member of JSON lines) and its counts."""
+
+    path: str
+    index: int
+    data: bytes
+    summary: Summary = field(default_factory=Summary)
+    seconds: float = 0.0
+
+
+def clean_chunk(chunk: Chunk, options: Options, settings: Settings) -> ChunkResult:
+    """Clean every page of ``chunk``; runs on a Dask worker (or anywhere, for tests).
+
+    Raises:
+        ExtractorUnavailable: no extraction process could be started here (Dask retries).
+    """
+    started = time.monotonic()
+    pool, capacity = _worker_pool(settings)
+    summary = Summary()
+    lines: list[str] = []
+    for item in read_chunk(chunk, settings.max_body_bytes):
+        if isinstance(item, Skipped):
+            summary.skip(item.reason)
+            continue
+        if isinstance(item, Refused):  # before the pipeline: too large, unknown content coding
+            summary.fail(item.error.code)
+            lines.append(_dump({**_record_fields(item), "error": item.error.to_problem()}))
+            continue
+        line = _clean_page(item, options, settings, pool, capacity)
+        if "error" in line:
+            summary.fail(line["error"]["code"])
+        else:
+            summary.clean()
+        lines.append(_dump(line))
+    data = gzip.compress("".join(lines).encode("utf-8"), OUTPUT_GZIP_LEVEL) if lines else b""
+    return ChunkResult(chunk.path, chunk.index, data, summary, time.monotonic() - started)
+
+
+def _clean_page(
+    page: Page, options: Options, settings: Settings, pool: ExtractionPool, capacity: _Capacity
+) -> dict[str, Any]:
+    """The output line of one page: the API's answer, or its problem, with the record's fields."""
+    record = _record_fields(page)
+    job = Job(mode="html", body=page.body, options=options, url=page.target_uri, declared_charset=page.charset)
+    try:
+        with capacity.slot():
+            started = time.perf_counter()
+            answer, _seconds = pool.submit(job, settings.time_budget_s)
+        timing_ms = round((time.perf_counter() - started) * 1000, 2)
+    except ServiceError as error:
+        return {**record, "error": error.to_problem()}
+    return {**record, **answer, "timing_ms": timing_ms}
+
+
+def _record_fields(item: Page | Refused) -> dict[str, Any]:
+    return {"warc_target_uri": item.target_uri, "warc_record_id": item.record_id, "warc_date": item.date}
+
+
+def _dump(line: dict[str, Any]) -> str:
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+# -- the per-process pool ------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_pool: ExtractionPool | None = None
+_pool_config: tuple[Any, ...] | None = None
+_capacity: _Capacity | None = None
+
+
+def _threads_here() -> int:
+    """Threads of the Dask worker running this task (1 outside a worker)."""
+    try:
+        from distributed import get_worker
+
+        return max(1, int(get_worker().state.nthreads))
+    except (ImportError, ValueError, AttributeError):
+        return 1
+
+
+def _worker_pool(settings: Settings) -> tuple[ExtractionPool, _Capacity]:
+    """This process's pool, started on first use (and restarted if the limits changed)."""
+    global _pool, _pool_config, _capacity
+    config = (
+        settings.max_elements,
+        settings.max_depth,
+        settings.extractor_memory_limit_mb,
+        settings.max_jobs_per_extractor,
+        settings.extractor_rss_mb,
+    )
+    with _lock:
+        if _pool is None or _pool_config != config:
+            if _pool is not None:
+                _pool.close()
+            pool = ExtractionPool(settings, size=_threads_here())
+            pool.start()
+            _pool, _pool_config, _capacity = pool, config, _Capacity(pool)
+        assert _capacity is not None
+        return _pool, _capacity
+
+
+def warm_up(settings: Settings) -> int:
+    """Start this process's pool now (e.g. ``client.run(warm_up, settings)``); returns its size."""
+    pool, _capacity = _worker_pool(settings)
+    return pool.size
+
+
+def close_pool() -> None:
+    """Stop this process's extraction processes (at exit; tests)."""
+    global _pool, _pool_config, _capacity
+    with _lock:
+        if _pool is not None:
+            _pool.close()
+        _pool, _pool_config, _capacity = None, None, None
+
+
+atexit.register(close_pool)
+
+
+class _Capacity:
+    """Start a page's clock only when an extraction process is free for it.
+
+    ``ExtractionPool.submit`` counts the wait for a free process against the budget; after a
+    kill the pool is one short until the replacement is warm (~1 s), and the next page would
+    lose its budget waiting. (Same rule as the batch command's.)
+    """
+
+    def __init__(self, pool: ExtractionPool) -> None:
+        self.pool = pool
+        self.busy = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        deadline = time.monotonic() + SPAWN_TIMEOUT_S
+        while True:
+            with self._lock:
+                if self.busy < self.pool.alive or time.monotonic() > deadline:
+                    self.busy += 1
+                    break
+            time.sleep(CAPACITY_POLL_S)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.busy -= 1
