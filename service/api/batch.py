@@ -104,7 +104,11 @@ def extract_batch() -> Response:
     concurrency = max(1, min(runnable, runtime.pool.size))
     admission = runtime.admission.admit(weight=concurrency)
     admission.__enter__()  # raises Overloaded (429) before any line is sent
-    release = _once(lambda: admission.__exit__(None, None, None))
+
+    def give_back_slots() -> None:
+        admission.__exit__(None, None, None)
+
+    release = _once(give_back_slots)
     stream = _stream(runtime, items, concurrency, settings.time_budget_s, release, g.get("request_id"))
     response = Response(stream_with_context(stream), status=200, content_type=NDJSON_CONTENT_TYPE)
     # A stream that is never iterated never runs its ``finally``: close() gives the slots back.

@@ -8,6 +8,7 @@ and syncs the extraction pool's counters. Batch items are counted by the batch v
 from __future__ import annotations
 
 import time
+from typing import cast
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.blueprints import BlueprintSetupState
@@ -23,7 +24,7 @@ EXTRACT_ENDPOINT = "/v1/extract"
 
 @blueprint.record_once
 def _on_register(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
+    app = cast(Flask, state.app)
     m.WEB_WORKERS_STARTED.inc()
     runtime: Runtime | None = app.extensions.get("cleaner")
     if runtime is not None:
