@@ -27,6 +27,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 SPAWN_TIMEOUT_S = 60.0
 # Pause before retrying a failed spawn, so a broken install does not spin the CPU.
 SPAWN_RETRY_PAUSE_S = 1.0
+# How often a caller waiting for a free process re-checks the pool (a replacement is spawning).
+CAPACITY_POLL_S = 0.05
 # Recycle thresholds are spread by this fraction so processes do not all restart at once.
 RECYCLE_JITTER = 0.10
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -290,3 +294,34 @@ def _read_exact(fd: int, size: int, deadline: float) -> bytes:
 def _read_frame(fd: int, deadline: float) -> Any:
     (length,) = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
     return pickle.loads(_read_exact(fd, length, deadline))
+
+
+class CapacityGate:
+    """Start a page's clock only when an extraction process is free for it (bulk callers).
+
+    ``ExtractionPool.submit`` counts the wait for a free process against the page's budget: right
+    for the API (the client's budget is wall-clock), wrong for a bulk job, where after a kill the
+    pool is one short until the replacement is warm (~1 s) and the next page would lose its
+    budget waiting. Bulk callers (the batch and warc commands) hold a slot around ``submit``.
+    """
+
+    def __init__(self, pool: ExtractionPool) -> None:
+        self.pool = pool
+        self.busy = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one process's worth of capacity for the block (waits at most SPAWN_TIMEOUT_S)."""
+        deadline = time.monotonic() + SPAWN_TIMEOUT_S
+        while True:
+            with self._lock:
+                if self.busy < self.pool.alive or time.monotonic() > deadline:
+                    self.busy += 1
+                    break
+            time.sleep(CAPACITY_POLL_S)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.busy -= 1

@@ -39,7 +39,7 @@ from service.cli.common import (
     write_json,
 )
 from service.errors import BodyTooLarge, ServiceError
-from service.extraction_pool import SPAWN_TIMEOUT_S, ExtractionPool
+from service.extraction_pool import CapacityGate, ExtractionPool
 from service.models import Options
 from service.settings import Settings
 
@@ -49,8 +49,6 @@ STDIO = "-"
 # Pages read ahead of the one being written, per process: keeps every process busy while a slow
 # page holds up the ordered output, and bounds memory for inputs of any size.
 READ_AHEAD_PER_PROCESS = 8
-# How often a thread waiting for a free process re-checks the pool (a replacement is spawning).
-CAPACITY_POLL_S = 0.05
 # Bytes read at a time when counting input lines for the progress bar.
 COUNT_CHUNK_BYTES = 1024 * 1024
 
@@ -113,7 +111,7 @@ class BatchRunner:
         self.bar = bar
         self.failed = 0
         self._lock = threading.Lock()
-        self._capacity = _Capacity(pool)
+        self._capacity = CapacityGate(pool)
 
     def run(self, lines: Iterable[bytes], sink: IO[str]) -> tuple[int, int]:
         """Process every non-blank line; returns (ok, failed) counts."""
@@ -167,36 +165,6 @@ class BatchRunner:
 def error_line(item_id: Any, error: ServiceError, number: int) -> dict[str, Any]:
     """The per-item error line: the item's id and the API's problem document (plus its line)."""
     return {"id": item_id, "error": {**error.to_problem(), "line": number}}
-
-
-class _Capacity:
-    """Lets a thread submit only when an extraction process is free for it.
-
-    ``ExtractionPool.submit`` counts the wait for a free process against the page's budget; while
-    a killed or recycled process is being replaced the pool is one short, and a page would lose
-    its budget waiting. Here it waits (bounded) before its clock starts instead.
-    """
-
-    def __init__(self, pool: ExtractionPool) -> None:
-        self.pool = pool
-        self.busy = 0
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one of the pool's processes' worth of capacity for the block."""
-        deadline = time.monotonic() + SPAWN_TIMEOUT_S
-        while True:
-            with self._lock:
-                if self.busy < self.pool.alive or time.monotonic() > deadline:
-                    self.busy += 1
-                    break
-            time.sleep(CAPACITY_POLL_S)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self.busy -= 1
 
 
 def count_lines(path: str) -> int | None:

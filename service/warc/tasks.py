@@ -18,13 +18,11 @@ import gzip
 import json
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import ServiceError
-from service.extraction_pool import SPAWN_TIMEOUT_S, ExtractionPool
+from service.extraction_pool import CapacityGate, ExtractionPool
 from service.models import Job, Options
 from service.settings import Settings
 from service.warc.records import Chunk, Page, Refused, Skipped, read_chunk
@@ -32,8 +30,6 @@ from service.warc.summary import Summary
 
 # Compression of each chunk's gzip member (zlib's default: ~3x on JSON at ~50 MB/s a core).
 OUTPUT_GZIP_LEVEL = 6
-# How often a page waiting for a replacement extraction process re-checks the pool.
-CAPACITY_POLL_S = 0.05
 
 
 @dataclass
@@ -76,7 +72,7 @@ def clean_chunk(chunk: Chunk, options: Options, settings: Settings) -> ChunkResu
 
 
 def _clean_page(
-    page: Page, options: Options, settings: Settings, pool: ExtractionPool, capacity: _Capacity
+    page: Page, options: Options, settings: Settings, pool: ExtractionPool, capacity: CapacityGate
 ) -> dict[str, Any]:
     """The output line of one page: the API's answer, or its problem, with the record's fields."""
     record = _record_fields(page)
@@ -104,7 +100,7 @@ def _dump(line: dict[str, Any]) -> str:
 _lock = threading.Lock()
 _pool: ExtractionPool | None = None
 _pool_config: tuple[Any, ...] | None = None
-_capacity: _Capacity | None = None
+_capacity: CapacityGate | None = None
 
 
 def _threads_here() -> int:
@@ -117,7 +113,7 @@ def _threads_here() -> int:
         return 1
 
 
-def _worker_pool(settings: Settings) -> tuple[ExtractionPool, _Capacity]:
+def _worker_pool(settings: Settings) -> tuple[ExtractionPool, CapacityGate]:
     """This process's pool, started on first use (and restarted if the limits changed)."""
     global _pool, _pool_config, _capacity
     config = (
@@ -133,7 +129,7 @@ def _worker_pool(settings: Settings) -> tuple[ExtractionPool, _Capacity]:
                 _pool.close()
             pool = ExtractionPool(settings, size=_threads_here())
             pool.start()
-            _pool, _pool_config, _capacity = pool, config, _Capacity(pool)
+            _pool, _pool_config, _capacity = pool, config, CapacityGate(pool)
         assert _capacity is not None
         return _pool, _capacity
 
@@ -154,32 +150,3 @@ def close_pool() -> None:
 
 
 atexit.register(close_pool)
-
-
-class _Capacity:
-    """Start a page's clock only when an extraction process is free for it.
-
-    ``ExtractionPool.submit`` counts the wait for a free process against the budget; after a
-    kill the pool is one short until the replacement is warm (~1 s), and the next page would
-    lose its budget waiting. (Same rule as the batch command's.)
-    """
-
-    def __init__(self, pool: ExtractionPool) -> None:
-        self.pool = pool
-        self.busy = 0
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        deadline = time.monotonic() + SPAWN_TIMEOUT_S
-        while True:
-            with self._lock:
-                if self.busy < self.pool.alive or time.monotonic() > deadline:
-                    self.busy += 1
-                    break
-            time.sleep(CAPACITY_POLL_S)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self.busy -= 1
