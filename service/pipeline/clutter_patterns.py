@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001, E501  (multilingual vocabulary: look-alike letters and long alternations are the point)
+# ruff: noqa: E501  (multilingual vocabulary: look-alike letters and long alternations are the point)
 """Multilingual vocabulary of page clutter: which short lines are share bars, bylines, teaser ages...
 
 Owned by the plain-text mode (``text_mode``); the HTML-mode cleaner imports it read-only, so the
@@ -18,6 +18,8 @@ Public names:
     IMAGE_CREDIT          an image credit or caption source: "Image source: X", "Foto: X", "Photo: X".
     NEWSLETTER            newsletter / subscribe box lines.
     COOKIE_BANNER         cookie / consent banner lines.
+    NEWSLETTER_HINTS      lower-case substrings one of which every NEWSLETTER match contains (a cheap pre-filter).
+    COOKIE_HINTS          the same for COOKIE_BANNER.
     FOOTER                copyright, imprint, privacy and terms lines.
     COMMENTS_HEADING      the start of a comment section: "3 Comments", "Leave a Reply", "Kommentare".
     COMMENT_ACTION        per-comment action lines: "Reply", "Antworten", "Responder", "Ответить".
@@ -275,6 +277,53 @@ COOKIE_BANNER: Final[re.Pattern[str]] = re.compile(
     r"|accept all|alle akzeptieren|aceptar todas?|tout accepter|accetta tutti|принять все|куки|файлы cookie)",
     _I,
 )
+# Pre-filters: every alternative of NEWSLETTER / COOKIE_BANNER contains one of these (lower-case)
+# substrings, so a line whose lower-cased text contains none of them cannot match; the substring
+# tests are far cheaper than the unanchored searches (tests/pipeline/test_text_mode.py checks them).
+NEWSLETTER_HINTS: Final[tuple[str, ...]] = (
+    "newsletter",
+    "subscri",
+    "sign up",
+    "sign-up",
+    "your e",
+    "inbox",
+    "abonnier",
+    "anmelden",
+    "e-mail-adresse",
+    "ihre e-mail",
+    "suscr",
+    "tu correo",
+    "correo electr",
+    "abonnez",
+    "inscrivez",
+    "votre e",
+    "iscriviti",
+    "подпи",
+    "рассылк",
+    "订阅",
+)
+COOKIE_HINTS: Final[tuple[str, ...]] = (
+    "cookie",
+    "consent",
+    "gdpr",
+    "dsgvo",
+    "datenschutzeinst",
+    "privacy",
+    "accept all",
+    "akzeptieren",
+    "aceptar tod",
+    "tout accepter",
+    "accetta tutti",
+    "принять все",
+    "куки",
+)
+
+
+def has_hint(lower_text: str, hints: tuple[str, ...]) -> bool:
+    """Whether the lower-cased text contains one of the hint substrings."""
+    return any(hint in lower_text for hint in hints)
+
+
 # Short controls found in those boxes: a line equal to one of these is box furniture.
 BOX_CONTROL: Final[re.Pattern[str]] = re.compile(
     r"^(?:ok(?:ay)?|accept|agree|i agree|got it|allow|allow all|deny|decline|reject|reject all|close|dismiss|settings"

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (typographic punctuation in the patterns is intentional)
 """Per-line features and clutter labels for the plain-text mode (``text_mode``).
 
 A line is classified alone here (its length, function-word density, punctuation and which
@@ -19,12 +18,12 @@ _WORD: Final = re.compile(r"\w+", re.UNICODE)
 _CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # Characters per "word" for CJK text: a common rule of thumb (1.5-2 chars per Chinese word).
 CJK_CHARS_PER_WORD: Final = 2.0
-_TERMINAL: Final = re.compile(r"[.!?…。！？:;\"”’»)\]]$")
-_TRUNCATED: Final = re.compile(r"(?:…|\.\.\.|\[…\]|\[\.\.\.\])\s*$")
+# Last characters of a sentence-like line, and the endings of a line cut short (lines are stripped,
+# so an end test is enough: no regex search over the whole line).
+_TERMINAL_CHARS: Final = frozenset('.!?…。！？:;"”’»)]')
+_TRUNCATED_ENDS: Final = ("…", "...", "[…]", "[...]")
 _BULLET: Final = re.compile(r"^(?:[•·▪◦‣∙*\-–—]|\d{1,2}[.)])\s+")
-_MARKUP: Final = re.compile(
-    r"</?(?:div|span|a|img|p|br|script|iframe|noscript|ins|em|i|b|strong)\b[^>]*>", re.I
-)
+_MARKUP: Final = re.compile(r"</?(?:div|span|a|img|p|br|script|iframe|noscript|ins|em|i|b|strong)\b[^>]*>", re.I)
 _ALPHA: Final = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
@@ -106,9 +105,10 @@ def pattern_label(text: str) -> str | None:
     words, _ = count_words(text)
     if words <= MAX_BYLINE_WORDS and cp.BYLINE.match(text) and _looks_like_names(text):
         return "byline"
-    if cp.COOKIE_BANNER.search(text):
+    lower = text.lower()
+    if cp.has_hint(lower, cp.COOKIE_HINTS) and cp.COOKIE_BANNER.search(text):
         return "cookie-banner"
-    if words <= NEWSLETTER_MAX_WORDS and cp.NEWSLETTER.search(text):
+    if words <= NEWSLETTER_MAX_WORDS and cp.has_hint(lower, cp.NEWSLETTER_HINTS) and cp.NEWSLETTER.search(text):
         return "newsletter"
     return None
 
@@ -133,7 +133,9 @@ def _looks_like_names(text: str) -> bool:
 
 
 def make_line(index: int, text: str, block: int) -> Line:
+    """A Line for one stripped, non-empty line of the input."""
     words, _ = count_words(text)
+    truncated = text.endswith(_TRUNCATED_ENDS)
     return Line(
         index=index,
         text=text,
@@ -141,8 +143,8 @@ def make_line(index: int, text: str, block: int) -> Line:
         words=words,
         stop_ratio=stop_ratio(text),
         # An ellipsis is where a teaser was cut, not where a sentence ended.
-        terminal=_TERMINAL.search(text) is not None and _TRUNCATED.search(text) is None,
-        truncated=_TRUNCATED.search(text) is not None,
+        terminal=text[-1:] in _TERMINAL_CHARS and not truncated,
+        truncated=truncated,
         bullet=_BULLET.match(text) is not None,
         label=pattern_label(text),
         cjk=words > 0 and len(_CJK.findall(text)) >= words,

@@ -8,7 +8,15 @@ import pytest
 
 from service.models import Article, Options
 from service.pipeline import serialize, text_mode
-from service.pipeline.clutter_patterns import is_related_heading, is_relative_date
+from service.pipeline.clutter_patterns import (
+    COOKIE_BANNER,
+    COOKIE_HINTS,
+    NEWSLETTER,
+    NEWSLETTER_HINTS,
+    has_hint,
+    is_related_heading,
+    is_relative_date,
+)
 from service.pipeline.text_features import pattern_label
 
 PARA_1 = (
@@ -80,9 +88,7 @@ def test_relative_date_pattern_does_not_match_sentences() -> None:
 
 
 def test_teaser_list_after_related_heading_is_removed() -> None:
-    article = _clean(
-        _page("Title here", PARA_1, PARA_2, "Related articles", "Ferry timetable announced", PARA_3)
-    )
+    article = _clean(_page("Title here", PARA_1, PARA_2, "Related articles", "Ferry timetable announced", PARA_3))
     assert "Ferry timetable" not in _text(article)
     reasons = _reasons(article)
     assert reasons["Related articles"] == "related-links"
@@ -195,3 +201,58 @@ def test_large_input_is_linear() -> None:
     elapsed = time.perf_counter() - started
     assert len(article.body) > 0
     assert elapsed < 15, f"{elapsed:.1f} s for ~100k lines"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "We use cookies to improve your experience.",
+        "By continuing you consent to our use of data.",
+        "GDPR notice",
+        "Hinweis zur DSGVO",
+        "Datenschutzeinstellungen",
+        "Privacy settings",
+        "Accept all",
+        "Alle akzeptieren",
+        "Aceptar todas",
+        "Tout accepter",
+        "Accetta tutti",
+        "Принять все",
+        "Мы используем куки",
+        "Sign up for our newsletter",
+        "Subscribe",
+        "Enter your email",
+        "Straight to your inbox",
+        "Jetzt abonnieren",
+        "Anmelden zum Newsletter",
+        "Ihre E-Mail",
+        "Suscríbete",
+        "Tu correo",
+        "Abonnez-vous",
+        "Inscrivez-vous",
+        "Votre e-mail",
+        "Iscriviti",
+        "Подпишитесь на рассылку",
+        "订阅",
+    ],
+)
+def test_cookie_and_newsletter_prefilter_hints_never_hide_a_match(line: str) -> None:
+    lower = line.lower()
+    if COOKIE_BANNER.search(line):
+        assert has_hint(lower, COOKIE_HINTS)
+    if NEWSLETTER.search(line):
+        assert has_hint(lower, NEWSLETTER_HINTS)
+    assert COOKIE_BANNER.search(line) or NEWSLETTER.search(line)
+
+
+def test_text_without_any_hint_is_not_labelled_a_box() -> None:
+    assert pattern_label("The bridge will reopen in the spring, the council said.") is None
+
+
+def test_repeated_lines_are_marked_and_keep_their_own_position() -> None:
+    lines, _, _ = text_mode.analyse("Home\nNews\n\n" + PARA_1 + "\n\nHome")
+    first, last = lines[0], lines[-1]
+    assert first.repeated
+    assert last.repeated
+    assert (last.index, last.block) == (3, 2)
+    assert (last.label, last.words) == (first.label, first.words)

@@ -1,0 +1,370 @@
+"""Learned line classifier of the plain-text mode: features of a line and its neighbours, and the model.
+
+``text_mode`` first scores lines with its rules and finds the article region (maximum-sum run);
+this module turns each line into a feature vector (the line's own shape, its clutter label, the
+rule score, where it sits relative to the rule region, and the same for the lines around it) and
+a small gradient-boosted tree ensemble gives the probability that the line belongs to the article.
+
+The ensemble is trained by ``scripts/train_text_model.py`` on the development text sets and
+shipped as ``models/text_lines.json`` (plain JSON: no pickle, no network). Inference is numpy
+only and vectorised over the page's lines, so it stays linear in the number of lines.
+
+Nothing here depends on any page's wording: the features are lengths, ratios, the multilingual
+clutter labels of ``clutter_patterns`` and positions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from service.pipeline.text_features import Line
+
+MODEL_PATH: Final = Path(__file__).parent / "models" / "text_lines.json"
+
+# Clutter labels grouped for the model (one indicator each); anything else falls in "other".
+LABEL_GROUPS: Final[tuple[tuple[str, ...], ...]] = (
+    ("relative-date", "teaser"),
+    ("share-buttons",),
+    ("byline",),
+    ("related-links",),
+    ("comments",),
+    ("tags",),
+    ("image-credit",),
+    ("footer",),
+    ("pagination", "read-more", "navigation"),
+    ("date",),
+    ("newsletter", "cookie-banner", "boilerplate", "markup"),
+)
+_LABEL_INDEX: Final[dict[str, int]] = {name: i for i, group in enumerate(LABEL_GROUPS) for name in group}
+
+# Neighbour offsets whose features are copied onto a line (the +/-2 window).
+NEIGHBOUR_OFFSETS: Final[tuple[int, ...]] = (-2, -1, 1, 2)
+# Half-width (in lines) of the wider window whose prose density is a feature.
+DENSITY_WINDOW: Final = 5
+# The rule score is clipped to this magnitude before scaling (a 200-word paragraph is no more
+# "article" than a 60-word one; the boundary cost is -60).
+SCORE_CLIP: Final = 60.0
+
+# Per-line ("own") features; the neighbour features repeat NEIGHBOUR_FEATURES for each offset.
+OWN_FEATURES: Final[tuple[str, ...]] = (
+    "log_words",
+    "log_chars",
+    "stop_ratio",
+    "terminal",
+    "truncated",
+    "bullet",
+    "cjk",
+    "repeated",
+    "prose",
+    "score",
+    "in_region",
+    "before_region",
+    "log_dist_region",
+    "rel_pos",
+    "rel_pos_region",
+    "digit_ratio",
+    "upper_ratio",
+    "punct_ratio",
+    "mean_word_len",
+    "comma_per_word",
+    "separators",
+    "ends_colon",
+    "starts_upper",
+    "has_url",
+    "log_block_lines",
+    "block_first",
+    "block_last",
+    "words_vs_max",
+    "density_window",
+    "labelled",
+    *(f"label_{group[0]}" for group in LABEL_GROUPS),
+)
+NEIGHBOUR_FEATURES: Final[tuple[str, ...]] = (
+    "log_words",
+    "stop_ratio",
+    "terminal",
+    "prose",
+    "score",
+    "labelled",
+    "same_block",
+)
+FEATURE_NAMES: Final[tuple[str, ...]] = (
+    *OWN_FEATURES,
+    *(f"{name}@{off:+d}" for off in NEIGHBOUR_OFFSETS for name in NEIGHBOUR_FEATURES),
+)
+_OWN: Final = {name: i for i, name in enumerate(OWN_FEATURES)}
+# A missing neighbour (before the first or after the last line) gets this value in every column.
+MISSING: Final = -1.0
+_SEPARATOR_CODES: Final = np.array([ord(c) for c in "|»›•·/>→"], dtype=np.uint32)
+_PUNCT_CODES: Final = np.array([ord(c) for c in ".,;:!?()[]{}\"'«»„“”‘’-–—/|•·…"], dtype=np.uint32)
+
+
+def _char_counts(texts: Sequence[str]) -> dict[str, npt.NDArray[np.float64]]:
+    """Per line: digits, upper-case letters, punctuation, separators and commas (vectorised)."""
+    codes = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+    ends = starts + lengths
+    indicators = {
+        "digits": (codes >= ord("0")) & (codes <= ord("9")),
+        # Upper case in Latin (ASCII and Latin-1), Greek and Cyrillic: the scripts the stop-list covers.
+        "upper": ((codes >= ord("A")) & (codes <= ord("Z")))
+        | ((codes >= 0xC0) & (codes <= 0xDE) & (codes != 0xD7))
+        | ((codes >= 0x391) & (codes <= 0x3A9))
+        | ((codes >= 0x410) & (codes <= 0x42F)),
+        "punct": np.isin(codes, _PUNCT_CODES),
+        "seps": np.isin(codes, _SEPARATOR_CODES),
+        "commas": codes == ord(","),
+    }
+    out = {}
+    for name, flags in indicators.items():
+        cumulative = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
+        out[name] = (cumulative[ends] - cumulative[starts]).astype(np.float64)
+    return out
+
+
+def line_features(lines: Sequence[Line], start: int, end: int, prose: Sequence[bool]) -> npt.NDArray[np.float64]:
+    """The feature matrix (one row per line, columns as ``FEATURE_NAMES``); linear, mostly vectorised.
+
+    ``start``/``end`` are the rule region, ``prose`` the rule's prose flags; ``line.score`` must be set.
+    """
+    n = len(lines)
+    if n == 0:
+        return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float64)
+    texts = [line.text for line in lines]
+    words = np.array([line.words for line in lines])
+    chars = np.fromiter((len(t) for t in texts), dtype=np.float64, count=n)
+    blocks = np.array([line.block for line in lines])
+    counts = _char_counts(texts)
+    idx = np.arange(n)
+    block_sizes = np.bincount(blocks)[blocks]
+    labels = np.zeros((n, len(LABEL_GROUPS)))
+    for i, line in enumerate(lines):
+        if line.label is not None:
+            labels[i, _LABEL_INDEX.get(line.label, len(LABEL_GROUPS) - 1)] = 1.0
+    prose_arr = np.array(prose, dtype=np.float64)
+    prose_words = words * prose_arr
+    cumulative = np.concatenate(([0.0], np.cumsum(prose_words)))
+    lo = np.maximum(idx - DENSITY_WINDOW, 0)
+    hi = np.minimum(idx + DENSITY_WINDOW + 1, n)
+    dist = np.where(idx < start, start - idx, np.where(idx >= end, idx - end + 1, 0))
+    safe_words = np.maximum(words, 1.0)
+    columns = {
+        "log_words": np.log1p(words),
+        "log_chars": np.log1p(chars),
+        "stop_ratio": np.array([line.stop_ratio for line in lines]),
+        "terminal": np.array([line.terminal for line in lines], dtype=np.float64),
+        "truncated": np.array([line.truncated for line in lines], dtype=np.float64),
+        "bullet": np.array([line.bullet for line in lines], dtype=np.float64),
+        "cjk": np.array([line.cjk for line in lines], dtype=np.float64),
+        "repeated": np.array([line.repeated for line in lines], dtype=np.float64),
+        "prose": prose_arr,
+        "score": np.clip([line.score for line in lines], -SCORE_CLIP, SCORE_CLIP) / SCORE_CLIP,
+        "in_region": ((idx >= start) & (idx < end)).astype(np.float64),
+        "before_region": (idx < start).astype(np.float64),
+        "log_dist_region": np.log1p(dist),
+        "rel_pos": idx / n,
+        "rel_pos_region": (idx - start) / max(end - start, 1),
+        "digit_ratio": counts["digits"] / chars,
+        "upper_ratio": counts["upper"] / chars,
+        "punct_ratio": counts["punct"] / chars,
+        "mean_word_len": np.minimum(chars / safe_words, 30.0) / 30.0,
+        "comma_per_word": np.minimum(counts["commas"] / safe_words, 1.0),
+        "separators": np.minimum(counts["seps"], 10.0) / 10.0,
+        "ends_colon": np.array([t.endswith(":") for t in texts], dtype=np.float64),
+        "starts_upper": np.array([t[:1].isupper() for t in texts], dtype=np.float64),
+        "has_url": np.array([("http" in t or "www." in t or "@" in t) for t in texts], dtype=np.float64),
+        "log_block_lines": np.log1p(block_sizes),
+        "block_first": np.concatenate(([True], blocks[1:] != blocks[:-1])).astype(np.float64),
+        "block_last": np.concatenate((blocks[:-1] != blocks[1:], [True])).astype(np.float64),
+        "words_vs_max": words / max(float(words.max()), 1.0),
+        "density_window": np.log1p(cumulative[hi] - cumulative[lo]),
+        "labelled": labels.any(axis=1).astype(np.float64),
+    }
+    own = np.empty((n, len(OWN_FEATURES)))
+    for name, column in columns.items():
+        own[:, _OWN[name]] = column
+    own[:, _OWN[f"label_{LABEL_GROUPS[0][0]}"] :] = labels
+    neighbour_cols = [_OWN[name] for name in NEIGHBOUR_FEATURES if name != "same_block"]
+    parts = [own]
+    for off in NEIGHBOUR_OFFSETS:
+        shifted = np.full((n, len(NEIGHBOUR_FEATURES)), MISSING)
+        src = idx + off
+        ok = (src >= 0) & (src < n)
+        shifted[ok, :-1] = own[src[ok]][:, neighbour_cols]
+        shifted[ok, -1] = blocks[src[ok]] == blocks[ok]
+        parts.append(shifted)
+    return np.hstack(parts)
+
+
+# Second stage: the first stage's probabilities around a line (the article is contiguous, so a
+# line between confident content lines is likely content too, and the reverse).
+CONTEXT_OFFSETS: Final[tuple[int, ...]] = (-3, -2, -1, 1, 2, 3)
+# Half-width (in lines) of the windows whose mean and max probabilities are features.
+CONTEXT_WINDOW: Final = 6
+CONTEXT_FEATURES: Final[tuple[str, ...]] = (
+    "p",
+    *(f"p@{off:+d}" for off in CONTEXT_OFFSETS),
+    "p_mean_window",
+    "p_max_before",
+    "p_max_after",
+    "p_page_mean",
+    "p_frac_before",
+    "p_frac_after",
+)
+
+
+def context_features(probs: npt.NDArray[np.float64], words: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Features of the first stage's probabilities around each line (linear in the line count)."""
+    n = len(probs)
+    out = np.full((n, len(CONTEXT_FEATURES)), MISSING)
+    if n == 0:
+        return out
+    idx = np.arange(n)
+    out[:, 0] = probs
+    for col, off in enumerate(CONTEXT_OFFSETS, start=1):
+        src = idx + off
+        ok = (src >= 0) & (src < n)
+        out[ok, col] = probs[src[ok]]
+    base = 1 + len(CONTEXT_OFFSETS)
+    weight = np.maximum(words, 1.0)
+    cum_pw = np.concatenate(([0.0], np.cumsum(probs * weight)))
+    cum_w = np.concatenate(([0.0], np.cumsum(weight)))
+    lo = np.maximum(idx - CONTEXT_WINDOW, 0)
+    hi = np.minimum(idx + CONTEXT_WINDOW + 1, n)
+    out[:, base] = (cum_pw[hi] - cum_pw[lo]) / (cum_w[hi] - cum_w[lo])
+    padded = np.concatenate((np.full(CONTEXT_WINDOW, MISSING), probs, np.full(CONTEXT_WINDOW, MISSING)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, CONTEXT_WINDOW)
+    out[:, base + 1] = windows[:n].max(axis=1)  # the CONTEXT_WINDOW lines before
+    out[:, base + 2] = windows[CONTEXT_WINDOW + 1 : CONTEXT_WINDOW + 1 + n].max(axis=1)  # ... and after
+    out[:, base + 3] = cum_pw[n] / cum_w[n]
+    # Share of the page's likely-content words before / after the line.
+    content = np.concatenate(([0.0], np.cumsum((probs >= 0.5) * weight)))
+    total = max(content[n], 1.0)
+    out[:, base + 4] = content[idx] / total
+    out[:, base + 5] = (content[n] - content[idx + 1]) / total
+    return out
+
+
+# Rows evaluated together by TreeEnsemble.margin: large enough that numpy's per-call overhead is
+# small, small enough that (trees x rows) index arrays stay a few MB.
+PREDICT_CHUNK: Final = 4096
+
+
+class TreeEnsemble:
+    """Gradient-boosted regression trees over the features; ``predict`` gives probabilities.
+
+    Trees are stored level by level as complete binary trees of one depth: node k has children
+    2k+1 and 2k+2; ``feature``/``threshold`` hold the inner nodes, ``leaf`` the 2**depth leaves.
+    A row goes left when its feature value is <= the threshold.
+    """
+
+    def __init__(
+        self,
+        feature: npt.NDArray[np.int64],
+        threshold: npt.NDArray[np.float64],
+        leaf: npt.NDArray[np.float64],
+        bias: float,
+        depth: int,
+    ) -> None:
+        self.feature = feature  # (trees, inner nodes)
+        self.threshold = threshold  # (trees, inner nodes)
+        self.leaf = leaf  # (trees, leaves)
+        self.bias = bias
+        self.depth = depth
+
+    def margin(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The summed tree outputs (log-odds) for each row of ``x``.
+
+        All trees walk down together, one level per step (a handful of numpy calls per page, not
+        per tree); rows go in chunks so the working arrays stay small and cache-resident.
+        """
+        n_trees, inner = self.feature.shape
+        n_leaves = self.leaf.shape[1]
+        features, thresholds, leaves = self.feature.ravel(), self.threshold.ravel(), self.leaf.ravel()
+        tree_inner = (np.arange(n_trees) * inner)[:, None]
+        tree_leaf = (np.arange(n_trees) * n_leaves - inner)[:, None]
+        out = np.empty(x.shape[0])
+        for lo in range(0, x.shape[0], PREDICT_CHUNK):
+            chunk = np.ascontiguousarray(x[lo : lo + PREDICT_CHUNK])
+            flat, width = chunk.ravel(), chunk.shape[1]
+            row_base = (np.arange(chunk.shape[0]) * width)[None, :]
+            node = np.zeros((n_trees, chunk.shape[0]), dtype=np.intp)
+            for _ in range(self.depth):
+                at = tree_inner + node
+                node = 2 * node + 1 + (flat[row_base + features[at]] > thresholds[at])
+            out[lo : lo + PREDICT_CHUNK] = leaves[tree_leaf + node].sum(axis=0)
+        return out + self.bias
+
+    def predict(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The probability that each row's line is article content."""
+        return 1.0 / (1.0 + np.exp(-self.margin(x)))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": "gbdt",
+            "depth": self.depth,
+            "bias": self.bias,
+            "feature": self.feature.tolist(),
+            "threshold": [[round(v, 6) for v in row] for row in self.threshold.tolist()],
+            "leaf": [[round(v, 6) for v in row] for row in self.leaf.tolist()],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> TreeEnsemble:
+        return cls(
+            feature=np.asarray(data["feature"], dtype=np.int64),
+            threshold=np.asarray(data["threshold"], dtype=np.float64),
+            leaf=np.asarray(data["leaf"], dtype=np.float64),
+            bias=float(data["bias"]),  # type: ignore[arg-type]
+            depth=int(data["depth"]),  # type: ignore[call-overload]
+        )
+
+
+class LineModel:
+    """Two stages: line features -> probability; then the same plus the probabilities around it."""
+
+    def __init__(self, first: TreeEnsemble, second: TreeEnsemble | None) -> None:
+        self.first = first
+        self.second = second
+
+    def predict(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The probability that each row's line is article content."""
+        probs = self.first.predict(x)
+        if self.second is None:
+            return probs
+        words = np.expm1(x[:, _OWN["log_words"]])
+        return self.second.predict(np.hstack((x, context_features(probs, words))))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "features": list(FEATURE_NAMES),
+            "context_features": list(CONTEXT_FEATURES),
+            "first": self.first.to_json(),
+            "second": self.second.to_json() if self.second is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> LineModel:
+        if data.get("features") != list(FEATURE_NAMES) or data.get("context_features") != list(CONTEXT_FEATURES):
+            raise ValueError("model was trained on other features; retrain with scripts/train_text_model.py")
+        second = data.get("second")
+        return cls(
+            TreeEnsemble.from_json(data["first"]),  # type: ignore[arg-type]
+            TreeEnsemble.from_json(second) if isinstance(second, dict) else None,
+        )
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = MODEL_PATH) -> LineModel | None:
+    """The shipped model, or None when there is none (the rules alone then decide)."""
+    if not path.exists():
+        return None
+    return LineModel.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -1,0 +1,119 @@
+"""Rules of the plain-text mode's learned line classifier (service/pipeline/text_model.py) and its trainer."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from service.models import Options
+from service.pipeline import text_mode, text_model
+
+ROOT = Path(__file__).resolve().parents[2]
+PARA = (
+    "The council voted on Tuesday to close the old bridge for repairs, a decision that will force "
+    "thousands of commuters to take a longer route for at least six months."
+)
+
+
+def _stump(feature: int, threshold: float, left: float, right: float) -> text_model.TreeEnsemble:
+    return text_model.TreeEnsemble(
+        feature=np.array([[feature]]),
+        threshold=np.array([[threshold]]),
+        leaf=np.array([[left, right]]),
+        bias=0.0,
+        depth=1,
+    )
+
+
+def _trainer():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("train_text_model", ROOT / "scripts" / "train_text_model.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["train_text_model"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tree_goes_left_at_the_threshold_and_right_above() -> None:
+    model = _stump(0, 1.0, -2.0, 3.0)
+    margins = model.margin(np.array([[0.5], [1.0], [1.5]]))
+    assert margins.tolist() == [-2.0, -2.0, 3.0]
+    assert model.predict(np.array([[2.0]]))[0] == pytest.approx(1 / (1 + np.exp(-3.0)))
+
+
+def test_model_json_round_trip_gives_the_same_probabilities() -> None:
+    n_features = len(text_model.FEATURE_NAMES)
+    first = _stump(0, 1.0, -1.0, 1.0)
+    second = _stump(n_features, 0.5, -1.5, 1.5)  # splits on the first context feature, p
+    model = text_model.LineModel(first, second)
+    again = text_model.LineModel.from_json(json.loads(json.dumps(model.to_json())))
+    x = np.random.default_rng(0).uniform(0, 3, size=(20, n_features))
+    assert np.allclose(model.predict(x), again.predict(x))
+
+
+def test_model_trained_on_other_features_is_refused() -> None:
+    data = text_model.LineModel(_stump(0, 1.0, -1.0, 1.0), None).to_json()
+    data["features"] = ["something", "else"]
+    with pytest.raises(ValueError, match="retrain"):
+        text_model.LineModel.from_json(data)
+
+
+def test_line_features_have_one_row_per_line_and_mark_missing_neighbours() -> None:
+    lines, start, end = text_mode.analyse("Home\n\n" + PARA + "\n\n" + PARA + "x")
+    x = text_model.line_features(lines, start, end, [text_mode._is_prose(line) for line in lines])
+    assert x.shape == (3, len(text_model.FEATURE_NAMES))
+    before = text_model.FEATURE_NAMES.index("log_words@-1")
+    assert x[0, before] == text_model.MISSING
+    assert x[1, before] == pytest.approx(np.log1p(1))  # "Home": one word
+
+
+def test_context_features_see_the_probabilities_before_and_after() -> None:
+    probs = np.array([0.9, 0.1, 0.2, 0.8])
+    ctx = text_model.context_features(probs, np.ones(4))
+    names = text_model.CONTEXT_FEATURES
+    assert ctx[1, names.index("p_max_before")] == pytest.approx(0.9)
+    assert ctx[1, names.index("p_max_after")] == pytest.approx(0.8)
+    assert ctx[0, names.index("p@-1")] == text_model.MISSING
+    assert ctx[3, names.index("p_frac_after")] == 0.0
+
+
+def test_shipped_model_loads_and_is_small() -> None:
+    assert text_model.MODEL_PATH.exists()
+    assert text_model.MODEL_PATH.stat().st_size < 5 * 1024 * 1024
+    assert text_model.load_model() is not None
+
+
+def test_rules_decide_when_the_model_keeps_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    never = text_model.LineModel(_stump(0, 0.0, -50.0, -50.0), None)
+    monkeypatch.setattr(text_model, "load_model", lambda path=text_model.MODEL_PATH: never)
+    article = text_mode.clean_text(f"Home\n\n{PARA}\n\n{PARA} Again.", Options(), None)
+    assert [p.text for p in article.body] == [PARA, f"{PARA} Again."]
+
+
+def test_without_a_model_the_rule_region_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(text_model, "load_model", lambda path=text_model.MODEL_PATH: None)
+    article = text_mode.clean_text(f"Home\n\n{PARA}\n\nShare\n\n{PARA} Again.", Options(), None)
+    assert [p.text for p in article.body] == [PARA, f"{PARA} Again."]
+
+
+def test_snippet_labels_mark_every_line_a_snippet_spans() -> None:
+    trainer = _trainer()
+    lines, _, _ = text_mode.analyse("Menu\nThe first half of a sentence\nand its second half.\nFooter")
+    page = trainer.Page("t", "x", "", {"with": ["sentence and its second"], "without": ["Footer"], "text": ""})
+    labels, weights = trainer.line_labels(page, lines)
+    assert labels == [None, 1.0, 1.0, 0.0]
+    assert weights[0] == 0.0
+
+
+def test_text_truth_labels_lines_whose_shingles_are_in_the_truth() -> None:
+    trainer = _trainer()
+    lines, _, _ = text_mode.analyse(f"Home\n{PARA}\nSubscribe to our newsletter today for free")
+    page = trainer.Page("m", "y", "", {"with": None, "text": f"Title\n{PARA}"})
+    labels, _ = trainer.line_labels(page, lines)
+    assert labels == [0.0, 1.0, 0.0]
