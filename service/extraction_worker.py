@@ -119,8 +119,7 @@ def _warm_up(run: Any) -> None:
     """Touch every lazy import and cache once, so the first real page is not slow."""
     from service.models import Job, Options
 
-    # A date in free text makes htmldate load dateparser now (about 1 s) rather than on a
-    # client's first page after every recycle.
+    # A date in free text warms htmldate's date search; enough text warms language detection.
     page = b"<html lang='en'><head><title>t</title></head><body><article><p>Posted 3 March 2024</p><p>"
     page += b"Warm up sentence. " * 20 + b"</p></article></body></html>"
     run(Job(mode="html", body=page, options=Options(formats=("text", "markdown", "html"), explain=True)))

@@ -152,3 +152,13 @@ def test_page_without_content_says_so(client: FlaskClient) -> None:
     ).get_json()
     assert answer["text"] == ""
     assert "no-main-content" in answer["warnings"]
+
+
+def test_a_page_of_nothing_but_navigation_is_not_an_article(client: FlaskClient) -> None:
+    page = (
+        b"<html><head><title>Site</title></head><body><nav><a href='/'>Home</a> <a href='/a'>About us</a>"
+        b"</nav><footer>(c) 2024 Site</footer></body></html>"
+    )
+    answer = client.post("/v1/extract", data=page, headers={"Content-Type": "text/html"}).get_json()
+    assert answer["text"] == ""
+    assert "no-main-content" in answer["warnings"]

@@ -1,6 +1,6 @@
 """The cleaning pipeline, one stage per module, called in order by ``run``.
 
-HTML:  decode -> parse -> extract -> recover -> clean -> explain -> language -> serialize
+HTML:  decode -> parse -> extract -> recover -> clean -> sanity -> explain -> language -> serialize
 Text:  decode -> text_mode (its own line classifier) -> language -> serialize
 """
 
@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.models import Article, Job
-from service.pipeline import clean, decode, explain, extract, language, parse, recover, serialize, text_mode
+from service.pipeline import (
+    clean,
+    decode,
+    explain,
+    extract,
+    language,
+    parse,
+    recover,
+    sanity,
+    serialize,
+    text_mode,
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,7 @@ def _run_html(job: Job, limits: Limits) -> Article:
     article.metadata.language = article.metadata.language or page.tree.get("lang")
     recover.recover_blocks(article, candidates.readability_body)
     clean.clean_article(article, job.options)
+    sanity.reject_chrome_only(page.tree, article)
     if job.options.explain:
         article.removed.extend(explain.dropped_blocks(page.tree, article))
     return article

@@ -1,8 +1,11 @@
 """``explain`` for HTML mode: which blocks of the page are not in the answer, and why.
 
 trafilatura does not say what it dropped, so the page's own blocks are compared with the
-answer's text. A block that is absent gets the reason its markup gives (the nearest ancestor
-that is a ``<nav>``, a ``footer``, a ``share``/``related``/``comment`` container ...), else
+answer's text: its plain words, whatever the rendering options add (``links`` renders
+``[text](url)``, ``images`` ``![alt](src)``) and with whitespace ignored (a ``<br>`` joins two
+lines in the page's text but separates them in the answer), so kept text is never listed.
+A block that is absent gets the reason its markup gives (the nearest ancestor that is a
+``<nav>``, a ``footer``, a ``share``/``related``/``comment`` container ...), else
 ``not-main-content`` (the extractor's scoring did not pick it). Only computed on request: it
 walks the whole page once.
 """
@@ -10,6 +13,7 @@ walks the whole page once.
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 
 from lxml import etree
 
@@ -101,12 +105,16 @@ _ROLE_REASONS = {
     "search": "form",
 }
 _SPACES = re.compile(r"\s+")
+# Markup of trafilatura's vocabulary that the renderings turn into extra characters: links
+# (their text kept) and images (nothing of the page's block text).
+_LINK_TAGS = ("ref",)
+_IMAGE_TAGS = ("graphic",)
 
 
 def dropped_blocks(tree: etree._Element, article: Article) -> list[Removed]:
     """Blocks of ``tree`` whose text is not in the article (body or metadata), with reasons."""
-    kept = _normalize(render_text(article.body))
-    kept_comments = _normalize(render_text(article.comments_body))
+    kept = _comparable(_plain_text(article.body))
+    kept_comments = _comparable(_plain_text(article.comments_body))
     already = {_normalize(item.text) for item in article.removed}
     title = _normalize(article.metadata.title or "")
     removed: list[Removed] = []
@@ -117,7 +125,8 @@ def dropped_blocks(tree: etree._Element, article: Article) -> list[Removed]:
         if len(text) < MIN_BLOCK_CHARS or text in seen or text in already:
             continue
         seen.add(text)
-        if text in kept or (kept_comments and text in kept_comments):
+        comparable = _comparable(text)
+        if comparable in kept or (kept_comments and comparable in kept_comments):
             continue
         reason = "title" if text == title else reason_for(block)
         removed.append(Removed(text=text, reason=reason))
@@ -163,6 +172,23 @@ def _leaf_blocks(root: etree._Element) -> list[etree._Element]:
 
 def _inside_skipped(element: etree._Element) -> bool:
     return any(a.tag in SKIPPED_TAGS for a in element.iterancestors())
+
+
+def _plain_text(body: etree._Element | None) -> str:
+    """The answer's text without link targets and image markup (what the page's blocks hold)."""
+    if body is None:
+        return ""
+    if next(body.iter(*_LINK_TAGS, *_IMAGE_TAGS), None) is None:
+        return render_text(body)
+    plain = deepcopy(body)
+    etree.strip_tags(plain, *_LINK_TAGS)
+    etree.strip_elements(plain, *_IMAGE_TAGS, with_tail=False)
+    return render_text(plain)
+
+
+def _comparable(text: str) -> str:
+    """``text`` without any whitespace: renderings and pages break lines differently."""
+    return _SPACES.sub("", text)
 
 
 def _normalize(text: str) -> str:

@@ -1,0 +1,48 @@
+"""The last guard against a silent wrong answer: navigation returned as if it were the article.
+
+trafilatura falls back to whatever text it can find; on a page with no article (a bare menu, a
+landing page) or a tree it could not read, that is the menu. An answer whose text lies entirely
+inside the page's navigation, header or footer markup is not an article: its body is emptied and
+the warning ``no-main-content`` says so, and with ``explain`` the blocks are listed with their
+reason. Real articles never sit wholly inside ``<nav>``/``<header>``/``<footer>`` (the check is
+on markup, not wording), so this rule cannot cut an article.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from service.models import Article, Removed
+from service.pipeline.serialize import render_text
+
+# Containers whose text is site chrome, never the article (HTML sectioning + ARIA landmarks).
+_CHROME = "//nav | //header | //footer | //*[@role='navigation'] | //*[@role='banner'] | //*[@role='contentinfo']"
+# Above this many characters an answer is not "a few menu links" and is left alone: checking
+# long answers would cost time for nothing (menus are short).
+MAX_CHECKED_CHARS = 2000
+_SPACES = re.compile(r"\s+")
+
+
+def reject_chrome_only(tree: etree._Element, article: Article) -> None:
+    """Empty ``article.body`` when all its text is the page's navigation/header/footer text."""
+    text = _normalize(render_text(article.body))
+    if not text or len(text) > MAX_CHECKED_CHARS:
+        return
+    chrome = " ".join(_normalize(node.text_content()) for node in tree.xpath(_CHROME))
+    if not chrome:
+        return
+    lines = [_normalize(line) for line in render_text(article.body).splitlines() if line.strip()]
+    if all(line in chrome for line in lines):
+        for line in lines:
+            article.removed.append(Removed(text=line, reason="navigation"))
+        for child in list(article.body):
+            article.body.remove(child)
+        article.body.text = None
+        if "no-main-content" not in article.warnings:
+            article.warnings.append("no-main-content")
+
+
+def _normalize(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()

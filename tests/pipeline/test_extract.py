@@ -1,0 +1,64 @@
+"""Rules of the extraction stage (service.pipeline.extract): dates, hidden blocks, formatting."""
+
+from __future__ import annotations
+
+import lxml.html
+
+from service.models import Job, Options
+from service.pipeline import run
+from service.pipeline.extract import drop_hidden, needs_formatting
+
+PROSE = (
+    "The council approved the plan on Tuesday after a long debate about costs, and the first works "
+    "are expected to start in the spring once the tender has been awarded to a local company. "
+)
+
+
+def _page(article: str, footer: str = "") -> bytes:
+    return (
+        "<html><head><title>Plan approved</title></head><body><article><h1>Plan approved</h1>"
+        f"{article}</article><footer>{footer}</footer></body></html>"
+    ).encode()
+
+
+def test_copyright_year_alone_is_no_publication_date() -> None:
+    body = _page(f"<p>{PROSE * 3}</p>", "<p>Copyright 2024 Example Inc. All rights reserved.</p>")
+    assert run(Job(mode="html", body=body))["date"] is None
+
+
+def test_full_date_in_page_text_is_found_by_the_fallback_search() -> None:
+    body = _page(f"<p>{PROSE * 3}</p>", "<p>© 2024 Example. Last updated on May 02, 2024.</p>")
+    assert run(Job(mode="html", body=body))["date"] == "2024-05-02"
+
+
+def test_date_in_markup_is_kept() -> None:
+    body = _page(f"<p><time datetime='2023-03-14'>14 March</time></p><p>{PROSE * 3}</p>", "<p>Copyright 2024</p>")
+    assert run(Job(mode="html", body=body))["date"] == "2023-03-14"
+
+
+def test_hidden_attribute_and_hidden_paragraphs_are_dropped() -> None:
+    tree = lxml.html.document_fromstring(
+        "<html><body><p>Shown.</p><p hidden>Hidden by attribute.</p><p style='display: none'>Hidden by style.</p>"
+        "<p style='visibility:hidden'>Invisible.</p><div style='display:none'><p>Tab panel.</p></div>"
+        "<p>Tail <span hidden>x</span>kept.</p></body></html>"
+    )
+    removed = drop_hidden(tree)
+    assert [item.reason for item in removed] == ["hidden"] * 4
+    text = tree.text_content()
+    assert "Hidden by" not in text
+    assert "Invisible" not in text
+    assert "Tab panel." in text  # hidden containers are trafilatura's call
+    assert "Tail kept." in text
+
+
+def test_hidden_paragraph_is_not_in_the_answer_and_explain_says_why() -> None:
+    body = _page(f"<p>{PROSE * 3}</p><p style='display:none'>Secret teaser that nobody sees on the page.</p>")
+    answer = run(Job(mode="html", body=body, options=Options(explain=True)))
+    assert "Secret teaser" not in answer["text"]
+    assert {"text": "Secret teaser that nobody sees on the page.", "reason": "hidden"} in answer["removed"]
+
+
+def test_formatting_is_kept_only_for_markdown_and_html() -> None:
+    assert not needs_formatting(Options())
+    assert needs_formatting(Options(formats=("text", "markdown")))
+    assert needs_formatting(Options(formats=("html",)))
