@@ -49,8 +49,12 @@ Extractor = Callable[[bytes, str | None, bool], str | None]
 
 OURS = "pagecleaner"
 TRAFILATURA = "trafilatura"
-WARMUP_HTML = b"<html><head><title>t</title></head><body><article><p>Warm up text.</p></article></body></html>"
-WARMUP_TEXT = b"Warm up title\n\nWarm up paragraph with a few words in it."
+# Long enough for every lazy load to happen here, untimed (language detection needs ~40 letters).
+WARMUP_SENTENCE = b"The warm-up paragraph has enough ordinary words for every stage to run once. "
+WARMUP_HTML = (
+    b"<html><head><title>t</title></head><body><article><p>" + WARMUP_SENTENCE * 4 + b"</p></article></body></html>"
+)
+WARMUP_TEXT = b"Warm up title\n\n" + WARMUP_SENTENCE * 4
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
 HTML_CONTENT_TYPE = "text/html"
 DEFAULT_HTTP_TIMEOUT_S = 60.0

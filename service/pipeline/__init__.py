@@ -60,7 +60,7 @@ def _run_html(job: Job, limits: Limits) -> Article:
     article.metadata.language = article.metadata.language or page.tree.get("lang")
     recover.recover_blocks(article, candidates.readability_body)
     clean.clean_article(article, job.options)
-    sanity.reject_chrome_only(page.tree, article)
+    sanity.check_answer(page.tree, article)
     if job.options.explain:
         article.removed.extend(explain.dropped_blocks(page.tree, article))
     return article

@@ -4,8 +4,9 @@ trafilatura falls back to whatever text it can find; on a page with no article (
 landing page) or a tree it could not read, that is the menu. An answer whose text lies entirely
 inside the page's navigation, header or footer markup is not an article: its body is emptied and
 the warning ``no-main-content`` says so, and with ``explain`` the blocks are listed with their
-reason. Real articles never sit wholly inside ``<nav>``/``<header>``/``<footer>`` (the check is
-on markup, not wording), so this rule cannot cut an article.
+reason. Only link-dense containers count as chrome: broken pages leave a ``<header>`` unclosed
+and lxml then puts the whole article inside it (seen on real pages), but an article is prose,
+not a list of links. The check is on markup, never on wording.
 """
 
 from __future__ import annotations
@@ -19,10 +20,20 @@ from service.pipeline.serialize import render_text
 
 # Containers whose text is site chrome, never the article (HTML sectioning + ARIA landmarks).
 _CHROME = "//nav | //header | //footer | //*[@role='navigation'] | //*[@role='banner'] | //*[@role='contentinfo']"
+# A chrome container counts only when at least this share of its text is link text (menus are
+# links; an article swallowed by an unclosed <header> is not).
+MIN_CHROME_LINK_SHARE = 0.5
 # Above this many characters an answer is not "a few menu links" and is left alone: checking
 # long answers would cost time for nothing (menus are short).
 MAX_CHECKED_CHARS = 2000
 _SPACES = re.compile(r"\s+")
+
+
+def check_answer(tree: etree._Element, article: Article) -> None:
+    """Say ``no-main-content`` when nothing is left, after rejecting a chrome-only answer."""
+    reject_chrome_only(tree, article)
+    if not _normalize(render_text(article.body)) and "no-main-content" not in article.warnings:
+        article.warnings.append("no-main-content")
 
 
 def reject_chrome_only(tree: etree._Element, article: Article) -> None:
@@ -30,7 +41,7 @@ def reject_chrome_only(tree: etree._Element, article: Article) -> None:
     text = _normalize(render_text(article.body))
     if not text or len(text) > MAX_CHECKED_CHARS:
         return
-    chrome = " ".join(_normalize(node.text_content()) for node in tree.xpath(_CHROME))
+    chrome = " ".join(_normalize(node.text_content()) for node in tree.xpath(_CHROME) if _link_dense(node))
     if not chrome:
         return
     lines = [_normalize(line) for line in render_text(article.body).splitlines() if line.strip()]
@@ -42,6 +53,14 @@ def reject_chrome_only(tree: etree._Element, article: Article) -> None:
         article.body.text = None
         if "no-main-content" not in article.warnings:
             article.warnings.append("no-main-content")
+
+
+def _link_dense(node: etree._Element) -> bool:
+    total = len(_normalize(node.text_content()))
+    if not total:
+        return False
+    linked = sum(len(_normalize(link.text_content())) for link in node.iter("a"))
+    return linked >= MIN_CHROME_LINK_SHARE * total
 
 
 def _normalize(text: str) -> str:
