@@ -113,7 +113,7 @@ def _recording_try_readability(tree: lxml.html.HtmlElement) -> lxml.html.HtmlEle
 
 
 # Module attribute patched once at import: compare_extraction looks the name up at call time.
-trafilatura_external.try_readability = _recording_try_readability
+trafilatura_external.try_readability = _recording_try_readability  # type: ignore[assignment]
 
 
 def extract_article(tree: lxml.html.HtmlElement, url: str | None, options: Options) -> Article:
@@ -271,7 +271,7 @@ def _fallback_date(tree: lxml.html.HtmlElement, url: str | None, date_params: di
     """htmldate's extensive search, for a page the fast search found no date on; year-only
     guesses are no publication date (see ``EXTENSIVE_DATE_SEARCH``)."""
     external_parser = htmldate_extractors._external_date
-    htmldate_extractors._external_date = _no_external_date  # one page per process: no race
+    htmldate_extractors._external_date = _no_external_date  # type: ignore[assignment]  # one page per process
     try:
         found = find_date(tree, **{**date_params, "extensive_search": True, "url": url})
     finally:

@@ -121,7 +121,7 @@ def clean_text(text: str, options: Options, url: str | None) -> Article:
     model = text_model.load_model()
     if model is not None:
         prose = [_is_prose(line) for line in lines]
-        keep = _decide(lines, model.predict(text_model.line_features(lines, start, end, prose)))
+        keep = _decide(lines, list(model.predict(text_model.line_features(lines, start, end, prose))))
         if not any(keep):
             keep = rule_keep  # the model found no article at all: the rules' answer beats an empty one
         kept = [i for i, k in enumerate(keep) if k]
