@@ -30,29 +30,30 @@ _SPACES = re.compile(r"\s+")
 
 
 def check_answer(tree: etree._Element, article: Article) -> None:
-    """Say ``no-main-content`` when nothing is left, after rejecting a chrome-only answer."""
-    reject_chrome_only(tree, article)
-    if not _normalize(render_text(article.body)) and "no-main-content" not in article.warnings:
-        article.warnings.append("no-main-content")
+    """Reject a chrome-only answer, then say ``no-main-content`` when nothing is left.
 
-
-def reject_chrome_only(tree: etree._Element, article: Article) -> None:
-    """Empty ``article.body`` when all its text is the page's navigation/header/footer text."""
-    text = _normalize(render_text(article.body))
-    if not text or len(text) > MAX_CHECKED_CHARS:
-        return
-    chrome = " ".join(_normalize(node.text_content()) for node in tree.xpath(_CHROME) if _link_dense(node))
-    if not chrome:
-        return
-    lines = [_normalize(line) for line in render_text(article.body).splitlines() if line.strip()]
-    if all(line in chrome for line in lines):
-        for line in lines:
+    The body is rendered once here (rendering is the cost of this stage).
+    """
+    text = render_text(article.body)
+    if text.strip() and len(text) <= MAX_CHECKED_CHARS and _is_chrome_only(tree, text):
+        for line in _lines(text):
             article.removed.append(Removed(text=line, reason="navigation"))
         for child in list(article.body):
             article.body.remove(child)
         article.body.text = None
-        if "no-main-content" not in article.warnings:
-            article.warnings.append("no-main-content")
+        text = ""
+    if not text.strip() and "no-main-content" not in article.warnings:
+        article.warnings.append("no-main-content")
+
+
+def _is_chrome_only(tree: etree._Element, text: str) -> bool:
+    """Whether every line of ``text`` is text of the page's link-dense nav/header/footer."""
+    chrome = " ".join(_normalize(node.text_content()) for node in tree.xpath(_CHROME) if _link_dense(node))
+    return bool(chrome) and all(line in chrome for line in _lines(text))
+
+
+def _lines(text: str) -> list[str]:
+    return [_normalize(line) for line in text.splitlines() if line.strip()]
 
 
 def _link_dense(node: etree._Element) -> bool:
