@@ -1,6 +1,6 @@
 """The cleaning pipeline, one stage per module, called in order by ``run``.
 
-HTML:  decode -> parse -> extract -> recover -> clean -> sanity -> explain -> language -> serialize
+HTML:  decode -> parse (+ tree_bounds) -> extract -> recover -> clean -> sanity -> explain -> language -> serialize
 Text:  decode -> text_mode (its own line classifier) -> language -> serialize
 """
 

@@ -1,0 +1,318 @@
+"""Bounds on a parsed tree, applied before trafilatura sees it (issue 4).
+
+Each rule defuses one kind of pathological page with the cheapest change that keeps the
+article: attribute lists cut to what extraction reads, JSON-LD that makes trafilatura's regexes
+backtrack dropped, inline wrappers unwrapped and huge trees truncated, deep containers
+flattened, and long runs of short blocks (quadratic in trafilatura's justext fallback) turned
+into lines. ``parse.parse_html`` calls them in order; every threshold names its measurement
+(docs/limits.md has the tables).
+"""
+
+from __future__ import annotations
+
+import json
+
+import lxml.html
+from lxml import etree
+
+# Attributes trafilatura and our cleaner read; everything else is noise for extraction.
+KEPT_ATTRIBUTES = frozenset(
+    [
+        "id",
+        "class",
+        "href",
+        "src",
+        "srcset",
+        "alt",
+        "title",
+        "lang",
+        "itemprop",
+        "itemtype",
+        "itemscope",
+        "property",
+        "content",
+        "name",
+        "rel",
+        "datetime",
+        "charset",
+        "http-equiv",
+        "type",
+        "role",
+        "aria-label",
+        "hidden",
+        "style",
+        "data-src",
+    ]
+)
+# An element with more attributes than this gets only KEPT_ATTRIBUTES (real pages stay far below;
+# libxml2 alone took 0.1 s at 2,000 attributes on one element, 5.9 s at 50,000).
+MAX_ATTRIBUTES = 64
+# Valid JSON-LD kept per page; the rest is dropped (real article metadata is a few KB). Measured
+# on raw trafilatura 2.3.1: 256 KB 0.39 s, 1 MB 1.3 s, 5 MB 2.8 s (and 0.7 GB in the issue).
+MAX_JSONLD_BYTES = 256 * 1024
+# Invalid JSON-LD kept per page: trafilatura's regex fallback on broken JSON is quadratic
+# ("author":[^}[]+?"names?"): 8 KB 0.08 s, 16 KB 0.26 s, 64 KB 3.1 s, 128 KB 9.8 s. Small broken
+# blocks are still worth its salvage attempt; the budget is per page so 100 small blocks do not
+# add up to minutes.
+MAX_INVALID_JSONLD_BYTES = 8 * 1024
+# The script types trafilatura's metadata stage reads (trafilatura.metadata.extract_meta_json).
+_METADATA_JSON_TYPES = frozenset({"application/ld+json", "application/settings+json"})
+# Tags unwrapped (text kept) when a tree is over the element cap: they carry no structure.
+INLINE_WRAPPERS = ("span", "font", "b", "i", "em", "strong", "small", "u", "s", "abbr", "mark", "sup", "sub")
+# Containers flattened when nesting is too deep; block tags that matter to extraction are kept.
+FLATTENED_CONTAINERS = (
+    "div",
+    "span",
+    "section",
+    "article",
+    "main",
+    "font",
+    "center",
+    "table",
+    "tbody",
+    "thead",
+    "tr",
+    "td",
+    "th",
+    "form",
+    "fieldset",
+    "ins",
+    "del",
+    "b",
+    "i",
+    "em",
+    "strong",
+    "small",
+    "big",
+    "u",
+    "s",
+    "label",
+    "dl",
+    "dd",
+    "dt",
+    "figure",
+    "figcaption",
+)
+# Tags justext (trafilatura's last fallback) starts a paragraph on (justext.core.PARAGRAPH_TAGS);
+# headings and structural containers are kept even when short.
+_SHORT_BLOCK_TAGS = frozenset(
+    [
+        "blockquote",
+        "caption",
+        "center",
+        "dd",
+        "div",
+        "dt",
+        "fieldset",
+        "legend",
+        "li",
+        "option",
+        "p",
+        "pre",
+        "td",
+        "th",
+        "tr",
+    ]
+)
+# justext's own threshold (length_low=50 in trafilatura's try_justext): shorter paragraphs are
+# 'short' and each one scans its neighbours, which is what is quadratic.
+SHORT_BLOCK_CHARS = 50
+# Above this many short leaf blocks they are turned into lines of their parent. Measured on raw
+# trafilatura 2.3.1: 5,000 short blocks 3.8 s, 10,000 15 s (t ~ 1.5e-7 x n^2), so 2,000 stays
+# under 1 s of justext even on a loaded core, and real article pages stay well below it.
+MAX_SHORT_BLOCKS = 2_000
+# Temporary tag of short blocks about to be unwrapped (not an HTML name, so never on a page).
+_LINE_MARK = "pagecleaner-line"
+# Children that make an element a container rather than a short line.
+_BLOCK_BOUNDARIES = frozenset(
+    [
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "ul",
+        "ol",
+        "dl",
+        "section",
+        "article",
+        "main",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "a",
+    ]
+)
+
+
+def ensure_html_root(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """Wrap documents whose root is not <html> (an <svg>, <label>, <embed> ... root made
+    trafilatura raise AssertionError, issue 4)."""
+    if root.tag == "html":
+        return root
+    html = lxml.html.Element("html")
+    body = etree.SubElement(html, "body")
+    body.append(root)
+    return html
+
+
+def trim_attribute_lists(root: lxml.html.HtmlElement, warnings: list[str]) -> None:
+    trimmed = False
+    for element in root.xpath(f"//*[count(@*) > {MAX_ATTRIBUTES}]"):
+        attrib = element.attrib
+        if len(attrib) > MAX_ATTRIBUTES:
+            kept = {k: v for k, v in attrib.items() if k in KEPT_ATTRIBUTES}
+            attrib.clear()
+            attrib.update(kept)
+            trimmed = True
+    if trimmed:
+        warnings.append("attributes-trimmed")
+
+
+def defuse_json_ld(root: lxml.html.HtmlElement, warnings: list[str]) -> None:
+    """Empty the JSON blocks trafilatura would spend seconds on (budgets are per page)."""
+    valid_left, invalid_left = MAX_JSONLD_BYTES, MAX_INVALID_JSONLD_BYTES
+    for script in root.iter("script"):
+        if (script.get("type") or "").strip().lower() not in _METADATA_JSON_TYPES:
+            continue
+        text = script.text or ""
+        if not text:
+            continue
+        if _is_json(text):
+            if len(text) <= valid_left:
+                valid_left -= len(text)
+                continue
+        elif len(text) <= invalid_left:
+            invalid_left -= len(text)
+            continue
+        script.text = ""
+        if "json-ld-dropped" not in warnings:
+            warnings.append("json-ld-dropped")
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text, strict=False)  # as trafilatura reads it
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def bound_size(root: lxml.html.HtmlElement, max_elements: int, warnings: list[str]) -> None:
+    """Unwrap inline wrappers, then drop everything after the ``max_elements``-th element.
+
+    Counting and cutting are done by XPath and slice deletion: a Python walk over a 9 MB page's
+    180,000 elements alone took ~2 s.
+    """
+    if _count_elements(root) <= max_elements:
+        return
+    etree.strip_tags(root, *INLINE_WRAPPERS)
+    if _count_elements(root) <= max_elements:
+        _merge_text_nodes(root)
+        warnings.append("inline-markup-unwrapped")
+        return
+    last = root.xpath(f"(//*)[{max_elements}]")[0]
+    del last[:]
+    node = last
+    while (parent := node.getparent()) is not None:
+        del parent[parent.index(node) + 1 :]
+        node = parent
+    _merge_text_nodes(root)
+    warnings.append("page-truncated")
+
+
+def _count_elements(root: lxml.html.HtmlElement) -> int:
+    return int(root.xpath("count(//*)"))
+
+
+def bound_depth(root: lxml.html.HtmlElement, max_depth: int, warnings: list[str]) -> None:
+    """Flatten containers below ``max_depth`` so deep content reaches the extractor."""
+    deep = _elements_at_depth(root, max_depth)
+    if not deep:
+        return
+    for element in deep:
+        etree.strip_tags(element, *FLATTENED_CONTAINERS)
+    # Whatever still nests too deep (e.g. thousands of nested <p> or <blockquote>) loses its tags.
+    for element in _elements_at_depth(root, max_depth):
+        etree.strip_tags(element, "*")
+    _merge_text_nodes(root)
+    warnings.append("nesting-flattened")
+
+
+def _merge_text_nodes(root: lxml.html.HtmlElement) -> None:
+    """Join the adjacent text nodes ``strip_tags`` leaves behind.
+
+    200,000 unwrapped ``<i>x</i>`` left 200,000 text nodes in one element, on which htmldate's
+    date search inside trafilatura ran for minutes; reassigning ``.text``/``.tail`` stores one.
+    """
+    for element in root.iter():
+        if element.text:
+            element.text = element.text
+        if element.tail:
+            element.tail = element.tail
+
+
+def bound_short_blocks(root: lxml.html.HtmlElement, warnings: list[str]) -> None:
+    """Turn short leaf blocks into lines of their parent when there are too many of them."""
+    _collapse_line_break_runs(root, warnings)
+    # Fewer block elements than the cap means fewer short leaves too: counting them spares
+    # the leaf test on article pages, which stay far below the cap (0.65 -> 0.2 ms/page, mozilla set).
+    if _count_short_block_tags(root) <= MAX_SHORT_BLOCKS:
+        return
+    candidates = [e for e in root.iter(*_SHORT_BLOCK_TAGS) if _is_short_leaf(e)]
+    if len(candidates) <= MAX_SHORT_BLOCKS:
+        return
+    # Reverse document order visits children before parents, so a wrapper whose only block
+    # children were just turned into lines is itself a short leaf when its turn comes.
+    # Marked elements are unwrapped in one strip_tags pass: drop_tag() one by one is quadratic in
+    # the number of siblings.
+    for element in reversed(list(root.iter(*_SHORT_BLOCK_TAGS))):
+        if element.getparent() is not None and _is_short_leaf(element):
+            etree.SubElement(element, "br")
+            element.tag = _LINE_MARK
+    etree.strip_tags(root, _LINE_MARK)
+    _merge_text_nodes(root)
+    warnings.append("short-blocks-merged")
+
+
+def _collapse_line_break_runs(root: lxml.html.HtmlElement, warnings: list[str]) -> None:
+    """``<br><br>`` also starts a justext paragraph: past MAX_SHORT_BLOCKS, runs become one ``<br>``."""
+    breaks = list(root.iter("br"))
+    if len(breaks) <= MAX_SHORT_BLOCKS:
+        return
+    doomed = []
+    for br in breaks:
+        previous = br.getprevious()
+        if previous is not None and previous.tag == "br" and not (previous.tail or "").strip():
+            doomed.append(br)
+    for br in doomed:
+        br.tag = _LINE_MARK
+    etree.strip_tags(root, _LINE_MARK)
+    if doomed:
+        _merge_text_nodes(root)
+        warnings.append("short-blocks-merged")
+
+
+def _count_short_block_tags(root: lxml.html.HtmlElement) -> int:
+    # Counting by iteration: 0.2 ms/page on the mozilla set; an XPath count(//*[self::p or ...])
+    # took 1.1 ms, the full short-leaf test 0.65 ms.
+    return sum(1 for _ in root.iter(*_SHORT_BLOCK_TAGS))
+
+
+def _is_short_leaf(element: lxml.html.HtmlElement) -> bool:
+    for child in element:
+        if isinstance(child.tag, str) and child.tag in _SHORT_BLOCK_TAGS | _BLOCK_BOUNDARIES:
+            return False
+    size = 0
+    for text in element.itertext():
+        size += len(text.strip())
+        if size >= SHORT_BLOCK_CHARS:
+            return False
+    return True
+
+
+def _elements_at_depth(root: lxml.html.HtmlElement, depth: int) -> list[etree._Element]:
+    """Elements exactly ``depth`` levels below the root that have children (one XPath)."""
+    return list(root.xpath("/*" * (depth + 1) + "[*]"))
