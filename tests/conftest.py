@@ -17,6 +17,26 @@ from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
+# Keys every 200 answer of /v1/extract carries with default options (README "Response").
+ANSWER_KEYS = frozenset(
+    {
+        "url",
+        "title",
+        "authors",
+        "date",
+        "sitename",
+        "hostname",
+        "language",
+        "description",
+        "categories",
+        "tags",
+        "image",
+        "text",
+        "word_count",
+        "warnings",
+        "timing_ms",
+    }
+)
 
 
 def make_settings(**overrides: Any) -> Settings:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from tests.conftest import ANSWER_KEYS
+
 ARTICLE = (
     "<html lang='en'><head><title>Solar boats cross the lake | Lake News</title>"
     "<meta name='author' content='Ada Lovelace'>"
@@ -17,23 +19,7 @@ ARTICLE = (
     "<p>Organisers plan a longer race next summer, with <b>twelve</b> boats already registered.</p>"
     "</article><footer>Copyright Lake News</footer></body></html>"
 )
-SCHEMA_KEYS = {
-    "url",
-    "title",
-    "authors",
-    "date",
-    "sitename",
-    "hostname",
-    "language",
-    "description",
-    "categories",
-    "tags",
-    "image",
-    "text",
-    "word_count",
-    "warnings",
-    "timing_ms",
-}
+SCHEMA_KEYS = ANSWER_KEYS
 
 
 def test_html_body_gives_the_article_and_metadata(client: FlaskClient) -> None:

@@ -32,6 +32,7 @@ from service.cli.common import (
     EXIT_REJECTED,
     InputUnreadable,
     add_option_flags,
+    add_progress_flag,
     load_settings,
     raw_options,
     report_problem,
@@ -64,12 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="extraction processes (default: CLEANER_EXTRACTORS, i.e. one per core)",
     )
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: only when stderr is a terminal)",
-    )
+    add_progress_flag(parser)
     add_option_flags(parser)
     parser.epilog = 'The extraction flags are defaults; a line\'s own "options" win over them.'
 

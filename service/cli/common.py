@@ -42,6 +42,16 @@ class ConfigProblem(BadRequest):
     code, title = "config-error", "Invalid configuration"
 
 
+def add_progress_flag(parser: argparse.ArgumentParser) -> None:
+    """``--progress/--no-progress``: default None means "only when stderr is a terminal"."""
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: only when stderr is a terminal)",
+    )
+
+
 def add_option_flags(parser: argparse.ArgumentParser) -> None:
     """The API's options as flags (same names and defaults as the README's option table)."""
     group = parser.add_argument_group("extraction options (as the API's)")

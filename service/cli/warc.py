@@ -27,6 +27,7 @@ from service.cli.common import (
     EXIT_OK,
     InputUnreadable,
     add_option_flags,
+    add_progress_flag,
     load_settings,
     raw_options,
     report_problem,
@@ -67,12 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"WARC records per task (default: {DEFAULT_CHUNK_RECORDS})",
     )
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: only when stderr is a terminal)",
-    )
+    add_progress_flag(parser)
     add_option_flags(parser)
     parser.epilog = (
         "Inputs must be readable at the same path by this process and every Dask worker "
