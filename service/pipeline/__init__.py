@@ -1,6 +1,7 @@
 """The cleaning pipeline, one stage per module, called in order by ``run``.
 
-HTML:  decode -> parse (+ tree_bounds) -> extract -> recover -> clean -> sanity -> explain -> language -> serialize
+HTML:  decode -> parse (+ tree_bounds) -> extract (+ metadata) -> recover -> clean -> sanity -> explain
+       -> metadata's date search -> language -> serialize
 Text:  decode -> text_mode (its own line classifier) -> language -> serialize
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from trafilatura.settings import set_date_params
+
 from service.models import Article, Job
 from service.pipeline import (
     clean,
@@ -16,6 +19,7 @@ from service.pipeline import (
     explain,
     extract,
     language,
+    metadata,
     parse,
     recover,
     sanity,
@@ -38,19 +42,19 @@ def run(job: Job, limits: Limits = Limits()) -> dict[str, Any]:
     Raises:
         ServiceError: the body is not a page (422) or similar client-visible failures.
     """
-    article = _run_text(job) if job.mode == "text" else _run_html(job, limits)
-    text = serialize.render_text(article.body)
+    article, text = _run_text(job) if job.mode == "text" else _run_html(job, limits)
     article.metadata.language = language.detect_language(text, article.metadata.language)
     return serialize.to_response(article, job.options, text)
 
 
-def _run_html(job: Job, limits: Limits) -> Article:
+def _run_html(job: Job, limits: Limits) -> tuple[Article, str]:
+    """The cleaned article and its body rendered as plain text."""
     html, _charset, warnings = decode.decode(job.body, job.declared_charset, is_html=True)
     if "<" not in html:
         # Labelled HTML but holds no markup at all: plain text is what it is.
         article = text_mode.clean_text(html, job.options, job.url)
         article.warnings[:0] = [*warnings, "no-markup-treated-as-text"]
-        return article
+        return article, serialize.render_text(article.body)
     page = parse.parse_html(html, limits.max_elements, limits.max_depth)
     # favor=precision wants less text, not more: no recovery (and no conversion cost) there.
     use_recovery = job.options.favor != "precision"
@@ -60,14 +64,21 @@ def _run_html(job: Job, limits: Limits) -> Article:
     article.metadata.language = article.metadata.language or page.tree.get("lang")
     recover.recover_blocks(article, candidates.readability_body)
     clean.clean_article(article, job.options)
-    sanity.check_answer(page.tree, article)
+    text = sanity.check_answer(page.tree, article)
     if job.options.explain:
         article.removed.extend(explain.dropped_blocks(page.tree, article))
-    return article
+    # Last: the date search prunes the page's tree in place. favor=precision skips the fallback.
+    article.metadata.date = metadata.find_publication_date(
+        page.tree,
+        candidates.date_url,
+        set_date_params(metadata.EXTENSIVE_DATE_SEARCH),
+        fallback=job.options.favor != "precision",
+    )
+    return article, text
 
 
-def _run_text(job: Job) -> Article:
+def _run_text(job: Job) -> tuple[Article, str]:
     text, _charset, warnings = decode.decode(job.body, job.declared_charset, is_html=False)
     article = text_mode.clean_text(text, job.options, job.url)
     article.warnings[:0] = warnings
-    return article
+    return article, serialize.render_text(article.body)

@@ -139,15 +139,16 @@ def clean_article(article: Article, options: Options) -> None:
     if body is None or len(body) == 0:
         return
     blocks = [b for b in body if isinstance(b.tag, str)]
-    lengths = [len(_text(b)) for b in blocks]
-    total = sum(lengths) or 1
+    # Removing a block never changes another's text (its tail moves, and tails are not text).
+    texts = [_text(b) for b in blocks]
+    total = sum(map(len, texts)) or 1
     before = 0  # characters of text before the current block
     cut: str | None = None  # a section rule fired: everything after goes with this reason
     index = 0
     while index < len(blocks):
-        block, text = blocks[index], _text(blocks[index])
+        block, text = blocks[index], texts[index]
         position = before / total
-        before += lengths[index]
+        before += len(text)
         if cut is not None:
             _drop(article, block, text, cut)
             index += 1
@@ -156,7 +157,7 @@ def clean_article(article: Article, options: Options) -> None:
         if section is not None:
             _drop(article, block, text, section)
             if section == "related-links":
-                index = _drop_teasers(article, blocks, index + 1)
+                index = _drop_teasers(article, blocks, texts, index + 1)
                 continue
             cut = section
             index += 1
@@ -164,8 +165,8 @@ def clean_article(article: Article, options: Options) -> None:
         reason = _line_reason(block, text, article, position)
         if reason == "byline-label":
             _drop(article, block, text, "byline")
-            if index + 1 < len(blocks) and _is_name(_text(blocks[index + 1])):
-                name = _text(blocks[index + 1])
+            if index + 1 < len(blocks) and _is_name(texts[index + 1]):
+                name = texts[index + 1]
                 _add_author(article, [name])
                 _drop(article, blocks[index + 1], name, "byline")
                 index += 1
@@ -189,9 +190,15 @@ def _line_reason(block: etree._Element, text: str, article: Article, position: f
             _add_author(article, names)
             return "byline"
     if len(text) <= MAX_BOX_CHARS:
-        if cp.NEWSLETTER.search(text) and not _is_sentence_of_prose(text):
+        lower = text.lower()  # the hint tests spare the costly unanchored searches on most blocks
+        if cp.has_hint(lower, cp.NEWSLETTER_HINTS) and cp.NEWSLETTER.search(text) and not _is_sentence_of_prose(text):
             return "newsletter"
-        if cp.COOKIE_BANNER.search(text) and _COOKIE_WORD.search(text) and not _is_sentence_of_prose(text):
+        if (
+            cp.has_hint(lower, cp.COOKIE_HINTS)
+            and cp.COOKIE_BANNER.search(text)
+            and _COOKIE_WORD.search(text)
+            and not _is_sentence_of_prose(text)
+        ):
             return "cookie-banner"
     if len(text) <= MAX_NOTICE_CHARS and not _is_sentence_of_prose(text):
         for reason, rule in _NOTICE_RULES:
@@ -255,11 +262,11 @@ def _section_start(block: etree._Element, text: str, position: float, options: O
     return None
 
 
-def _drop_teasers(article: Article, blocks: list[etree._Element], start: int) -> int:
+def _drop_teasers(article: Article, blocks: list[etree._Element], texts: list[str], start: int) -> int:
     """Drop the teaser blocks after a related heading; return the index of the first kept."""
     index = start
     while index < len(blocks):
-        block, text = blocks[index], _text(blocks[index])
+        block, text = blocks[index], texts[index]
         if block.tag != "list" and len(text) > MAX_TEASER_CHARS:
             break
         if block.tag == "list" and any(len(_text(i)) > MAX_TEASER_CHARS for i in block.iter("item")):

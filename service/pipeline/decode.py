@@ -87,6 +87,10 @@ _CONTROL_REFS = re.compile(
 )
 
 
+# Bytes that do not occur in text: C0 controls but TAB, LF, VT, FF, CR and ESC (ISO-2022).
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or (b > 13 and b != 27))
+
+
 def refuse_binary(body: bytes) -> None:
     """Raise NotAPage when ``body`` is an image, archive, PDF, executable or other binary.
 
@@ -103,7 +107,7 @@ def refuse_binary(body: bytes) -> None:
         raise NotAPage("The body looks like RIFF media, not a web page.")
     if _bom_encoding(head) in {"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"}:
         return  # NUL bytes are normal there
-    controls = sum(1 for byte in head if byte < 9 or (13 < byte < 32 and byte != 27))
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if controls > MAX_CONTROL_SHARE * len(head):
         raise NotAPage("The body holds binary data, not text.")
 
@@ -129,14 +133,13 @@ def decode(body: bytes, declared_charset: str | None, is_html: bool) -> tuple[st
             encoding = normalize_charset(match.group(1).decode("ascii", "ignore"))
             # A page that declares a legacy charset but is valid UTF-8 was re-encoded by a
             # crawler or proxy: strict UTF-8 never decodes random legacy text by accident.
-            if encoding and encoding != "utf-8" and _is_utf8(body):
-                encoding = "utf-8"
+            if encoding and encoding != "utf-8" and (text := _as_utf8(body)) is not None:
+                return clean_control_characters(text), "utf-8", warnings
     if not encoding:
-        if _is_utf8(body):
-            encoding = "utf-8"
-        else:
-            encoding = _detect(body)
-            warnings.append("charset-guessed")
+        if (text := _as_utf8(body)) is not None:
+            return clean_control_characters(text), "utf-8", warnings
+        encoding = _detect(body)
+        warnings.append("charset-guessed")
     text = body.decode(encoding, errors="replace")
     return clean_control_characters(text), encoding, warnings
 
@@ -172,13 +175,15 @@ def _bom_for(encoding: str) -> bytes:
     return next(bom for bom, name in _BOMS if name == encoding)
 
 
-def _is_utf8(body: bytes) -> bool:
+def _as_utf8(body: bytes) -> str | None:
+    """``body`` decoded as UTF-8, or None when it is not UTF-8 (decoded once: pages are large)."""
     try:
-        body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError as error:
         # A multi-byte character cut at the very end (truncated download) is still UTF-8.
-        return error.start >= len(body) - 3 and error.reason == "unexpected end of data"
-    return True
+        if error.start >= len(body) - 3 and error.reason == "unexpected end of data":
+            return body.decode("utf-8", errors="replace")
+        return None
 
 
 def _detect(body: bytes) -> str:

@@ -21,7 +21,11 @@ from py3langid import langid, modelio
 MIN_DETECT_CHARS = 40
 # How much text detection reads: langid's accuracy on article prose saturates after a few
 # hundred characters, while its time grows linearly (8 ms/page at 5,000 chars, load bench).
-DETECT_SAMPLE_CHARS = 1500
+# Same language as with 1,500 characters: on our answers for the 1,045 pages of both HTML bench
+# sets, 1,000 characters on all but one, 800 on all but two (one German page read as English),
+# 600 on all but three; on the 1,045 raw texts of the plain-text sets (clutter included) 99.5 %
+# at 1,000 characters. 1,000 characters take 0.30 ms instead of 0.41 ms (1,500) in isolation.
+DETECT_SAMPLE_CHARS = 1000
 _LANG_TAG = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{1,8})*$")
 
 
@@ -81,9 +85,18 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
     """ISO 639-1 code of ``text``; ``declared`` wins when the text is too short to judge."""
     declared = normalize_tag(declared)
     sample = text[:DETECT_SAMPLE_CHARS]
-    letters = sum(1 for char in sample if char.isalpha())
-    if letters < MIN_DETECT_CHARS:
+    if not _has_letters(sample, MIN_DETECT_CHARS):
         return declared
     load_identifier()
     detected, _score = py3langid.classify(sample)
     return str(detected)
+
+
+def _has_letters(text: str, count: int) -> bool:
+    """Whether ``text`` has at least ``count`` letters (stops reading once it has)."""
+    for char in text:
+        if char.isalpha():
+            count -= 1
+            if count <= 0:
+                return True
+    return False

@@ -69,9 +69,22 @@ class ParsedPage:
     warnings: list[str] = field(default_factory=list)
 
 
+# Every element object lxml hands to Python goes through the parser's class lookup. lxml.html's
+# lookup is Python code (it picks form/input/label classes by tag), run ~6,000 times a page
+# inside trafilatura, readability and htmldate; this C lookup gives every element the plain
+# ``HtmlElement`` class, which is all those libraries use. Measured on 205 pages of both bench
+# sets: 33.1 -> 30.5 ms/page, identical texts on every page.
+_CLASS_LOOKUP = etree.ElementDefaultClassLookup(
+    element=lxml.html.HtmlElement,
+    comment=lxml.html.HtmlComment,
+    pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity,
+)
+
+
 def _parser() -> lxml.html.HTMLParser:
     # A fresh parser per page: parsers keep state and are not to be shared across threads.
-    return lxml.html.HTMLParser(
+    parser = lxml.html.HTMLParser(
         huge_tree=True,  # lifts libxml2's 256-level depth limit; we bound depth ourselves
         remove_blank_text=False,
         remove_comments=True,
@@ -80,6 +93,8 @@ def _parser() -> lxml.html.HTMLParser:
         collect_ids=False,
         default_doctype=False,
     )
+    parser.set_element_class_lookup(_CLASS_LOOKUP)
+    return parser
 
 
 def parse_html(html: str, max_elements: int, max_depth: int) -> ParsedPage:

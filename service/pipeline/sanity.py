@@ -29,10 +29,11 @@ MAX_CHECKED_CHARS = 2000
 _SPACES = re.compile(r"\s+")
 
 
-def check_answer(tree: etree._Element, article: Article) -> None:
+def check_answer(tree: etree._Element, article: Article) -> str:
     """Reject a chrome-only answer, then say ``no-main-content`` when nothing is left.
 
-    The body is rendered once here (rendering is the cost of this stage).
+    Returns the body rendered as plain text (rendering is the cost of this stage, and later
+    stages leave the body as it is).
     """
     text = render_text(article.body)
     if text.strip() and len(text) <= MAX_CHECKED_CHARS and _is_chrome_only(tree, text):
@@ -44,6 +45,7 @@ def check_answer(tree: etree._Element, article: Article) -> None:
         text = ""
     if not text.strip() and "no-main-content" not in article.warnings:
         article.warnings.append("no-main-content")
+    return text
 
 
 def _is_chrome_only(tree: etree._Element, text: str) -> bool:

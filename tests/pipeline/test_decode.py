@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.errors import NotAPage
+from service.pipeline import decode as decode_stage
 from service.pipeline.decode import clean_control_characters, decode
 
 
@@ -55,3 +56,17 @@ def test_guessed_charset_is_reported() -> None:
 def test_binary_or_empty_is_not_a_page(body: bytes) -> None:
     with pytest.raises(NotAPage):
         decode(body, None, is_html=True)
+
+
+def test_truncated_utf8_is_still_utf8() -> None:
+    body = "<p>café</p>".encode() + "é".encode()[:1]
+    text, charset, warnings = decode(body, None, is_html=True)
+    assert charset == "utf-8"
+    assert text.startswith("<p>café</p>")
+    assert "charset-guessed" not in warnings
+
+
+def test_control_bytes_mark_binary_but_escape_does_not() -> None:
+    with pytest.raises(NotAPage):
+        decode_stage.refuse_binary(b"<p>" + bytes(range(1, 9)) * 100)
+    decode_stage.refuse_binary(b"<p>\x1b$B text in ISO-2022-JP \x1b(B</p>" * 50)

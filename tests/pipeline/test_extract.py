@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import lxml.html
+import pytest
+import trafilatura
+from trafilatura.settings import Extractor
 
 from service.models import Job, Options
-from service.pipeline import run
+from service.pipeline import extract, metadata, run
 from service.pipeline.extract import drop_hidden, needs_formatting
 
 PROSE = (
@@ -62,3 +65,27 @@ def test_formatting_is_kept_only_for_markdown_and_html() -> None:
     assert not needs_formatting(Options())
     assert needs_formatting(Options(formats=("text", "markdown")))
     assert needs_formatting(Options(formats=("html",)))
+
+
+def test_precision_is_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """favor=precision: trafilatura's fast cascade, no readability candidate, no fallback date."""
+    fast: list[bool] = []
+    fallbacks: list[str | None] = []
+    original_extraction, original_fallback = trafilatura.bare_extraction, metadata._fallback_date
+
+    def recording_extraction(tree: lxml.html.HtmlElement, options: Extractor) -> object:
+        fast.append(options.fast)
+        return original_extraction(tree, options=options)
+
+    def recording_fallback(*args: object) -> str | None:
+        fallbacks.append(found := original_fallback(*args))  # type: ignore[arg-type]
+        return found
+
+    monkeypatch.setattr(extract, "bare_extraction", recording_extraction)
+    monkeypatch.setattr(metadata, "_fallback_date", recording_fallback)
+    body = _page(f"<p>{PROSE * 3}</p>")  # no date anywhere: the fast search finds none
+    precise = run(Job(mode="html", body=body, options=Options(favor="precision")))
+    balanced = run(Job(mode="html", body=body))
+    assert fast == [True, False]
+    assert fallbacks == [None]  # only the balanced run searched harder
+    assert precise["text"] == balanced["text"]
