@@ -45,13 +45,13 @@ proc_name = "pagecleaner"
 control_socket_disable = True
 
 
-def post_fork(server, worker):  # noqa: ARG001 - gunicorn hook signature
+def post_fork(server, worker):
     from gunicorn.http import wsgi
 
     wsgi.SERVER = "pagecleaner"  # no "Server: gunicorn" version banner
 
 
-def worker_exit(server, worker):  # noqa: ARG001 - gunicorn hook signature
+def worker_exit(server, worker):
     app = getattr(worker, "wsgi", None)
     runtime = getattr(app, "extensions", {}).get("cleaner") if app is not None else None
     if runtime is not None:

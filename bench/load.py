@@ -12,11 +12,16 @@ the public benchmark pages when ``../shared/bench`` is there, or the dataset fol
      repeatedly (cache hits) against fresh extractions (the same page made unique by a trailing
      HTML comment, so it misses the cache but costs the same work);
    * cache off (``CLEANER_CACHE_ENTRIES=0``): bounded-time runs at 1, 4 and 16 concurrent
-     keep-alive clients (threads with ``http.client``), then optionally ``--requests N`` of the
-     mix for a memory soak;
+     keep-alive clients (threads, each with a lean HTTP/1.1 connection: ``LeanConnection``), then
+     optionally ``--requests N`` of the mix for a memory soak;
+   before and after each client level, the in-process pipeline's pages/s again (the "bracket"
+   each level's ratio is taken against), so that load from elsewhere on a shared machine that
+   changes within the minute hits both sides of the ratio alike;
 3. a table: pages/s, p50/p95/p99 latency, failures by status, peak RSS of each web worker and
-   each extraction process (sampled with psutil, plus the kernel's high-water mark), and the
-   ratios service / in-process pipeline (serving overhead) and pipeline / trafilatura.
+   each extraction process (sampled with psutil, plus the kernel's high-water mark), the ratios
+   service / in-process pipeline (serving overhead) and pipeline / trafilatura, and per level the
+   CPU per page of the web worker, the extraction processes and the load client, against the
+   in-process CPU per page: the ratio a saturated machine would give, and where the rest goes.
 
     .venv/bin/python -m bench.load                      # defaults: well under 2 minutes
     .venv/bin/python -m bench.load --requests 10000     # plus the memory soak
@@ -62,6 +67,7 @@ DEFAULT_SAMPLE = 30  # pages per dataset folder: real pages must outweigh the sm
 DEFAULT_CONCURRENCY = (1, 4, 16)
 DEFAULT_DURATION_S = 8.0  # per concurrency level
 DEFAULT_INPROC_DURATION_S = 6.0  # per in-process extractor
+DEFAULT_BRACKET_DURATION_S = 4.0  # in-process pipeline before/after each client level
 WARMUP_REQUESTS = 8
 PAIRED_PASSES = 2  # 1-client latency: each page over HTTP then in-process, this many times
 SEQUENTIAL_REPEATS = 3  # per-page in-process time = median of this many calls
@@ -154,6 +160,110 @@ def build_mix(datasets: Sequence[Path], sample: int) -> list[MixPage]:
     return mix
 
 
+# --- a lean HTTP/1.1 client --------------------------------------------------------------------
+
+
+class LeanConnection:
+    """A keep-alive HTTP/1.1 connection that sends prebuilt request bytes and parses only what
+    the benchmark reads (status, headers, a Content-Length or chunked body).
+
+    Why not ``http.client``: the load client runs on the same cores as the service, and
+    ``http.client`` spends ~0.3 ms of CPU per request (header objects, email parser), CPU taken
+    from the extraction processes being measured. This costs a fraction of that; every HTTP
+    measurement here (load, paired latency, cache) uses it, so all see the same client.
+    """
+
+    def __init__(self, host: str, port: int, timeout: float = 60.0) -> None:
+        self.address = (host, port)
+        self.timeout = timeout
+        self.sock: socket.socket | None = None
+        self.buffer = bytearray()
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = None
+        self.buffer = bytearray()
+
+    def request(self, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        """Send one prebuilt request (``build_request``); (status, lower-cased headers, body).
+
+        Raises:
+            OSError, http.client.HTTPException: the connection failed or the answer is malformed
+                (the connection is then closed; the next request opens a new one).
+        """
+        try:
+            if self.sock is None:
+                self.sock = socket.create_connection(self.address, self.timeout)
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock.sendall(raw)
+            status, headers, body = self._response()
+        except BaseException:
+            self.close()
+            raise
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, headers, body
+
+    def _fill(self) -> None:
+        assert self.sock is not None
+        chunk = self.sock.recv(262144)
+        if not chunk:
+            raise http.client.RemoteDisconnected("the server closed the connection")
+        self.buffer += chunk
+
+    def _take(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            self._fill()
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
+    def _line(self) -> bytes:
+        while (end := self.buffer.find(b"\r\n")) < 0:
+            self._fill()
+        return self._take(end + 2)[:-2]
+
+    def _response(self) -> tuple[int, dict[str, str], bytes]:
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            self._fill()
+        head = self._take(end + 4).decode("latin-1").split("\r\n")
+        try:
+            status = int(head[0].split(" ", 2)[1])
+        except (IndexError, ValueError):
+            raise http.client.BadStatusLine(head[0]) from None
+        headers = {}
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            if name:
+                headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            return status, headers, self._take(int(headers["content-length"]))
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            parts = []
+            while size := int(self._line().split(b";")[0], 16):
+                parts.append(self._take(size))
+                self._take(2)
+            while self._line():  # trailers, up to the empty line
+                pass
+            return status, headers, b"".join(parts)
+        with contextlib.suppress(http.client.RemoteDisconnected):  # no length: the body ends at close
+            while True:
+                self._fill()
+        body = bytes(self.buffer)
+        self.close()
+        return status, headers, body
+
+
+def build_request(host: str, port: int, target: str, body: bytes, content_type: str) -> bytes:
+    """The bytes of one keep-alive POST (built once per page, not per request)."""
+    head = (
+        f"POST {target} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nAccept-Encoding: identity\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
 # --- in-process baselines ------------------------------------------------------------------------
 
 _MIX: list[MixPage] = []  # set before forking the in-process workers
@@ -207,14 +317,14 @@ def paired_latency(server: Server, mix: Sequence[MixPage], passes: int = PAIRED_
     """Each page posted (1 client) and then run in-process, back to back, so that machine noise
     hits both alike: the p50 of each and the median per-page difference, in ms."""
     call = _pipeline_call()
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
+    conn = LeanConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
+    raws = {page.name: server.post_bytes(page) for page in mix}
     http_s: dict[str, list[float]] = {}
     inproc_s: dict[str, list[float]] = {}
     for _ in range(passes):
         for page in mix:
             started = time.perf_counter()
-            conn.request("POST", page.target(), body=page.body, headers={"Content-Type": page.content_type})
-            conn.getresponse().read()
+            conn.request(raws[page.name])
             http_s.setdefault(page.name, []).append(time.perf_counter() - started)
             started = time.perf_counter()
             _safe(call, page)
@@ -249,32 +359,39 @@ def sequential_pass(mix: Sequence[MixPage], repeats: int = SEQUENTIAL_REPEATS) -
     return times
 
 
-def _inproc_worker(args: tuple[str, int, float, float]) -> tuple[int, float]:
-    """Loop over the mix from ``offset`` between ``start`` and ``start + duration`` (monotonic)."""
+def _inproc_worker(args: tuple[str, int, float, float]) -> tuple[int, float, float]:
+    """Loop over the mix from ``offset`` between ``start`` and ``start + duration`` (monotonic);
+    (pages done, seconds, CPU seconds of this process)."""
     name, offset, start, duration = args
     call = CALLS[name]()
     _safe(call, _MIX[offset % len(_MIX)])  # warm this process
     while time.monotonic() < start:
         time.sleep(0.005)
+    cpu_start = time.process_time()
     done, i, end = 0, offset, start + duration
     while time.monotonic() < end:
         _safe(call, _MIX[i % len(_MIX)])
         done, i = done + 1, i + 1
-    return done, time.monotonic() - start
+    return done, time.monotonic() - start, time.process_time() - cpu_start
 
 
-def inproc_throughput(mix: Sequence[MixPage], processes: int, duration: float) -> dict[str, float]:
-    """pages/s of each extractor with ``processes`` forked processes working at once."""
+def inproc_throughput(
+    mix: Sequence[MixPage], processes: int, duration: float, names: Sequence[str] = tuple(CALLS)
+) -> dict[str, float]:
+    """pages/s of each extractor with ``processes`` forked processes working at once, and the
+    CPU ms per page of each (``<name>_cpu_ms``)."""
     global _MIX
     _MIX = list(mix)
     result = {}
     ctx = mp.get_context("fork")
     with ctx.Pool(processes) as pool:
-        for name in CALLS:
+        for name in names:
             start = time.monotonic() + 1.0  # time for every worker to warm up
             offsets = [k * len(mix) // processes for k in range(processes)]
             counts = pool.map(_inproc_worker, [(name, off, start, duration) for off in offsets])
-            result[name] = sum(n for n, _ in counts) / max(elapsed for _, elapsed in counts)
+            done = sum(n for n, _, _ in counts)
+            result[name] = done / max(elapsed for _, elapsed, _ in counts)
+            result[f"{name}_cpu_ms"] = 1000 * sum(cpu for _, _, cpu in counts) / max(1, done)
     return result
 
 
@@ -308,6 +425,11 @@ class Server:
             return response.status, response.read(), dict(response.getheaders())
         finally:
             conn.close()
+
+    def post_bytes(self, page: MixPage, body: bytes | None = None) -> bytes:
+        """``page`` (or ``body`` in its place) as a POST to this server, for ``LeanConnection``."""
+        content = page.body if body is None else body
+        return build_request(self.host, self.port, page.target(), content, page.content_type)
 
     def processes(self) -> tuple[list[psutil.Process], list[psutil.Process]]:
         """(web workers, extraction processes) alive now."""
@@ -425,6 +547,18 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)  # right answers inside the window
     statuses: Counter[str] = field(default_factory=Counter)  # every answer, by status
     by_page: dict[str, list[float]] = field(default_factory=dict)
+    # CPU seconds over the run: "web", "extractor" (processes of the server) and "client" (the
+    # client threads).
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    inproc_pages_per_s: float = 0.0  # in-process pipeline, measured right before and after
+    inproc_cpu_ms: float = 0.0  # its CPU per page, the same way
+
+    # Pages answered (not 429), inside the window or not: the CPU's denominator, since the CPU
+    # is measured over the whole run. A 429's cost lands on the pages, as it does in reality.
+    completed: int = 0
+
+    def cpu_ms_per_page(self, role: str) -> float:
+        return 1000 * self.cpu_s.get(role, 0.0) / max(1, self.completed)
 
     @property
     def ok(self) -> int:
@@ -470,35 +604,35 @@ class _Load:
             return True
 
 
-def _client(server: Server, mix: Sequence[MixPage], offset: int, load: _Load, refused: set[str]) -> None:
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
+def _client(
+    server: Server, mix: Sequence[MixPage], raws: Sequence[bytes], offset: int, load: _Load, refused: set[str]
+) -> None:
+    conn = LeanConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     by_page: dict[str, list[float]] = {}
     i = offset
     load.barrier.wait()
+    cpu_start, completed = time.thread_time(), 0
     while load.take():
-        page = mix[i % len(mix)]
+        k = i % len(mix)
+        page = mix[k]
         i += 1
         started = time.perf_counter()
         backoff = 0.0
         try:
-            conn.request("POST", page.target(), body=page.body, headers={"Content-Type": page.content_type})
-            response = conn.getresponse()
-            response.read()
-            status = str(response.status)
+            code, headers, _ = conn.request(raws[k])
+            status = str(code)
             if status == "422" and page.name in refused:
                 status = OK_STATUSES[1]
-            if response.getheader("Connection", "").lower() == "close":
-                conn.close()
-            if response.status == 429:  # back off and retry the same page, as a crawler does
-                backoff = min(RETRY_AFTER_CAP_S, float(response.getheader("Retry-After") or 0))
+            if code == 429:  # back off and retry the same page, as a crawler does
+                backoff = min(RETRY_AFTER_CAP_S, float(headers.get("retry-after") or 0))
                 i -= 1
         except (OSError, http.client.HTTPException) as exc:
             status = type(exc).__name__
-            conn.close()
-            conn = http.client.HTTPConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
         ended = time.perf_counter()
+        if status != SHED_STATUS:
+            completed += 1
         if ended <= load.deadline:
             statuses[status] += 1
             if status in OK_STATUSES:
@@ -508,6 +642,8 @@ def _client(server: Server, mix: Sequence[MixPage], offset: int, load: _Load, re
             load.finished.wait(backoff)
     conn.close()
     with load.lock:
+        load.result.cpu_s["client"] = load.result.cpu_s.get("client", 0.0) + time.thread_time() - cpu_start
+        load.result.completed += completed
         load.result.latencies.extend(latencies)
         load.result.statuses.update(statuses)
         for name, values in by_page.items():
@@ -528,12 +664,14 @@ def drive(
     requests still in flight at the deadline.
     """
     load = _Load(clients, duration, requests)
+    raws = [server.post_bytes(page) for page in mix]  # built before the clock starts
     threads = [
-        threading.Thread(target=_client, args=(server, mix, k * len(mix) // clients, load, refused or set()))
+        threading.Thread(target=_client, args=(server, mix, raws, k * len(mix) // clients, load, refused or set()))
         for k in range(clients)
     ]
     for thread in threads:
         thread.start()
+    cpu_before = _server_cpu(server)
     load.t0 = time.perf_counter()
     if duration is not None:
         load.deadline = load.t0 + duration
@@ -544,7 +682,28 @@ def drive(
     for thread in threads:
         thread.join()
     load.result.window_s = duration if duration is not None else time.perf_counter() - load.t0
+    cpu_after = _server_cpu(server)
+    for role in ("web", "extractor"):
+        load.result.cpu_s[role] = cpu_after[role] - cpu_before[role]
     return load.result
+
+
+def _server_cpu(server: Server) -> dict[str, float]:
+    """CPU seconds so far of the web workers, and of their extraction processes: those alive plus
+    those already ended and reaped (the web worker's children times), so recycling mid-run is
+    counted too."""
+    workers, extractors = server.processes()
+    cpu = {"web": 0.0, "extractor": 0.0}
+    for proc in workers:
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            cpu["web"] += times.user + times.system
+            cpu["extractor"] += times.children_user + times.children_system
+    for proc in extractors:
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            cpu["extractor"] += times.user + times.system
+    return cpu
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -561,15 +720,13 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def cache_check(server: Server, page: MixPage) -> dict[str, float]:
     """Median latency of fresh extractions (unique bytes) vs cache hits of the same page."""
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
-    headers = {"Content-Type": page.content_type}
+    conn = LeanConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
 
     def post(body: bytes) -> tuple[float, str]:
+        raw = server.post_bytes(page, body)
         started = time.perf_counter()
-        conn.request("POST", page.target(), body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return time.perf_counter() - started, response.getheader("X-Cache", "")
+        _, headers, _ = conn.request(raw)
+        return time.perf_counter() - started, headers.get("x-cache", "")
 
     marker = b"\n" if page.as_text else b"<!-- %d -->"
     misses = []
@@ -577,7 +734,8 @@ def cache_check(server: Server, page: MixPage) -> dict[str, float]:
         body = page.body + (marker * (n + 1) if page.as_text else marker % (time.time_ns() + n))
         misses.append(post(body)[0])
     post(page.body)  # fills the cache
-    hits, labels = [], Counter()
+    hits: list[float] = []
+    labels: Counter[str] = Counter()
     for _ in range(CACHE_HITS):
         elapsed, label = post(page.body)
         hits.append(elapsed)
@@ -635,6 +793,10 @@ def _mark(ok: bool) -> str:
     return "ok " if ok else "MISS"
 
 
+def _ratio(run: LoadResult) -> float:
+    return run.pages_per_s / run.inproc_pages_per_s if run.inproc_pages_per_s else 0.0
+
+
 def report(data: dict[str, Any], runs: list[LoadResult]) -> str:
     cores = data["processes"]
     inproc = data["inproc_pages_per_s"]
@@ -657,23 +819,40 @@ def report(data: dict[str, Any], runs: list[LoadResult]) -> str:
         f"interleaved)   target <= {TARGET_PIPELINE_VS_TRAF} x  {_mark(ratio <= TARGET_PIPELINE_VS_TRAF)}"
     )
     header = (
-        f"{'clients':>7} {'pages/s':>8} {'x inproc':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'clients':>7} {'pages/s':>8} {'inproc':>7} {'x inproc':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
         f"{'ok':>6} {'failed':>6}  answers other than 200 (429: shed by admission control, retried)"
     )
-    lines += ["", "service over HTTP (cache off):", header, "-" * len(header)]
+    lines += [
+        "",
+        "service over HTTP (cache off); inproc = in-process pipeline pages/s measured right before and after",
+        "each run (same process count), the base of x inproc:",
+        header,
+        "-" * len(header),
+    ]
     for run in runs:
-        x = run.pages_per_s / inproc["pipeline"] if inproc["pipeline"] else 0.0
         failures = ", ".join(f"{k}: {v}" for k, v in sorted(run.statuses.items()) if k != "200") or "-"
         lines.append(
-            f"{run.clients:7d} {run.pages_per_s:8.1f} {x:8.2f} {_ms(percentile(run.latencies, 50))} "
-            f"{_ms(percentile(run.latencies, 95))} {_ms(percentile(run.latencies, 99))} {run.ok:6d} "
-            f"{run.failed:6d}  {failures}"
+            f"{run.clients:7d} {run.pages_per_s:8.1f} {run.inproc_pages_per_s:7.1f} {_ratio(run):8.2f} "
+            f"{_ms(percentile(run.latencies, 50))} {_ms(percentile(run.latencies, 95))} "
+            f"{_ms(percentile(run.latencies, 99))} {run.ok:6d} {run.failed:6d}  {failures}"
+        )
+    lines += [
+        "",
+        "CPU per page answered, ms (less sensitive than pages/s to other load on the machine); ceiling =",
+        "in-process CPU per page / the sum of the three: the ratio if the cores were always busy:",
+    ]
+    for run in runs:
+        web, ext, client = (run.cpu_ms_per_page(role) for role in ("web", "extractor", "client"))
+        ceiling = run.inproc_cpu_ms / (web + ext + client) if web + ext + client else 0.0
+        lines.append(
+            f"  {run.clients:2d} clients: web worker {web:5.2f}, extraction {ext:6.2f} (in-process "
+            f"{run.inproc_cpu_ms:6.2f}), client {client:4.2f}; ceiling {ceiling:.2f}"
         )
     lines.append("")
     lines.append("targets:")
     for run in runs:
         if run.clients >= 4:
-            x = run.pages_per_s / inproc["pipeline"] if inproc["pipeline"] else 0.0
+            x = _ratio(run)
             lines.append(
                 f"  {run.clients:2d} clients: service / in-process pipeline = {x:.2f} "
                 f"(target >= {TARGET_SERVICE_RATIO})  {_mark(x >= TARGET_SERVICE_RATIO)}"
@@ -734,6 +913,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--duration", type=float, default=DEFAULT_DURATION_S, help="seconds per client level")
     ap.add_argument("--inproc-duration", type=float, default=DEFAULT_INPROC_DURATION_S)
     ap.add_argument(
+        "--bracket-duration",
+        type=float,
+        default=DEFAULT_BRACKET_DURATION_S,
+        help="seconds of in-process pipeline throughput measured before and after each client level",
+    )
+    ap.add_argument(
         "--processes",
         type=int,
         default=len(os.sched_getaffinity(0)),
@@ -743,6 +928,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--json", type=Path, help="write the numbers here")
     ap.add_argument("--log-dir", type=Path, default=Path("/tmp"), help="where gunicorn's stderr goes")
     return ap.parse_args(argv)
+
+
+def _bracket(mix: Sequence[MixPage], args: argparse.Namespace) -> dict[str, float]:
+    print(f"in-process pipeline: {args.processes} processes x {args.bracket_duration:g} s ...", file=sys.stderr)
+    return inproc_throughput(mix, args.processes, args.bracket_duration, names=("pipeline",))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -782,9 +972,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         with RssMonitor(server) as monitor:
             print("service, cache off: 1 client paired with in-process calls ...", file=sys.stderr)
             data["paired_1_client"] = paired_latency(server, mix)
+            # In-process throughput right before and after each run (the service idle meanwhile):
+            # the machine is shared, and load from elsewhere that changes over the minute would
+            # otherwise bias the ratio of a run against a baseline measured a minute earlier.
+            brackets = [_bracket(mix, args)]
             for clients in args.clients:
                 print(f"service, cache off: {clients} clients x {args.duration:g} s ...", file=sys.stderr)
-                runs.append(drive(server, mix, clients, duration=args.duration, refused=refused))
+                run = drive(server, mix, clients, duration=args.duration, refused=refused)
+                brackets.append(_bracket(mix, args))
+                run.inproc_pages_per_s = (brackets[-2]["pipeline"] + brackets[-1]["pipeline"]) / 2
+                run.inproc_cpu_ms = (brackets[-2]["pipeline_cpu_ms"] + brackets[-1]["pipeline_cpu_ms"]) / 2
+                runs.append(run)
+            data["inproc_brackets"] = brackets
         data["peak_rss_mb"] = {"web": monitor.peaks("web"), "extractor": monitor.peaks("extractor")}
         if args.requests:
             print(f"service, cache off: soak of {args.requests} requests ...", file=sys.stderr)
@@ -795,6 +994,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "clients": run.clients,
             "seconds": run.window_s,
             "pages_per_s": run.pages_per_s,
+            "inproc_pages_per_s": run.inproc_pages_per_s,
+            "inproc_cpu_ms_per_page": run.inproc_cpu_ms,
+            "cpu_ms_per_page": {role: run.cpu_ms_per_page(role) for role in ("web", "extractor", "client")},
             "p50_ms": 1000 * percentile(run.latencies, 50),
             "p95_ms": 1000 * percentile(run.latencies, 95),
             "p99_ms": 1000 * percentile(run.latencies, 99),

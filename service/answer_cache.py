@@ -22,6 +22,10 @@ class AnswerCache:
         self.hits = 0
         self.misses = 0
 
+    @property
+    def enabled(self) -> bool:
+        return self.max_entries > 0
+
     @staticmethod
     def key(job: Job) -> str:
         digest = hashlib.blake2b(job.body, digest_size=20)

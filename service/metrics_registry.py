@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from dataclasses import asdict
+from dataclasses import fields
+from functools import lru_cache
 from typing import Any
 
 from prometheus_client import (
@@ -117,12 +118,18 @@ class PoolStatsSync:
 
     def __init__(self) -> None:
         self._seen: dict[str, int] = {}
+        self._alive: int | None = None
+        self._fields: tuple[str, ...] = ()
         self._lock = threading.Lock()
 
     def sync(self, stats: Any, alive: int) -> None:
-        current = asdict(stats)
+        # Runs after every request: plain attribute reads (not dataclasses.asdict, which deep-copies),
+        # and the gauge's shared-memory write only when the value changed.
         with self._lock:
-            for name, value in current.items():
+            if not self._fields:
+                self._fields = tuple(f.name for f in fields(stats))
+            for name in self._fields:
+                value = getattr(stats, name)
                 delta = value - self._seen.get(name, 0)
                 if delta <= 0:
                     continue
@@ -131,7 +138,26 @@ class PoolStatsSync:
                     EXTRACTOR_EVENTS.labels(event=POOL_EVENTS[name]).inc(delta)
                 elif name == "jobs":
                     EXTRACTOR_JOBS.inc(delta)
-        EXTRACTORS_ALIVE.set(alive)
+            if alive != self._alive:
+                self._alive = alive
+                EXTRACTORS_ALIVE.set(alive)
+
+
+@lru_cache(maxsize=1024)
+def request_counter(endpoint: str, mode: str, status: str) -> Any:
+    """``REQUESTS``'s child for these labels, looked up once (``labels()`` costs a lock and a
+    tuple per call). Bounded: endpoints are routes and statuses a few codes."""
+    return REQUESTS.labels(endpoint=endpoint, mode=mode, status=status)
+
+
+@lru_cache(maxsize=64)
+def body_histogram(endpoint: str) -> Any:
+    return BODY_BYTES.labels(endpoint=endpoint)
+
+
+@lru_cache(maxsize=64)
+def extraction_histogram(endpoint: str, mode: str) -> Any:
+    return EXTRACTION_SECONDS.labels(endpoint=endpoint, mode=mode)
 
 
 _SYNCS: weakref.WeakKeyDictionary[Any, PoolStatsSync] = weakref.WeakKeyDictionary()
