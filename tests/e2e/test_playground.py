@@ -2,11 +2,13 @@
 
 Debian's chromium (installed by ``scripts/ensure_chromium.sh`` in the session set-up) is driven by
 Playwright's sync API; Playwright's own browser downloads are never used. Besides the checks, the
-first test saves a screenshot to ``test-artifacts/playground.png`` and ``docs/playground.png``.
+first test saves a screenshot to ``test-artifacts/playground.png`` (and to ``docs/playground.png``
+when ``UPDATE_DOCS_SCREENSHOT=1``).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -192,10 +194,10 @@ def test_seed_example_is_cleaned_and_removed_lines_highlighted(page: Page, conso
         SEED_PARAGRAPH_STARTS[-1],
     )
     ARTIFACT_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACT_SCREENSHOT))
-    page.screenshot(path=str(DOCS_SCREENSHOT))
-    assert DOCS_SCREENSHOT.stat().st_size < MAX_DOCS_SCREENSHOT_BYTES
+    assert ARTIFACT_SCREENSHOT.stat().st_size < MAX_DOCS_SCREENSHOT_BYTES
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT"):  # refreshing the README's picture is a choice, not a side effect
+        page.screenshot(path=str(DOCS_SCREENSHOT))
     assert console.errors == []
 
 
