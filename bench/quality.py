@@ -197,6 +197,9 @@ class Run:
     name: str
     outputs: list[str | None] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    # CPU time of this thread during the call: the ratio to trafilatura on a shared, noisy machine
+    # (wall time counts the moments another process had the core; CPU time does not).
+    cpu_seconds: list[float] = field(default_factory=list)
     errors: list[str | None] = field(default_factory=list)
 
 
@@ -233,17 +236,18 @@ def run_dataset(extractors: dict[str, Extractor], pages: Sequence[Page]) -> dict
         body = page.path.read_bytes()
         for name, extract in extractors.items():
             error = None
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             try:
                 text = extract(body, page.url, page.as_text)
             except Exception as exc:  # a crash is scored as an empty output
                 text, error = None, f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
             if text is not None and not isinstance(text, str):
                 text, error = None, f"returned {type(text).__name__}, not str"
             run = runs[name]
             run.outputs.append(text)
             run.seconds.append(elapsed)
+            run.cpu_seconds.append(cpu)
             run.errors.append(error)
     return runs
 
@@ -261,6 +265,7 @@ def score_run(pages: Sequence[Page], run: Run, n_bootstrap: int, seed: int) -> d
         "empty": sum(1 for row in rows if not row["chars"]),
         "ms_per_page": 1000 * total / len(rows) if rows else 0.0,
         "pages_per_s": len(rows) / total if total else 0.0,
+        "cpu_ms_per_page": 1000 * sum(run.cpu_seconds) / len(rows) if rows else 0.0,
     }
     text_idx = [i for i, page in enumerate(pages) if page.truth.get("text") is not None]
     if text_idx:
@@ -282,16 +287,18 @@ def score_run(pages: Sequence[Page], run: Run, n_bootstrap: int, seed: int) -> d
     return result
 
 
-def format_table(dataset: str, results: dict[str, dict[str, Any]]) -> str:
-    """One row per extractor and metric, with the time ratio to trafilatura."""
-    anchor_ms = results[TRAFILATURA]["ms_per_page"] if TRAFILATURA in results else 0.0
+def format_table(dataset: str, results: dict[str, dict[str, Any]], cpu_ratio: bool = True) -> str:
+    """One row per extractor and metric, with the time ratio to trafilatura: of CPU times when
+    every extractor runs in this process (``cpu_ratio``), else of wall times (``--http``)."""
+    key = "cpu_ms_per_page" if cpu_ratio else "ms_per_page"
+    anchor_ms = results[TRAFILATURA][key] if TRAFILATURA in results else 0.0
     header = (
         f"{'extractor':{NAME_WIDTH}} {'metric':7} {'F1':>6} {'±std':>6} {'P':>6} {'R':>6} {'acc':>6} "
-        f"{'ms/page':>8} {'x traf':>7} {'n':>5} {'err':>4} {'empty':>5}"
+        f"{'ms/page':>8} {'cpu ms':>7} {'x traf':>7} {'n':>5} {'err':>4} {'empty':>5}"
     )
     lines = [f"== {dataset}", header, "-" * len(header)]
     for name, res in results.items():
-        ratio = res["ms_per_page"] / anchor_ms if anchor_ms else float("nan")
+        ratio = res[key] / anchor_ms if anchor_ms else float("nan")
         for kind in ("shingle", "snippet"):
             if kind not in res:
                 continue
@@ -299,7 +306,8 @@ def format_table(dataset: str, results: dict[str, dict[str, Any]]) -> str:
             std = f"{s['f1_std']:.3f}" if "f1_std" in s else "-"
             lines.append(
                 f"{name:{NAME_WIDTH}} {kind:7} {s['f1']:6.3f} {std:>6} {s['precision']:6.3f} "
-                f"{s['recall']:6.3f} {s['accuracy']:6.3f} {res['ms_per_page']:8.1f} {ratio:7.2f} "
+                f"{s['recall']:6.3f} {s['accuracy']:6.3f} {res['ms_per_page']:8.1f} "
+                f"{res['cpu_ms_per_page']:7.1f} {ratio:7.2f} "
                 f"{res['documents']:5d} {res['errors']:4d} {res['empty']:5d}"
             )
     return "\n".join(lines)
@@ -359,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs = run_dataset(extractors, pages)
         results = {name: score_run(pages, run, args.bootstrap, args.seed) for name, run in runs.items()}
         report["datasets"][label(dataset)] = results
-        print(format_table(label(dataset), results), flush=True)
+        print(format_table(label(dataset), results, cpu_ratio=not args.http), flush=True)
         if args.outputs:
             save_outputs(args.outputs, label(dataset), pages, runs)
     if args.json:
