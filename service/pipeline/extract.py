@@ -18,15 +18,21 @@ are recorded as ``hidden`` removals.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import lxml.html
 import trafilatura.external as trafilatura_external
+import trafilatura.htmlprocessing as trafilatura_htmlprocessing
+import trafilatura.main_extractor as trafilatura_main_extractor
 from lxml import etree
 from lxml.etree import XPath
 from trafilatura import bare_extraction
 from trafilatura.baseline import baseline
 from trafilatura.settings import Extractor
+from trafilatura.xml import delete_element
 
 from service.models import Article, Options, Removed
 from service.pipeline import metadata as metadata_stage
@@ -133,7 +139,8 @@ def extract_candidates(
         with_metadata=False,
     )
     _readability_runs.clear()
-    document = bare_extraction(tree, options=extractor)
+    with _faster_pruning():
+        document = bare_extraction(tree, options=extractor)
     if document is None or isinstance(document, dict):
         body = _baseline_body(tree)
         article = Article(
@@ -148,6 +155,60 @@ def extract_candidates(
     candidate = _readability_candidate(document.body, extractor) if with_readability else None
     _readability_runs.clear()
     return Candidates(article, candidate, date_url)
+
+
+@contextmanager
+def _faster_pruning() -> Iterator[None]:
+    """trafilatura's pruning of unwanted sections with an equivalent, faster ancestor test, for
+    the duration of our call only (one page per process; trafilatura's own ``extract()`` keeps
+    its version). Same answers on all 1,045 bench pages, in all three ``favor`` modes."""
+    original = trafilatura_main_extractor.prune_unwanted_nodes  # type: ignore[attr-defined]
+    trafilatura_main_extractor.prune_unwanted_nodes = prune_unwanted_nodes  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        trafilatura_main_extractor.prune_unwanted_nodes = original  # type: ignore[attr-defined]
+
+
+def prune_unwanted_nodes(
+    tree: lxml.html.HtmlElement, nodelist: list[XPath], with_backup: bool = False
+) -> lxml.html.HtmlElement:
+    """trafilatura.htmlprocessing.prune_unwanted_nodes (2.3.1). Its ``with_backup`` branch found the
+    outermost matches by walking every match's ancestors (``any(a in matches for a in
+    elem.iterancestors())``): matches x depth element objects, 18 ms of 52 on one long page in
+    favor=precision. Here each ancestor's answer is remembered, so shared ancestors are walked
+    once; the rest is trafilatura's code."""
+    if not with_backup:
+        return trafilatura_htmlprocessing.prune_unwanted_nodes(tree, nodelist)
+    matches = dict.fromkeys(elem for expression in nodelist for elem in expression(tree))
+    inside: dict[lxml.html.HtmlElement, bool] = {}  # non-matched element -> has a matched ancestor
+    outer = [elem for elem in matches if not _has_matched_ancestor(elem, matches, inside)]
+    old_len = len(tree.text_content())
+    if old_len - sum(len(elem.text_content()) for elem in outer) > old_len / 7:
+        for elem in outer:
+            delete_element(elem)
+    return tree
+
+
+def _has_matched_ancestor(
+    elem: lxml.html.HtmlElement, matches: dict[Any, None], inside: dict[lxml.html.HtmlElement, bool]
+) -> bool:
+    walked = []
+    node = elem.getparent()
+    found = False
+    while node is not None:
+        if node in matches:
+            found = True
+            break
+        known = inside.get(node)
+        if known is not None:
+            found = known
+            break
+        walked.append(node)
+        node = node.getparent()
+    for node in walked:  # none of them is a match: their answer is the one found above them
+        inside[node] = found
+    return found
 
 
 def needs_formatting(options: Options) -> bool:

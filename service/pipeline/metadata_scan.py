@@ -157,7 +157,10 @@ def scan(tree: Element) -> MarkupMatches:
             _scan_author(found, element, tag, cls, ident, itemprop, hinted, rel_children)
         if hinted or itemprop is not None:  # every title condition needs one of them
             _scan_title(found, element, tag, cls, ident, itemprop)
-        if cls is not None or ident is not None:
+        if (cls is not None or ident is not None) and (
+            tag in _CATEGORY_TAGS
+            or (cls is not None and ("entry-meta" in cls or "topics" in cls or "tags-links" in cls))
+        ):  # the only conditions of _scan_categories_and_tags (links, the most common element, skip it)
             _scan_categories_and_tags(found, element, tag, cls or "", ident)
     return found
 
@@ -172,6 +175,8 @@ class _HintCache(dict[str, bool]):
         return hinted
 
 
+# Tags the category and tag containers can have (but TAGS_XPATHS[3], any tag: tested by class).
+_CATEGORY_TAGS = frozenset({"div", "p", "footer", "header", "li", "span"})
 # What an element without a hinted class/id nor itemprop can still match by, in _scan_author.
 _NAMED_AUTHOR_TAGS = frozenset({"author", "time", "figure"})
 _UNHINTED_AUTHOR_CLASSES = frozenset({"username", "byl", "BBL", "date"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lxml import etree
 
 from service.models import Article, Metadata, Options
@@ -119,3 +121,38 @@ def test_recover_ignores_a_candidate_about_something_else() -> None:
     other = "Completely different words about a football match that ended in a draw after extra time was played."
     candidate = etree.fromstring(f"<body><p>{other}</p><p>{other} Twice.</p></body>")
     assert recover_blocks(article, candidate) == 0
+
+
+NOTICE_EXAMPLES = [
+    "ANZEIGE", "*Werbung.", "Sponsored", "PUBLICITÉ", "Реклама", "This post contains affiliate links.",
+    "Our advertisers may pay us compensation.", "Follow us on Instagram", "FOLGE UNS AUF TWITTER",
+    "Folgt Anna auf Mastodon", "Síguenos en Facebook", "SIGUENOS", "Suivez-nous !", "Seguici su Telegram",
+    "Canal de YouTube", "Get our iOS and Android app", "Our APP for Android", "Donate today", "Spenden",
+    "Unterstütze uns", "Support our journalism", "Hazte socio", "Become a patron", "For subscribers only",
+    "Nur für Abonnenten", "Suscriptores", "Paywall", "Bezahlschranke", "To read the full story, log in",
+    "Pour lire la suite", "Pour accéder à cet article", "Periodismo", "Foto: Reuters", "(FOTOS: dpa)",
+    "Fot. PAP", "Photo: AP", "Bild: Keystone", "Beitragsbild: Pixabay", "Titelbild: x", "Image: NASA",
+    "Imagen: EFE", "Crédits photos : AFP", "Credit: Getty", "Quelle: dpa", "Source: AFP", "Fuente: EFE",
+    "© 2024 Example", "Copyright 2024", "CC-BY 4.0", "cc by-sa", "Creative Commons", "Urheberrecht",
+    "chronione prawem autorskim", "Derechos reservados", "Tous droits réservés",
+]  # fmt: skip
+
+
+def test_notice_hints_never_hide_a_notice() -> None:
+    """Every notice example matches a notice pattern, and every match carries a hint."""
+    from service.pipeline import clean, clutter_patterns
+
+    fixture_lines = [
+        line.strip()
+        for path in (Path(__file__).resolve().parents[2] / "fixtures").glob("*/input.*")
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if 0 < len(line.strip()) <= clean.MAX_NOTICE_CHARS
+    ]
+    for text in NOTICE_EXAMPLES:
+        assert any(rule(text) for _reason, rule in clean._NOTICE_RULES), text
+    matched = 0
+    for text in NOTICE_EXAMPLES + [t.upper() for t in NOTICE_EXAMPLES] + fixture_lines:
+        if any(rule(text) for _reason, rule in clean._NOTICE_RULES):
+            matched += 1
+            assert clutter_patterns.has_hint(text.casefold(), clean.NOTICE_HINTS), text
+    assert matched > len(NOTICE_EXAMPLES)

@@ -89,3 +89,22 @@ def test_precision_is_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     assert fast == [True, False]
     assert fallbacks == [None]  # only the balanced run searched harder
     assert precise["text"] == balanced["text"]
+
+
+def test_faster_pruning_prunes_as_trafilatura_does() -> None:
+    """extract.prune_unwanted_nodes(with_backup=True) leaves the same tree as trafilatura's."""
+    from copy import deepcopy
+
+    from trafilatura.htmlprocessing import prune_unwanted_nodes as theirs
+    from trafilatura.xpaths import OVERALL_DISCARD_XPATH
+
+    from tests.pipeline.test_metadata_scan import _fixture_pages, _generated_pages, _tree
+
+    pruned = 0
+    for html in _fixture_pages() + _generated_pages()[:100]:
+        tree = _tree(html)
+        expected = theirs(deepcopy(tree), OVERALL_DISCARD_XPATH, with_backup=True)
+        ours = extract.prune_unwanted_nodes(deepcopy(tree), OVERALL_DISCARD_XPATH, with_backup=True)
+        assert lxml.html.tostring(ours) == lxml.html.tostring(expected)
+        pruned += lxml.html.tostring(expected) != lxml.html.tostring(tree)
+    assert pruned > 0  # some pages do lose sections
