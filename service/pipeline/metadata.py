@@ -9,11 +9,13 @@ differences:
   page (``metadata_scan``) that selects the same elements, and the author search reads the
   text of its candidates as trafilatura's pruned copy would have it, without copying the tree.
 - The license is not searched for: the answer has no license field.
-- Our own corrections follow (they used to sit in ``extract``): the page's spelling of author
-  names, ``<meta name="author">`` when trafilatura finds none, and a fallback date search.
+- Our own corrections follow: the page's spelling of author names, and ``<meta name="author">``
+  when trafilatura finds none.
 
-Dates come from htmldate's fast search, then its extensive search without year-only guesses
-(a "Copyright 2024" footer is no publication date), see ``EXTENSIVE_DATE_SEARCH``.
+The date is searched separately and last (``find_publication_date``, called by ``run`` once
+nothing else reads the tree): htmldate's fast search, then the free-text stage of its extensive
+search without year-only guesses (a "Copyright 2024" footer is no publication date), see
+``EXTENSIVE_DATE_SEARCH``.
 """
 
 from __future__ import annotations
@@ -63,9 +65,11 @@ logger = logging.getLogger(__name__)
 #   fast only                                   656 right, 155 other dates, 40 missing, 1.5 ms
 #   fast, then extensive with search_page       654 right, 193 other dates,  4 missing, 3.5 ms
 #   fast, then extensive without search_page    669 right, 166 other dates, 16 missing, 2.3 ms
-# dateparser costs ~1.3 s in a fresh process on the first string no locale matches (it builds
-# every locale's patterns), for 2 dates of 851. The fallback keeps "Last updated on May 02,
-# 2024" in a footer (fixture html-docs-page) and drops a bare "Copyright 2024".
+# The last variant is what runs (``_fallback_date``: only its free-text stage, which found every
+# one of its dates). dateparser costs ~1.3 s in a fresh process on the first string no locale
+# matches (it builds every locale's patterns), for 2 dates of 851. "Last updated on May 02, 2024"
+# in a footer (fixture html-docs-page) is kept (the fast search's patterns find it), a bare
+# "Copyright 2024" is not.
 EXTENSIVE_DATE_SEARCH = False
 _YEAR_ONLY_DATE = re.compile(r"^\d{4}-01-01$")
 

@@ -29,7 +29,7 @@ def test_copyright_year_alone_is_no_publication_date() -> None:
     assert run(Job(mode="html", body=body))["date"] is None
 
 
-def test_full_date_in_page_text_is_found_by_the_fallback_search() -> None:
+def test_last_updated_date_in_a_footer_is_found() -> None:
     body = _page(f"<p>{PROSE * 3}</p>", "<p>© 2024 Example. Last updated on May 02, 2024.</p>")
     assert run(Job(mode="html", body=body))["date"] == "2024-05-02"
 
