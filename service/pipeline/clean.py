@@ -189,18 +189,20 @@ def _line_reason(block: etree._Element, text: str, article: Article, position: f
         if names is not None and _looks_like_byline(text):
             _add_author(article, names)
             return "byline"
+    # Hint tests on the case-folded text spare the unanchored searches on most blocks (they only
+    # run up to MAX_NOTICE_CHARS, the longer of the two limits).
+    folded = text.casefold() if len(text) <= MAX_NOTICE_CHARS else ""
     if len(text) <= MAX_BOX_CHARS:
-        lower = text.lower()  # the hint tests spare the costly unanchored searches on most blocks
-        if cp.has_hint(lower, cp.NEWSLETTER_HINTS) and cp.NEWSLETTER.search(text) and not _is_sentence_of_prose(text):
+        if cp.has_hint(folded, cp.NEWSLETTER_HINTS) and cp.NEWSLETTER.search(text) and not _is_sentence_of_prose(text):
             return "newsletter"
         if (
-            cp.has_hint(lower, cp.COOKIE_HINTS)
+            cp.has_hint(folded, cp.COOKIE_HINTS)
             and cp.COOKIE_BANNER.search(text)
             and _COOKIE_WORD.search(text)
             and not _is_sentence_of_prose(text)
         ):
             return "cookie-banner"
-    if len(text) <= MAX_NOTICE_CHARS and cp.has_hint(text.casefold(), NOTICE_HINTS) and not _is_sentence_of_prose(text):
+    if len(text) <= MAX_NOTICE_CHARS and cp.has_hint(folded, NOTICE_HINTS) and not _is_sentence_of_prose(text):
         for reason, rule in _NOTICE_RULES:
             if rule(text) and (reason != "boilerplate" or position >= MIN_SECTION_POSITION):
                 return reason

@@ -18,8 +18,6 @@ are recorded as ``hidden`` removals.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +35,7 @@ from trafilatura.xml import delete_element
 from service.models import Article, Options, Removed
 from service.pipeline import metadata as metadata_stage
 from service.pipeline import recover
+from service.pipeline.library_swaps import swapped
 
 # trafilatura logs every discarded page at WARNING; the service reports that as a warning code.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -139,7 +138,9 @@ def extract_candidates(
         with_metadata=False,
     )
     _readability_runs.clear()
-    with _faster_pruning():
+    # trafilatura's pruning with an equivalent, faster ancestor test, for our call only (see
+    # library_swaps): same answers on all 1,045 bench pages, in all three favor modes.
+    with swapped(trafilatura_main_extractor, "prune_unwanted_nodes", prune_unwanted_nodes):
         document = bare_extraction(tree, options=extractor)
     if document is None or isinstance(document, dict):
         body = _baseline_body(tree)
@@ -155,19 +156,6 @@ def extract_candidates(
     candidate = _readability_candidate(document.body, extractor) if with_readability else None
     _readability_runs.clear()
     return Candidates(article, candidate, date_url)
-
-
-@contextmanager
-def _faster_pruning() -> Iterator[None]:
-    """trafilatura's pruning of unwanted sections with an equivalent, faster ancestor test, for
-    the duration of our call only (one page per process; trafilatura's own ``extract()`` keeps
-    its version). Same answers on all 1,045 bench pages, in all three ``favor`` modes."""
-    original = trafilatura_main_extractor.prune_unwanted_nodes  # type: ignore[attr-defined]
-    trafilatura_main_extractor.prune_unwanted_nodes = prune_unwanted_nodes  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        trafilatura_main_extractor.prune_unwanted_nodes = original  # type: ignore[attr-defined]
 
 
 def prune_unwanted_nodes(
