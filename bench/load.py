@@ -271,8 +271,9 @@ _MIX: list[MixPage] = []  # set before forking the in-process workers
 
 def _pipeline_call() -> Callable[[MixPage], Any]:
     from service.models import Job, Options
-    from service.pipeline import run
+    from service.pipeline import run, warm_up
 
+    warm_up()  # what an extraction process does before it reports ready
     options = Options()
     return lambda p: run(Job(mode="text" if p.as_text else "html", body=p.body, url=p.url, options=options))
 

@@ -81,10 +81,10 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool decides when we stop
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
 
-    from service.pipeline import Limits, run
+    from service.pipeline import Limits, warm_up
 
     limits = Limits(max_elements=config.get("max_elements", 30_000), max_depth=config.get("max_depth", 180))
-    _warm_up(run)
+    warm_up()
     # Everything alive now (modules, models, caches) lives as long as the process: out of the
     # cyclic collector's sight, each full collection during a page no longer walks it.
     gc.collect()
@@ -118,17 +118,6 @@ def _serve(channel_in: BinaryIO, channel_out: BinaryIO, limits: Any) -> None:
             logging.getLogger(__name__).exception("extraction failed")
             answer = ("error", ExtractorCrashed("The extraction failed on this page."))
         write_frame(channel_out, answer)
-
-
-def _warm_up(run: Any) -> None:
-    """Touch every lazy import and cache once, so the first real page is not slow."""
-    from service.models import Job, Options
-
-    # A date in free text warms htmldate's date search; enough text warms language detection.
-    page = b"<html lang='en'><head><title>t</title></head><body><article><p>Posted 3 March 2024</p><p>"
-    page += b"Warm up sentence. " * 20 + b"</p></article></body></html>"
-    run(Job(mode="html", body=page, options=Options(formats=("text", "markdown", "html"), explain=True)))
-    run(Job(mode="text", body=b"Title\n\nWarm up paragraph one. " * 5))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
 - ``htmldate.core.deepcopy``: the date search prunes our tree in place (``metadata``).
 - ``htmldate.extractors._external_date``: no dateparser in the fallback date search (``metadata``).
 - ``trafilatura.main_extractor.prune_unwanted_nodes``: a faster equivalent (``extract``).
+- Twelve of ``trafilatura.xpaths``' content expressions (BODY_XPATH, OVERALL_DISCARD_XPATH, ...):
+  Python equivalents without regex callbacks (``content_selectors``, swapped in by ``extract``).
 
 One more is permanent, set at import by ``extract``: ``trafilatura.external.try_readability``
 records readability's answer (behaviour unchanged) so ``recover`` can reuse it.
@@ -15,9 +17,10 @@ records readability's answer (behaviour unchanged) so ``recover`` can reuse it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 
 @contextmanager
@@ -30,3 +33,19 @@ def swapped(module: ModuleType, name: str, replacement: object) -> Iterator[None
         yield
     finally:
         setattr(module, name, original)
+
+
+@contextmanager
+def swapped_items(module: ModuleType, replacements: Mapping[tuple[str, int], object]) -> Iterator[None]:
+    """``module.<list>[index]`` is the replacement inside the block, for each ``(list, index)``
+    key: the lists are shared by every module that imported them, so their users see the swap."""
+    originals: list[tuple[list[Any], int, object]] = []
+    try:
+        for (name, index), replacement in replacements.items():
+            items = getattr(module, name)
+            originals.append((items, index, items[index]))
+            items[index] = replacement
+        yield
+    finally:
+        for items, index, original in reversed(originals):
+            items[index] = original

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from pathlib import Path
 
 import lxml.html
 import pytest
@@ -14,9 +13,8 @@ import trafilatura.metadata as trafilatura_metadata
 import trafilatura.xpaths as trafilatura_xpaths
 from trafilatura.settings import set_date_params
 
-from service.pipeline import decode, metadata, metadata_scan, parse
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+from service.pipeline import metadata, metadata_scan, parse
+from tests.pipeline.generated_markup import fixture_pages, generated_pages
 
 # sha1 of trafilatura 2.3.1's expressions (whitespace collapsed). A new trafilatura with other
 # expressions fails here: translate them again in metadata_scan.
@@ -48,8 +46,7 @@ _TOKENS = ["author", "Author", "authorName", "author-name", "authorname", "Autho
 _HREFS = ["/category/news/", "/tag/x/", "/tags/y", "/categories/z/", "/about/"]
 
 
-def _random_element(rng: random.Random, depth: int) -> str:
-    tag = rng.choice(_TAGS)
+def _attributes(rng: random.Random, tag: str) -> list[str]:
     attributes = []
     for name in ("class", "id"):
         if rng.random() < 0.6:
@@ -65,28 +62,15 @@ def _random_element(rng: random.Random, depth: int) -> str:
         attributes.append(f'data-component="{rng.choice(["Byline", "Figure", "Body"])}"')
     if tag == "a" or rng.random() < 0.2:
         attributes.append(f'href="{rng.choice(_HREFS)}"')
-    words = rng.choice(["John Smith", "By Jane Doe", "me", "x", "Ann Lee and Bo Ek", "", "News"])
-    children = "".join(
-        _random_element(rng, depth + 1) + rng.choice(["", " tail ", "t"])
-        for _ in range(rng.randint(0, 3) if depth < 4 else 0)
-    )
-    return f"<{tag} {' '.join(attributes)}>{words}{children}</{tag}>"
+    return attributes
+
+
+def _words(rng: random.Random) -> str:
+    return rng.choice(["John Smith", "By Jane Doe", "me", "x", "Ann Lee and Bo Ek", "", "News"])
 
 
 def _generated_pages() -> list[str]:
-    rng = random.Random(7)
-    return [
-        "<html><head><title>T - Site</title></head><body>"
-        + "".join(_random_element(rng, 0) for _ in range(rng.randint(3, 12)))
-        + "</body></html>"
-        for _ in range(400)
-    ]
-
-
-def _fixture_pages() -> list[str]:
-    return [
-        decode.decode(path.read_bytes(), None, is_html=True)[0] for path in sorted(FIXTURES.glob("html-*/input.html"))
-    ]
+    return generated_pages(7, 400, _TAGS, _attributes, _words)
 
 
 def _tree(html: str) -> lxml.html.HtmlElement:
@@ -95,7 +79,7 @@ def _tree(html: str) -> lxml.html.HtmlElement:
 
 @pytest.fixture(scope="module")
 def trees() -> list[lxml.html.HtmlElement]:
-    return [_tree(html) for html in _fixture_pages() + _generated_pages()]
+    return [_tree(html) for html in fixture_pages() + _generated_pages()]
 
 
 def test_scan_selects_what_trafilatura_selects(trees: list[lxml.html.HtmlElement]) -> None:
@@ -133,7 +117,7 @@ def test_pruned_text_joins_tails_like_delete_element() -> None:
 
 def test_metadata_equals_trafilatura_extract_metadata() -> None:
     date_params = set_date_params(False)
-    for html in _fixture_pages() + _generated_pages()[:100]:
+    for html in fixture_pages() + _generated_pages()[:100]:
         tree = _tree(html)
         theirs = trafilatura_metadata.extract_metadata(tree, None, date_params)
         ours = metadata._trafilatura_metadata(tree, None, date_params)
