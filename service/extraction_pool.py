@@ -193,6 +193,10 @@ class ExtractionPool:
         self.stats.jobs += 1
         process.jobs_done += 1
         self._release(process)
+        # Yield once (gevent patches time.sleep): a page waiting for a free process is written to
+        # this one now, not after this answer has been encoded, logged and sent (~0.7 ms a page
+        # of an idle extraction process, 5-7 % of the throughput at 4 clients).
+        time.sleep(0)
         kind = answer[0]
         if kind == "ok":
             return answer[1], float(answer[2])
