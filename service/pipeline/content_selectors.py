@@ -16,7 +16,8 @@ Points of XPath semantics the code keeps:
 - A missing attribute reads as ``''``: ``contains``/``re:test`` on it are false, since no
   pattern here matches an empty string.
 - ``.//*[...][1]`` keeps, among siblings, the first match only; ``(.//*[...])[1]`` the first of
-  the whole subtree. Those two are generators: trafilatura only takes their first element.
+  the whole subtree. The BODY_XPATH equivalents are generators: trafilatura only takes their
+  first element.
   The pruning ones return lists, since trafilatura deletes while it iterates over the result.
 
 The expressions are trafilatura 2.3.1's (``trafilatura/xpaths.py``), each quoted above its
