@@ -7,7 +7,7 @@ metric (``bench/metrics.py``, a port of the upstream definitions: the numbers ag
 reference ``shared/bench/score.py``).
 
 Each page goes, in the same process and one right after the other (so machine noise hits both
-alike), through
+alike; which one goes first rotates from page to page), through
   * pagecleaner: ``service.pipeline.run`` in-process with default options (``--favor`` to change
     it), or over HTTP with ``--http URL`` (raw bytes POSTed as ``text/html``, or
     ``text/plain; charset=utf-8`` for a text-mode set, with ``?url=`` when known);
@@ -16,8 +16,9 @@ alike), through
     today without us);
   * optional anchors (``--anchors justext``, ``readability`` when installed).
 
-Timing covers the extractor call only (the HTTP round trip included); one untimed warm-up call
-per extractor comes first. A crash or an HTTP error counts as an empty output.
+Timing covers the extractor call only (the HTTP round trip included), after a garbage
+collection; untimed warm-up calls come first (in-process, ours runs ``service.pipeline.warm_up``
+as an extraction process does). A crash or an HTTP error counts as an empty output.
 
     .venv/bin/python -m bench.quality ../shared/bench/mozilla-readability ../shared/bench/trafilatura
     .venv/bin/python -m bench.quality --http http://127.0.0.1:8080/v1/extract DATASET --json q.json
