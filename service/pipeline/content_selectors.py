@@ -10,7 +10,7 @@ condition is tested in Python with the same regular expressions, compiled as lxm
 (``re.compile(pattern, re.UNICODE)``, ``search``): 1.2 ms instead of 4.8 on the same trees,
 same elements, same order.
 
-Points of XPath semantics the code keeps:
+Points of XPath semantics the code keeps (the functions are in ``xpath_functions``):
 - ``re:test(@id|@class, p)`` and ``starts-with(@id|@class, p)`` read the attribute written first
   in the source (a node-set's string value is its first node's, in document order).
 - A missing attribute reads as ``''``: ``contains``/``re:test`` on it are false, since no
@@ -36,29 +36,10 @@ from typing import TypeAlias
 import lxml.html
 from lxml import etree
 
+from service.pipeline.xpath_functions import first_attribute, regex_test
+
 Element: TypeAlias = lxml.html.HtmlElement
 Selector: TypeAlias = Callable[[Element], Iterable[Element]]
-
-
-def _search(pattern: str, flags: int = 0) -> Callable[[str], bool]:
-    compiled = re.compile(pattern, re.UNICODE | flags)
-    return lambda value: compiled.search(value) is not None
-
-
-def _first_of(elem: Element, first: str, second: str) -> str:
-    """The string value of ``@first|@second``: the one written first in the source, or ''."""
-    value_1: str | None = elem.get(first)
-    value_2: str | None = elem.get(second)
-    if value_1 is None:
-        return value_2 or ""
-    if value_2 is None:
-        return value_1
-    for name in elem.keys():  # noqa: SIM118 (iterating an element yields its children)
-        if name == first:  # lxml lists attributes in source order
-            return value_1
-        if name == second:
-            return value_2
-    return value_1  # not reached: both are attributes of elem
 
 
 def _below(*tags: str) -> Callable[[Element], Iterator[Element]]:
@@ -82,8 +63,8 @@ def _below_with(*attributes: str) -> etree.XPath:
 #   articleBody|ArticleContent|body-text|article__container')][1]
 _SECTIONING = ("article", "div", "main", "section")
 _sectioning_below = _below(*_SECTIONING)
-_body_0_id = _search("(?:entry|article|art)-content|article__content|article(?:-|__)?body|articleBody|body-text")
-_body_0_class = _search(
+_body_0_id = regex_test("(?:entry|article|art)-content|article__content|article(?:-|__)?body|articleBody|body-text")
+_body_0_class = regex_test(
     "post[-_]text|post-body|post-?entry|post[-_]?content|postContent|post_inner_wrapper|article-?text|articleText|"
     "(?:entry|page|text|article|art)-content|article__content|article(?:-|__)?body|articleBody|ArticleContent|"
     "body-text|article__container"
@@ -118,9 +99,9 @@ def body_0(tree: Element) -> Iterator[Element]:
 #   re:test(@class, 'fulltext', 'i') or re:test(@class, '^article |post-bodycopy|story-?content|
 #   (?:theme|blog|section|single)-content|single-post|main-column|wpb_text_column|story-body|field-body')])[1]
 _BODY_2_CLASSES = frozenset({"postarea", "art-postcontent", "text", "cell", "story"})
-_body_2_id = _search("^primary|story-body")
-_body_2_class_fulltext = _search("fulltext", re.IGNORECASE)
-_body_2_class = _search(
+_body_2_id = regex_test("^primary|story-body")
+_body_2_class_fulltext = regex_test("fulltext", re.IGNORECASE)
+_body_2_class = regex_test(
     "^article |post-bodycopy|story-?content|(?:theme|blog|section|single)-content|single-post|main-column|"
     "wpb_text_column|story-body|field-body"
 )
@@ -146,8 +127,8 @@ def body_2(tree: Element) -> Iterator[Element]:
 #   re:test(@class, 'content[-_]main|content(?:-|__)body') or
 #   contains(translate(@id, 'CM','cm'), 'main-content') or contains(translate(@class, 'CM','cm'), 'main-content') or
 #   contains(translate(@class, 'CP','cp'), 'page-content')])[1]
-_body_3_id = _search("content-main|content-body|contentBody")
-_body_3_class = _search("content[-_]main|content(?:-|__)body")
+_body_3_id = regex_test("content-main|content-body|contentBody")
+_body_3_class = regex_test("content[-_]main|content(?:-|__)body")
 _LOWER_CM = str.maketrans("CM", "cm")
 _LOWER_CP = str.maketrans("CP", "cp")
 
@@ -186,13 +167,13 @@ def body_3(tree: Element) -> Iterator[Element]:
 #   mol-factbox|yin|zlylin|nfoline')]
 _BLOCKS = ("div", "item", "list", "p", "section", "span")
 _blocks_below = _below(*_BLOCKS)
-_overall_0_cookie = _search("cookie")
+_overall_0_cookie = regex_test("cookie")
 _BOTH_TOKENS = "^shar|social|viral|newsletter|syndication|tags|sidebar|banner|bread-?crumb|button|author|"
-_overall_0_id = _search(
+_overall_0_id = regex_test(
     _BOTH_TOKENS + "^(?:jp-|dpsp-content)|bmdh|footer|Footer|share|Share|nav|Nav|menu|related|message-container|"
     "premium|^ad-"
 )
-_overall_0_class = _search(
+_overall_0_class = regex_test(
     _BOTH_TOKENS + "^(?:nav|post-nav|ZendeskForm)|subnav|avigation|navbar|navbox|menu|bar| ad |-ad-|(?:^| )ad-|"
     "dfp[Aa]d|outbrain|taboola|criteo|paid-?content|widget|footer|Footer|byline|Byline|share-|sociable|embedded|"
     "embed|tag-list|consent|modal-content|permission|elated|next-|-stories|most-popular|more-on|meta|rating|"
@@ -212,7 +193,7 @@ def _is_overall_0(elem: Element) -> bool:
     ):
         return True
     elem_id, elem_class = get("id"), get("class")
-    if _overall_0_cookie(_first_of(elem, "id", "class")):
+    if _overall_0_cookie(first_attribute(elem, "id", "class")):
         return True
     return (elem_id is not None and _overall_0_id(elem_id)) or (elem_class is not None and _overall_0_class(elem_class))
 
@@ -228,8 +209,8 @@ def overall_0(tree: Element) -> list[Element]:
 #   re:test(@class, '^hide-|comments-title|nocomments|-reply-|message|akismet|suggest-links|-hide-|hide-print|
 #   hidden| hide|noprint|notloaded') or @aria-hidden='true']
 _overall_1_candidates = _below_with("class", "id", "style", "aria-hidden")
-_overall_1_id = _search("reader-comments|akismet")
-_overall_1_class = _search(
+_overall_1_id = regex_test("reader-comments|akismet")
+_overall_1_class = regex_test(
     "^hide-|comments-title|nocomments|-reply-|message|akismet|suggest-links|-hide-|hide-print| hidden| hide|"
     "noprint|notloaded"
 )
@@ -240,8 +221,8 @@ def _is_overall_1(elem: Element) -> bool:
     elem_id, elem_class, style = get("id"), get("class"), get("style")
     return (
         elem_class == "comments-title"
-        or _first_of(elem, "id", "class").startswith("reply-")
-        or "hidden" in _first_of(elem, "id", "style")
+        or first_attribute(elem, "id", "class").startswith("reply-")
+        or "hidden" in first_attribute(elem, "id", "style")
         or (style is not None and ("display:none" in style or "display: none" in style))
         or (elem_id is not None and _overall_1_id(elem_id))
         or (elem_class is not None and _overall_1_class(elem_class))
@@ -272,14 +253,14 @@ def teaser(tree: Element) -> list[Element]:
 #   .//*[self::div or self::item or self::list or self::p or self::section or self::span][
 #   re:test(@id|@class, '(^|\s)bottom|bottom(\s|$)') or re:test(@id|@class, '(^|\s)link(\s|$)') or
 #   contains(@style, 'border')]
-_precision_bottom = _search(r"(^|\s)bottom|bottom(\s|$)")
-_precision_link = _search(r"(^|\s)link(\s|$)")
+_precision_bottom = regex_test(r"(^|\s)bottom|bottom(\s|$)")
+_precision_link = regex_test(r"(^|\s)link(\s|$)")
 
 
 def precision_1(tree: Element) -> list[Element]:
     selected = []
     for elem in _blocks_below(tree):
-        id_or_class = _first_of(elem, "id", "class")
+        id_or_class = first_attribute(elem, "id", "class")
         if _precision_bottom(id_or_class) or _precision_link(id_or_class) or "border" in (elem.get("style") or ""):
             selected.append(elem)
     return selected
@@ -305,8 +286,8 @@ def caption(tree: Element) -> list[Element]:
 #   not(.//h1) or re:test(@id, 'mvp-post-add-(?:box|wrap)') or re:test(@class, 'mvp-post-add-(?:box|wrap)')]
 _CONTAINERS = ("div", "section", "aside")
 _containers_below = _below(*_CONTAINERS)
-_appended_or_scroll = _search("mvp-post-add-(?:box|wrap)|infinite-?scroll")
-_appended = _search("mvp-post-add-(?:box|wrap)")
+_appended_or_scroll = regex_test("mvp-post-add-(?:box|wrap)|infinite-?scroll")
+_appended = regex_test("mvp-post-add-(?:box|wrap)")
 
 
 def appended_articles(tree: Element) -> list[Element]:
@@ -338,9 +319,9 @@ def share_buttons(tree: Element) -> list[Element]:
 _COMMENT_BLOCKS = ("div", "list", "section", "details")
 _comment_blocks_below = _below(*_COMMENT_BLOCKS)
 _comment_blocks_and_lists_below = _below(*_COMMENT_BLOCKS, "ol", "ul")
-_comments_id = _search("^(?:[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments)")
-_comments_list_id = _search("^(?:[Cc]omment(?!ary)|comol)")
-_comments_class = _search("^[Cc]omment(?!ary)|(?:article|post)-comments")
+_comments_id = regex_test("^(?:[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments)")
+_comments_list_id = regex_test("^(?:[Cc]omment(?!ary)|comol)")
+_comments_class = regex_test("^[Cc]omment(?!ary)|(?:article|post)-comments")
 
 
 def comments(tree: Element) -> list[Element]:

@@ -18,18 +18,15 @@ trafilatura's expressions are still the ones quoted here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
 import lxml.html
 
+from service.pipeline.xpath_functions import regex_test
+
 Element: TypeAlias = lxml.html.HtmlElement
-
-
-def _search(pattern: str) -> Callable[[str], bool]:
-    compiled = re.compile(pattern)
-    return lambda value: compiled.search(value) is not None
 
 
 # AUTHOR_XPATHS[0]
@@ -38,7 +35,7 @@ def _search(pattern: str) -> Callable[[str], bool]:
 #   @data-testid='AuthorCard' or @data-testid='AuthorURL' or
 #   re:test(@class, 'author-?name|AuthorName|authorName')]|//author
 _AUTHOR_0_TAGS = frozenset({"a", "address", "div", "link", "p", "span", "strong"})
-_author_0_class = _search("author-?name|AuthorName|authorName")
+_author_0_class = regex_test("author-?name|AuthorName|authorName")
 # AUTHOR_XPATHS[1]
 #   //*[self::a or self::div or self::h3 or self::h4 or self::p or self::span][
 #   @class='byline' or @class='username' or @class='byl' or @class='BBL' or
@@ -47,13 +44,13 @@ _author_0_class = _search("author-?name|AuthorName|authorName")
 #   re:test(@class, 'author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name')]
 _AUTHOR_1_TAGS = frozenset({"a", "div", "h3", "h4", "p", "span"})
 _AUTHOR_1_CLASSES = frozenset({"byline", "username", "byl", "BBL"})
-_author_1_id = _search("author|zuozhe|bianji|xiaobian")
-_author_1_class = _search("author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name")
+_author_1_id = regex_test("author|zuozhe|bianji|xiaobian")
+_author_1_class = regex_test("author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name")
 # AUTHOR_XPATHS[2]
 #   //*[contains(@data-component, 'Byline') or contains(@itemprop, 'author') or
 #   re:test(@id, '[Aa]uthor') or re:test(@class, '[Aa]uthor|screenname|writer|[Bb]yline')]
-_author_2_id = _search("[Aa]uthor")
-_author_2_class = _search("[Aa]uthor|screenname|writer|[Bb]yline")
+_author_2_id = regex_test("[Aa]uthor")
+_author_2_class = regex_test("[Aa]uthor|screenname|writer|[Bb]yline")
 # AUTHOR_DISCARD_XPATHS[0]
 #   .//*[self::a or self::div or self::section or self::span][
 #   @id='comments' or @class='comments' or @class='title' or @class='date' or
@@ -64,8 +61,8 @@ _author_2_class = _search("[Aa]uthor|screenname|writer|[Bb]yline")
 # AUTHOR_DISCARD_XPATHS[1]: //time|//figure
 _DISCARD_TAGS = frozenset({"a", "div", "section", "span"})
 _DISCARD_CLASSES = frozenset({"comments", "title", "date"})
-_discard_id = _search("^comments|comment-?list|ProductReviews")
-_discard_class = _search(
+_discard_id = regex_test("^comments|comment-?list|ProductReviews")
+_discard_class = regex_test(
     "^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram|"
     "article-(?:share|support)|print|category|meta-date|meta-reviewer"
 )
@@ -74,7 +71,7 @@ _discard_class = _search(
 #       contains(@id, 'headline') or contains(@itemprop, 'headline')]
 #   [1] //*[@class='entry-title' or @class='post-title']
 #   [2] //*[self::h1 or self::h2 or self::h3][contains(@class, 'title') or contains(@id, 'title')]
-_title_0_class = _search("(?:post-|entry-|article-|post__)title|headline")
+_title_0_class = regex_test("(?:post-|entry-|article-|post__)title|headline")
 # CATEGORIES_XPATHS (each followed by //a[@href])
 #   [0] //div[re:test(@class, '^(?:post-?info|post-?meta|meta|entry-meta|entry-info|entry-utility)') or
 #       starts-with(@id, 'postpath')]
@@ -85,7 +82,7 @@ _title_0_class = _search("(?:post-|entry-|article-|post__)title|headline")
 #       @class='entry-category' or contains(@class, 'cat-links')]
 #   [4] //header[@class='entry-header']
 #   [5] //div[@class='row' or @class='tags']
-_category_0_class = _search("^(?:post-?info|post-?meta|meta|entry-meta|entry-info|entry-utility)")
+_category_0_class = regex_test("^(?:post-?info|post-?meta|meta|entry-meta|entry-info|entry-utility)")
 _CATEGORY_3_CLASSES = frozenset({"post-category", "postcategory", "entry-category"})
 # TAGS_XPATHS (each followed by //a[@href])
 #   [0] //div[@class='tags']
@@ -94,7 +91,7 @@ _CATEGORY_3_CLASSES = frozenset({"post-category", "postcategory", "entry-categor
 #       re:test(@class, '^(?:tag|postmeta|meta)')]
 #   [3] //*[@class='entry-meta' or contains(@class, 'topics') or contains(@class, 'tags-links')]
 _TAG_2_CLASSES = frozenset({"row", "jp-relatedposts", "entry-utility"})
-_tag_2_class = _search("^(?:tag|postmeta|meta)")
+_tag_2_class = regex_test("^(?:tag|postmeta|meta)")
 
 
 @dataclass

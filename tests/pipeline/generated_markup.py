@@ -7,7 +7,9 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from service.pipeline import decode
+import lxml.html
+
+from service.pipeline import decode, parse
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -20,6 +22,11 @@ def fixture_pages() -> list[str]:
     return [
         decode.decode(path.read_bytes(), None, is_html=True)[0] for path in sorted(FIXTURES.glob("html-*/input.html"))
     ]
+
+
+def parsed_tree(html: str) -> lxml.html.HtmlElement:
+    """``html`` parsed as the pipeline parses it (default limits)."""
+    return parse.parse_html(html, 30_000, 180).tree
 
 
 def generated_pages(

@@ -13,9 +13,9 @@ import trafilatura.xpaths as trafilatura_xpaths
 from lxml.etree import XPath
 
 from service.models import Job, Options
-from service.pipeline import content_selectors, parse, run
+from service.pipeline import content_selectors, run
 from service.pipeline.library_swaps import swapped_items
-from tests.pipeline.generated_markup import FIXTURES, fixture_pages, generated_pages
+from tests.pipeline.generated_markup import FIXTURES, fixture_pages, generated_pages, parsed_tree
 
 # sha1 of the translated expressions of trafilatura 2.3.1 (whitespace collapsed). A trafilatura
 # with other expressions fails here: translate them again in content_selectors.
@@ -81,7 +81,7 @@ def _attributes(rng: random.Random, tag: str) -> list[str]:
 @pytest.fixture(scope="module")
 def trees() -> list[lxml.html.HtmlElement]:
     pages = fixture_pages() + generated_pages(11, 300, _TAGS, _attributes, lambda rng: "words", max_children=4)
-    return [parse.parse_html(html, 30_000, 180).tree for html in pages]
+    return [parsed_tree(html) for html in pages]
 
 
 def test_equivalents_select_what_trafilatura_selects(trees: list[lxml.html.HtmlElement]) -> None:

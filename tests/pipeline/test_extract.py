@@ -98,12 +98,12 @@ def test_faster_pruning_prunes_as_trafilatura_does() -> None:
     from trafilatura.htmlprocessing import prune_unwanted_nodes as theirs
     from trafilatura.xpaths import OVERALL_DISCARD_XPATH
 
-    from tests.pipeline.generated_markup import fixture_pages
-    from tests.pipeline.test_metadata_scan import _generated_pages, _tree
+    from tests.pipeline.generated_markup import fixture_pages, parsed_tree
+    from tests.pipeline.test_metadata_scan import _generated_pages
 
     pruned = 0
     for html in fixture_pages() + _generated_pages()[:100]:
-        tree = _tree(html)
+        tree = parsed_tree(html)
         expected = theirs(deepcopy(tree), OVERALL_DISCARD_XPATH, with_backup=True)
         ours = extract.prune_unwanted_nodes(deepcopy(tree), OVERALL_DISCARD_XPATH, with_backup=True)
         assert lxml.html.tostring(ours) == lxml.html.tostring(expected)

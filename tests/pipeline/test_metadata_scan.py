@@ -13,8 +13,8 @@ import trafilatura.metadata as trafilatura_metadata
 import trafilatura.xpaths as trafilatura_xpaths
 from trafilatura.settings import set_date_params
 
-from service.pipeline import metadata, metadata_scan, parse
-from tests.pipeline.generated_markup import fixture_pages, generated_pages
+from service.pipeline import metadata, metadata_scan
+from tests.pipeline.generated_markup import fixture_pages, generated_pages, parsed_tree
 
 # sha1 of trafilatura 2.3.1's expressions (whitespace collapsed). A new trafilatura with other
 # expressions fails here: translate them again in metadata_scan.
@@ -73,13 +73,9 @@ def _generated_pages() -> list[str]:
     return generated_pages(7, 400, _TAGS, _attributes, _words)
 
 
-def _tree(html: str) -> lxml.html.HtmlElement:
-    return parse.parse_html(html, 30_000, 180).tree
-
-
 @pytest.fixture(scope="module")
 def trees() -> list[lxml.html.HtmlElement]:
-    return [_tree(html) for html in fixture_pages() + _generated_pages()]
+    return [parsed_tree(html) for html in fixture_pages() + _generated_pages()]
 
 
 def test_scan_selects_what_trafilatura_selects(trees: list[lxml.html.HtmlElement]) -> None:
@@ -118,7 +114,7 @@ def test_pruned_text_joins_tails_like_delete_element() -> None:
 def test_metadata_equals_trafilatura_extract_metadata() -> None:
     date_params = set_date_params(False)
     for html in fixture_pages() + _generated_pages()[:100]:
-        tree = _tree(html)
+        tree = parsed_tree(html)
         theirs = trafilatura_metadata.extract_metadata(tree, None, date_params)
         ours = metadata._trafilatura_metadata(tree, None, date_params)
         assert metadata.map_metadata(ours, None) == metadata.map_metadata(theirs, None)
