@@ -6,21 +6,17 @@ The app owns no extraction logic: that is the pipeline's, run by the extraction 
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import re
 import sys
 import time
-from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from service.api import batch, docs, extract, health, metrics, playground
+from service.api import batch, docs, extract, health, metrics, playground, request_cycle
+from service.api.extract_fast_path import ExtractFastPath
 from service.auth import KeyRing
 from service.errors import (
-    PROBLEM_CONTENT_TYPE,
     BadRequest,
     BodyTooLarge,
     MethodNotAllowed,
@@ -33,7 +29,6 @@ from service.settings import Settings
 
 access_log = logging.getLogger("service.access")
 log = logging.getLogger("service")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _HTTP_TO_SERVICE: dict[int, type[ServiceError]] = {
     400: BadRequest,
     404: NotFound,
@@ -64,16 +59,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_error_handler(ServiceError, render_problem)
     app.register_error_handler(HTTPException, _render_http_exception)
     app.register_error_handler(Exception, _render_unexpected)
+    # POST /v1/extract is answered before Flask's request machinery (extract_fast_path).
+    app.wsgi_app = ExtractFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
 def render_problem(error: ServiceError) -> Response:
-    response = Response(error.to_json(instance=request.path), status=error.status, content_type=PROBLEM_CONTENT_TYPE)
-    for name, value in error.headers().items():
+    status, headers, body = request_cycle.problem(error, request.path)
+    response = Response(body, status=status)
+    for name, value in headers:
         response.headers[name] = value
-    if error.status in {408, 413}:
-        # The rest of the body may still be on the wire: do not reuse the connection.
-        response.headers["Connection"] = "close"
     g.error_code = error.code
     return response
 
@@ -97,8 +92,7 @@ def _render_unexpected(error: Exception) -> Response:
 def _start_request() -> None:
     g.started = time.perf_counter()
     req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not five
-    incoming = req.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else os.urandom(16).hex()
+    g.request_id = request_cycle.request_id(req.headers.get("X-Request-ID"))
     if req.method != "OPTIONS":  # CORS preflights carry no credentials by design
         current_app.extensions["keyring"].check(req.path, req.headers.get("Authorization"))
 
@@ -107,36 +101,14 @@ def _finish_request(response: Response) -> Response:
     req = request._get_current_object()  # type: ignore[attr-defined]
     context = vars(g._get_current_object())
     headers = response.headers
-    headers["X-Request-ID"] = context.get("request_id", "")
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    origin = req.headers.get("Origin")
-    if origin and origin in current_app.extensions["cors_origins"]:
-        headers["Access-Control-Allow-Origin"] = origin
-        headers["Vary"] = "Origin"
-        headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Content-Encoding, X-Request-ID"
-        headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        headers["Access-Control-Expose-Headers"] = "X-Request-ID, X-Cache, Retry-After"
-    headers["Cache-Control"] = "no-store"
-    if access_log.isEnabledFor(logging.INFO):
-        now = time.perf_counter()
-        record: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "request_id": context.get("request_id"),
-            "method": req.method,
-            "path": req.path,
-            "status": response.status_code,
-            "bytes_in": context.get("bytes_in", 0),
-            "mode": context.get("mode"),
-            "duration_ms": round((now - context.get("started", now)) * 1000, 2),
-            "warnings": context.get("warnings", []),
-        }
-        if context.get("error_code"):
-            record["error"] = context["error_code"]
-        line = json.dumps(record, ensure_ascii=False)
-        # handle(makeRecord(...)) rather than info(): the same handlers and filters, without
-        # logging's stack walk for a caller's file and line, which an access line never shows.
-        access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, line, (), None))
+    always, defaults = request_cycle.common_headers(
+        context, req.headers.get("Origin"), current_app.extensions["cors_origins"]
+    )
+    for name, value in always:
+        headers[name] = value
+    for name, value in defaults:
+        headers.setdefault(name, value)
+    request_cycle.log_access(req.method, req.path, response.status_code, context)
     return response
 
 

@@ -10,6 +10,9 @@ from flask import Response
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
+def encode_json(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
 def json_response(payload: Any, status: int = 200) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return Response(body, status=status, content_type=JSON_CONTENT_TYPE)
+    return Response(encode_json(payload), status=status, content_type=JSON_CONTENT_TYPE)
