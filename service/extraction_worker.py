@@ -4,9 +4,18 @@ Started by ``service.extraction_pool`` as ``python -m service.extraction_worker 
 One page at a time (trafilatura is not thread-safe, trafilatura#840, #925); the pool kills this
 process when a page overruns its time budget and recycles it when its memory grows.
 
-Wire format, both directions: a 4-byte big-endian length, then a pickle. Requests are
-``Job`` objects; answers are ``("ok", response_dict, seconds)`` or ``("error", ServiceError)``.
-The first message is ``("ready", pid)`` once the imports are warm.
+Wire format. To this process: ``JOB_HEADER`` (the pickle's length, the job's sequence number),
+then a pickled ``Job``; a length of 0 withdraws the job of that number. From it: ``HEADER`` (a
+4-byte big-endian length), then a pickle: ``("ready", pid)`` once the imports are warm, then one
+answer per job, in order: ``("ok", response_dict, seconds)``, ``("error", ServiceError)`` or
+``("withdrawn",)``.
+
+Why withdrawals: the pool writes a page to a busy process's pipe while its current page runs, so
+the process starts it without waiting for the web worker (``extraction_pool``, "pipelining").
+When the current page runs long, the queued one is withdrawn and sent elsewhere; if it is still
+in the pipe when this process gets to it, the withdrawal follows it there, and this process
+answers ``("withdrawn",)`` instead of extracting it. A withdrawal that comes too late (the page
+already ran) is ignored: every job gets exactly one answer either way.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import logging
 import os
 import pickle
 import resource
+import select
 import signal
 import struct
 import sys
@@ -26,19 +36,43 @@ import time
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct(">I")
+JOB_HEADER = struct.Struct(">II")  # pickle length (0: a withdrawal), job sequence number
 # How often a busy extraction process checks that its web worker is still alive.
 PARENT_CHECK_INTERVAL_S = 1.0
 
 
 def read_frame(stream: BinaryIO) -> Any:
-    header = stream.read(HEADER.size)
-    if len(header) < HEADER.size:
+    """One answer frame (``HEADER`` + pickle) from a blocking stream; None at end of stream."""
+    header = _read_exactly(stream, HEADER.size)
+    if header is None:
         return None
     (length,) = HEADER.unpack(header)
-    payload = stream.read(length)
-    if len(payload) < length:
+    payload = _read_exactly(stream, length)
+    return None if payload is None else pickle.loads(payload)
+
+
+def read_job_frame(stream: BinaryIO) -> tuple[int, Any] | None:
+    """(sequence number, Job) or (sequence number, None) for a withdrawal; None at end of stream."""
+    header = _read_exactly(stream, JOB_HEADER.size)
+    if header is None:
         return None
-    return pickle.loads(payload)
+    length, seq = JOB_HEADER.unpack(header)
+    if length == 0:
+        return seq, None
+    payload = _read_exactly(stream, length)
+    return None if payload is None else (seq, pickle.loads(payload))
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:
+    """``size`` bytes from an unbuffered stream (pipes return short reads), None on EOF first."""
+    chunks, missing = [], size
+    while missing:
+        chunk = stream.read(missing)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def write_frame(stream: BinaryIO, message: Any) -> None:
@@ -77,7 +111,9 @@ def main() -> int:
     # Our answers go on the original stdout; anything a library prints goes to stderr instead.
     channel_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    channel_in = os.fdopen(os.dup(0), "rb")
+    # Unbuffered: whether a withdrawal already follows a job is asked of the pipe itself (select),
+    # which a read-ahead buffer would hide.
+    channel_in = os.fdopen(os.dup(0), "rb", buffering=0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool decides when we stop
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
 
@@ -100,10 +136,17 @@ def _serve(channel_in: BinaryIO, channel_out: BinaryIO, limits: Any) -> None:
     from service.pipeline import run
 
     write_frame(channel_out, ("ready", os.getpid()))
+    ahead: list[tuple[int, Any]] = []  # frames read while looking for a withdrawal
     while True:
-        job = read_frame(channel_in)
-        if job is None:
+        frame = ahead.pop(0) if ahead else read_job_frame(channel_in)
+        if frame is None:
             return
+        seq, job = frame
+        if job is None:  # the withdrawal of a job this process already answered: too late
+            continue
+        if _withdrawn(seq, channel_in, ahead):
+            write_frame(channel_out, ("withdrawn",))
+            continue
         started = time.perf_counter()
         answer: tuple[Any, ...]
         try:
@@ -118,6 +161,22 @@ def _serve(channel_in: BinaryIO, channel_out: BinaryIO, limits: Any) -> None:
             logging.getLogger(__name__).exception("extraction failed")
             answer = ("error", ExtractorCrashed("The extraction failed on this page."))
         write_frame(channel_out, answer)
+
+
+def _withdrawn(seq: int, channel_in: BinaryIO, ahead: list[tuple[int, Any]]) -> bool:
+    """Does a withdrawal of job ``seq`` already wait in the pipe? Frames read past it are kept
+    in ``ahead``. (The pool writes a withdrawal in one write of a few bytes, so it is whole.)"""
+    while select.select([channel_in], [], [], 0)[0]:
+        frame = read_job_frame(channel_in)
+        if frame is None:
+            return False  # end of stream: the loop sees it next
+        if frame[1] is None:
+            if frame[0] == seq:
+                return True
+            continue  # a late withdrawal of an earlier job
+        ahead.append(frame)
+        return False
+    return False
 
 
 if __name__ == "__main__":

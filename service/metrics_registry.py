@@ -65,6 +65,8 @@ POOL_EVENTS = {
     "recycles": "recycle",
     "timeouts": "kill_timeout",
     "crashes": "kill_crash",
+    "withdrawals": "withdraw",
+    "late_withdrawals": "withdraw_late",
 }
 
 REQUESTS = Counter(
@@ -101,7 +103,8 @@ BATCH_ITEMS = Counter(
 )
 EXTRACTOR_EVENTS = Counter(
     f"{PREFIX}_extractor_events",
-    "Extraction process life-cycle events: spawn, spawn_failure, recycle, kill_timeout, kill_crash.",
+    "Extraction process events: spawn, spawn_failure, recycle, kill_timeout, kill_crash; withdraw "
+    "(a page queued behind a long one, placed again), withdraw_late (and already run there).",
     ["event"],
 )
 EXTRACTOR_JOBS = Counter(f"{PREFIX}_extractor_jobs", "Pages run through an extraction process (cache misses).")

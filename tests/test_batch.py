@@ -217,7 +217,7 @@ def tight_budget_app() -> Iterator[Flask]:
 def settle(runtime: Runtime, timeout_s: float = 30.0) -> None:
     """Wait until a killed extraction process has been replaced, so close() stops them all."""
     deadline = time.monotonic() + timeout_s
-    while runtime.pool._idle.qsize() < runtime.pool.size and time.monotonic() < deadline:
+    while len(runtime.pool.idle_pids()) < runtime.pool.size and time.monotonic() < deadline:
         time.sleep(0.05)
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from service import extraction_pool
 from service.errors import ExtractorCrashed, NotAPage, TimeBudgetExceeded
 from service.extraction_pool import ExtractionPool
 from service.models import Job
@@ -50,7 +53,7 @@ def test_page_errors_cross_the_process_boundary_as_themselves(pool: ExtractionPo
 
 
 def test_overrun_is_killed_within_the_budget_and_replaced(pool: ExtractionPool) -> None:
-    victim = pool._idle.queue[0].pid
+    victim = pool.idle_pids()[0]
     started = time.monotonic()
     with pytest.raises(TimeBudgetExceeded):
         pool.submit(Job(mode="html", body=HEAVY_PAGE), budget_s=TINY_BUDGET_S)
@@ -59,11 +62,11 @@ def test_overrun_is_killed_within_the_budget_and_replaced(pool: ExtractionPool) 
     wait_until_alive(pool, 1)
     answer, _ = pool.submit(Job(mode="html", body=PAGE))
     assert "ordinary article" in answer["text"]
-    assert pool._idle.queue[0].pid != victim
+    assert pool.idle_pids()[0] != victim
 
 
 def test_a_dead_process_is_replaced(pool: ExtractionPool) -> None:
-    os.kill(pool._idle.queue[0].pid, signal.SIGKILL)
+    os.kill(pool.idle_pids()[0], signal.SIGKILL)
     time.sleep(0.2)
     with pytest.raises(ExtractorCrashed):
         pool.submit(Job(mode="html", body=PAGE))
@@ -76,22 +79,104 @@ def test_processes_are_recycled_after_their_page_quota() -> None:
     pool = ExtractionPool(make_settings(extractors=1, max_jobs_per_extractor=2))
     pool.start()
     try:
-        first = pool._idle.queue[0].pid
+        first = pool.idle_pids()[0]
         for _ in range(3):
             pool.submit(Job(mode="html", body=PAGE))
             wait_until_alive(pool, 1)
         assert pool.stats.recycles >= 1
-        assert pool._idle.queue[0].pid != first
+        assert pool.idle_pids()[0] != first
     finally:
         pool.close()
 
 
 def test_waiting_for_a_busy_pool_counts_against_the_budget(pool: ExtractionPool) -> None:
-    held = pool._idle.get()  # the only process is "busy"
+    (held,) = pool._live
+    held.retiring = True  # the only process takes no page
     try:
         started = time.monotonic()
         with pytest.raises(TimeBudgetExceeded):
             pool.submit(Job(mode="html", body=PAGE), budget_s=0.2)
         assert time.monotonic() - started < 1.0
     finally:
-        pool._idle.put(held)
+        held.retiring = False
+
+
+# --- pipelining: a page waits in a busy process's pipe ---------------------------------------
+
+# ~0.15 s of extraction, and small enough that a page fits behind it in the pipe.
+SLOW_PAGE = b"<html><body>" + b"<div><p>Some words in a paragraph, again.</p></div>" * 5000 + b"</body></html>"
+
+
+def _numbered_page(n: int) -> bytes:
+    return f"<html><body><article><p>Page number {n} of the run. ".encode() + PAGE[24:]
+
+
+def _submit_all(pool: ExtractionPool, jobs: dict[str, Job]) -> dict[str, Any]:
+    """Submit every job at once, one thread each; the answer or the exception of each."""
+    results: dict[str, Any] = {}
+
+    def one(name: str) -> None:
+        try:
+            results[name] = pool.submit(jobs[name])[0]
+        except Exception as error:  # the test inspects it
+            results[name] = error
+
+    threads = [threading.Thread(target=one, args=(name,)) for name in jobs]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.005)  # in this order: the first one heads the lane, the others queue
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_pages_queued_behind_a_busy_process_each_get_their_own_answer(pool: ExtractionPool) -> None:
+    jobs = {f"page {n}": Job(mode="html", body=_numbered_page(n)) for n in range(6)}
+    jobs = {"slow": Job(mode="html", body=SLOW_PAGE), **jobs}
+    results = _submit_all(pool, jobs)
+    for n in range(6):
+        assert f"Page number {n} of the run" in results[f"page {n}"]["text"]
+    assert not isinstance(results["slow"], Exception)
+    assert pool.stats.jobs == 7
+    assert pool.alive == 1
+
+
+def test_a_page_waiting_behind_a_long_one_is_withdrawn_and_still_answered(
+    pool: ExtractionPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(extraction_pool, "QUEUE_PATIENCE_S", 0.02)  # the slow page takes longer
+    results = _submit_all(pool, {"slow": Job(mode="html", body=SLOW_PAGE), "next": Job(mode="html", body=PAGE)})
+    assert pool.stats.withdrawals == 1
+    assert pool.stats.late_withdrawals == 0  # the process skipped the copy in its pipe
+    assert "ordinary article" in results["next"]["text"]
+    # The process answered "withdrawn" for the copy in its pipe: it is in step for what follows.
+    assert "Page number 7" in pool.submit(Job(mode="html", body=_numbered_page(7)))[0]["text"]
+    assert pool.alive == 1
+    assert pool.stats.crashes == 0
+    assert pool.stats.timeouts == 0
+
+
+def test_a_page_queued_behind_a_killed_one_is_placed_again(
+    pool: ExtractionPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(extraction_pool, "QUEUE_PATIENCE_S", 120.0)  # it stays queued until the kill
+    slow = Job(mode="html", body=SLOW_PAGE)
+    results: dict[str, Any] = {}
+
+    def run_slow() -> None:
+        try:
+            pool.submit(slow, budget_s=0.05)
+        except TimeBudgetExceeded as error:
+            results["slow"] = error
+
+    thread = threading.Thread(target=run_slow)
+    thread.start()
+    time.sleep(0.01)
+    started = time.monotonic()
+    answer, _ = pool.submit(Job(mode="html", body=PAGE), budget_s=120.0)
+    # Placed again as soon as its process was killed, not after its patience ran out.
+    assert time.monotonic() - started < RESPAWN_WAIT_S
+    thread.join(10)
+    assert isinstance(results["slow"], TimeBudgetExceeded)
+    assert pool.stats.timeouts == 1
+    assert "ordinary article" in answer["text"]  # run by the replacement process

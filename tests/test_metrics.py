@@ -116,7 +116,7 @@ def tight_app() -> Iterator[Flask]:
 
 def wait_for_extractors(runtime: Runtime, alive: int) -> None:
     deadline = time.monotonic() + RESPAWN_WAIT_S
-    while runtime.pool.alive < alive or runtime.pool._idle.qsize() < alive:
+    while runtime.pool.alive < alive or len(runtime.pool.idle_pids()) < alive:
         assert time.monotonic() < deadline, "the extraction process was not replaced"
         time.sleep(0.05)
 
