@@ -12,10 +12,11 @@ Pipelining: when every process is busy, a page is written to the pipe of a busy 
 the page it is extracting, instead of waiting in the web worker until a process is free. The
 process then starts it the moment it has written its previous answer, without waiting for the
 web worker to be scheduled, to read that answer and to send the next page: at 4 clients on 2
-cores the processes waited ~4 % of their time for work, and ~1 % with pipelining (2-3 % more
-pages/s, ``bench/load.py``). At most one page waits per process (its "lane" holds two), only
-behind a page that started less than ``QUEUE_PATIENCE_S`` ago and only if both fit in the pipe
-at once (the write never waits); a page still waiting after ``QUEUE_PATIENCE_S`` is withdrawn
+cores, idle ~3 % of the time before and ~1 % with pipelining (0.874x -> 0.90x of the in-process
+pipeline's pages/s over 7 alternating pairs of runs, 0.877x -> 0.939x at 16 clients).
+
+At most one page waits per process (its "lane" holds two), only behind a page that started less
+than ``QUEUE_PATIENCE_S`` ago and only if both fit in the pipe at once (the write never waits); a page still waiting after ``QUEUE_PATIENCE_S`` is withdrawn
 (``extraction_worker``: the process answers "withdrawn" instead of running it) and placed again,
 so one slow page holds up no other page for long, and a page queued behind a process that is
 killed (budget) or dies never started there: it is placed again with what is left of its budget.
