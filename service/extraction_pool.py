@@ -16,10 +16,11 @@ cores, idle ~3 % of the time before and ~1 % with pipelining (0.874x -> 0.90x of
 pipeline's pages/s over 7 alternating pairs of runs, 0.877x -> 0.939x at 16 clients).
 
 At most one page waits per process (its "lane" holds two), only behind a page that started less
-than ``QUEUE_PATIENCE_S`` ago and only if both fit in the pipe at once (the write never waits); a page still waiting after ``QUEUE_PATIENCE_S`` is withdrawn
-(``extraction_worker``: the process answers "withdrawn" instead of running it) and placed again,
-so one slow page holds up no other page for long, and a page queued behind a process that is
-killed (budget) or dies never started there: it is placed again with what is left of its budget.
+than ``QUEUE_PATIENCE_S`` ago and only if both fit in the pipe at once (the write never waits).
+A page still waiting after ``QUEUE_PATIENCE_S`` is withdrawn (``extraction_worker``: the process
+answers "withdrawn" instead of running it) and placed again, so one slow page holds up no other
+page for long; a page queued behind a process that is killed (budget) or dies never started
+there: it is placed again with what is left of its budget.
 
 The pool uses only blocking stdlib calls (subprocess, select, threading), so it works in a plain
 threaded program (CLI, tests) and, unchanged, under gunicorn's gevent worker, whose
