@@ -17,7 +17,7 @@ def test_defaults_are_documented_and_valid() -> None:
     assert settings.host == "127.0.0.1"
     assert settings.max_body_bytes == 10 * 1024 * 1024
     assert settings.time_budget_s == 10.0
-    assert settings.in_flight_limit == settings.extractors * 2
+    assert settings.in_flight_limit == settings.extractors * 3
     names = [row[0] for row in Settings.documentation()]
     assert "CLEANER_TIME_BUDGET_S" in names
     assert "PORT" in names
