@@ -1,0 +1,128 @@
+"""Which of two versions of the service serves more pages per second? Alternating runs.
+
+On a shared 2-core machine a single ``bench/load.py`` run moves by several points from run to
+run (the in-process base itself drifts by up to 10 % within a minute), more than most serving
+changes are worth. This script answers "is B better than A" the way the numbers in the README
+were decided: it runs A and B alternately (A B B A A B ...), each run a fresh server at a fixed
+number of clients, bracketed by the in-process pipeline right before and after (as in
+``bench/load.py``), and prints each run and the means.
+
+A version is a checkout of this repository (``git worktree add /tmp/b <commit>``) with optional
+environment settings for its server:
+
+    .venv/bin/python -m bench.compare_serving . /tmp/b --clients 4 --reps 3
+    .venv/bin/python -m bench.compare_serving . . --env-b CLEANER_MAX_IN_FLIGHT=8 --clients 16
+
+Columns: ratio (service / in-process pages/s), pages/s, in-process base, CPU ms per page of the
+web worker, the extraction processes and the in-process pipeline, and the share of the
+machine's time its cores were idle during the HTTP run (from /proc/stat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.load import (  # noqa: E402 - after the path set-up above
+    DEFAULT_DATASETS,
+    DEFAULT_SAMPLE,
+    MixPage,
+    Server,
+    _wait_ready,
+    build_mix,
+    drive,
+    free_port,
+    inproc_throughput,
+)
+
+BRACKET_S = 4.0
+COLUMNS = ("ratio", "pages_per_s", "base", "web_ms", "extraction_ms", "inproc_ms", "idle")
+
+
+def _cpu_ticks() -> list[int]:
+    with open("/proc/stat") as stat:
+        return [int(x) for x in stat.readline().split()[1:]]
+
+
+def one_run(root: Path, env_overrides: dict[str, str], mix: Sequence[MixPage], clients: int, seconds: float) -> dict:
+    """A fresh server from ``root`` driven by ``clients`` for ``seconds``, bracketed in-process."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
+    env.update({"HOST": "127.0.0.1", "PORT": str(port), "CLEANER_CACHE_ENTRIES": "0", **env_overrides})
+    log_path = Path("/tmp") / f"compare-serving-{port}.log"
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "service.wsgi:app"],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        server = Server(popen, port, _wait_ready(popen, port, time.perf_counter()), log_path)
+        drive(server, mix, 1, requests=len(mix))  # warm every process up
+        before = inproc_throughput(mix, 2, BRACKET_S, names=("pipeline",))
+        ticks = _cpu_ticks()
+        result = drive(server, mix, clients, duration=seconds)
+        spent = [b - a for a, b in zip(ticks, _cpu_ticks(), strict=True)]
+        after = inproc_throughput(mix, 2, BRACKET_S, names=("pipeline",))
+    finally:
+        popen.send_signal(signal.SIGTERM)
+        popen.wait(20)
+    base = (before["pipeline"] + after["pipeline"]) / 2
+    return {
+        "ratio": result.pages_per_s / base,
+        "pages_per_s": result.pages_per_s,
+        "base": base,
+        "web_ms": result.cpu_ms_per_page("web"),
+        "extraction_ms": result.cpu_ms_per_page("extractor"),
+        "inproc_ms": (before["pipeline_cpu_ms"] + after["pipeline_cpu_ms"]) / 2,
+        "idle": spent[3] / max(1, sum(spent)),
+    }
+
+
+def _env(pairs: Sequence[str]) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("a", type=Path, help="checkout of version A")
+    ap.add_argument("b", type=Path, help="checkout of version B")
+    ap.add_argument("--env-a", nargs="*", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--env-b", nargs="*", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--reps", type=int, default=3, help="runs of each version")
+    ap.add_argument("--duration", type=float, default=8.0, help="seconds per HTTP run")
+    ap.add_argument("datasets", nargs="*", type=Path, default=[])
+    args = ap.parse_args(argv)
+    mix = build_mix(args.datasets or [d for d in DEFAULT_DATASETS if d.is_dir()], DEFAULT_SAMPLE)
+    versions = {"A": (args.a.resolve(), _env(args.env_a)), "B": (args.b.resolve(), _env(args.env_b))}
+    runs: dict[str, list[dict]] = {"A": [], "B": []}
+    for rep in range(args.reps):
+        for name in ("A", "B") if rep % 2 == 0 else ("B", "A"):  # A B B A A B ...: drift hits both
+            root, env = versions[name]
+            run = one_run(root, env, mix, args.clients, args.duration)
+            runs[name].append(run)
+            print(name, " ".join(f"{key} {run[key]:.3f}" for key in COLUMNS), flush=True)
+    for name, results in runs.items():
+        means = " ".join(f"{key} {statistics.mean(r[key] for r in results):.3f}" for key in COLUMNS)
+        print(f"mean {name} ({len(results)} runs): {means}")
+    wins = sum(b["ratio"] > a["ratio"] for a, b in zip(runs["A"], runs["B"], strict=True))
+    print(f"B's ratio above A's in {wins} of {args.reps} pairs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
