@@ -180,3 +180,18 @@ def test_a_page_queued_behind_a_killed_one_is_placed_again(
     assert isinstance(results["slow"], TimeBudgetExceeded)
     assert pool.stats.timeouts == 1
     assert "ordinary article" in answer["text"]  # run by the replacement process
+
+
+def test_a_process_due_for_recycling_first_answers_the_page_queued_behind() -> None:
+    pool = ExtractionPool(make_settings(extractors=1, max_jobs_per_extractor=1))  # recycle after each page
+    pool.start()
+    try:
+        jobs = {f"page {n}": Job(mode="html", body=_numbered_page(n)) for n in range(3)}
+        results = _submit_all(pool, {"slow": Job(mode="html", body=SLOW_PAGE), **jobs})
+        for n in range(3):
+            assert f"Page number {n} of the run" in results[f"page {n}"]["text"]
+        assert pool.stats.recycles >= 2
+        assert pool.stats.crashes == 0
+    finally:
+        wait_until_alive(pool, 1)
+        pool.close()
