@@ -21,12 +21,8 @@ machine's time its cores were idle during the HTTP run (from /proc/stat).
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,12 +34,10 @@ from bench.load import (  # noqa: E402 - after the path set-up above
     DEFAULT_DATASETS,
     DEFAULT_SAMPLE,
     MixPage,
-    Server,
-    _wait_ready,
     build_mix,
     drive,
-    free_port,
     inproc_throughput,
+    run_server,
 )
 
 BRACKET_S = 4.0
@@ -57,29 +51,13 @@ def _cpu_ticks() -> list[int]:
 
 def one_run(root: Path, env_overrides: dict[str, str], mix: Sequence[MixPage], clients: int, seconds: float) -> dict:
     """A fresh server from ``root`` driven by ``clients`` for ``seconds``, bracketed in-process."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
-    env.update({"HOST": "127.0.0.1", "PORT": str(port), "CLEANER_CACHE_ENTRIES": "0", **env_overrides})
-    log_path = Path("/tmp") / f"compare-serving-{port}.log"
-    with log_path.open("wb") as log:
-        popen = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "service.wsgi:app"],
-            cwd=root,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    try:
-        server = Server(popen, port, _wait_ready(popen, port, time.perf_counter()), log_path)
+    with run_server({"CLEANER_CACHE_ENTRIES": "0", **env_overrides}, Path("/tmp"), root) as server:
         drive(server, mix, 1, requests=len(mix))  # warm every process up
         before = inproc_throughput(mix, 2, BRACKET_S, names=("pipeline",))
         ticks = _cpu_ticks()
         result = drive(server, mix, clients, duration=seconds)
         spent = [b - a for a, b in zip(ticks, _cpu_ticks(), strict=True)]
         after = inproc_throughput(mix, 2, BRACKET_S, names=("pipeline",))
-    finally:
-        popen.send_signal(signal.SIGTERM)
-        popen.wait(20)
     base = (before["pipeline"] + after["pipeline"]) / 2
     return {
         "ratio": result.pages_per_s / base,

@@ -449,8 +449,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def run_server(env_overrides: dict[str, str], log_dir: Path) -> Iterator[Server]:
-    """gunicorn as ``make run`` starts it, on a free port; yields once ``/readyz`` passes."""
+def run_server(env_overrides: dict[str, str], log_dir: Path, root: Path = ROOT) -> Iterator[Server]:
+    """gunicorn as ``make run`` starts it from checkout ``root``, on a free port; yields once
+    ``/readyz`` passes."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
     env.update({"HOST": "127.0.0.1", "PORT": str(port), **env_overrides})
@@ -459,7 +460,7 @@ def run_server(env_overrides: dict[str, str], log_dir: Path) -> Iterator[Server]
     command = [str(gunicorn), "--config", "gunicorn.conf.py", "service.wsgi:app"]
     with log_path.open("wb") as log:
         started = time.perf_counter()
-        popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        popen = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
             startup = _wait_ready(popen, port, started)
             yield Server(popen, port, startup, log_path)

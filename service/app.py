@@ -27,7 +27,6 @@ from service.errors import (
 from service.runtime import Runtime
 from service.settings import Settings
 
-access_log = logging.getLogger("service.access")
 log = logging.getLogger("service")
 _HTTP_TO_SERVICE: dict[int, type[ServiceError]] = {
     400: BadRequest,
@@ -114,6 +113,7 @@ def _finish_request(response: Response) -> Response:
 
 def _configure_logging(settings: Settings) -> None:
     """One JSON line per request on stdout; everything else on stderr."""
+    access_log = request_cycle.access_log
     if not access_log.handlers:
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))

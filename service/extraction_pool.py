@@ -247,14 +247,10 @@ class ExtractionPool:
             try:
                 if not self._await_turn(process, ticket, budget):
                     continue
-                answer = _read_frame(process, ticket.deadline)
+                answer = self._next_answer(process, ticket.deadline)
             except _Timeout:
-                self.stats.timeouts += 1
-                self._kill(process)
                 raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
-            except (_Dead, OSError, pickle.UnpicklingError, EOFError):
-                self.stats.crashes += 1
-                self._kill(process)
+            except _Dead:
                 raise ExtractorCrashed("The extraction process died on this page.") from None
             break
         self.stats.jobs += 1
@@ -299,14 +295,12 @@ class ExtractionPool:
         try:
             _write_frame(process.to_child, JOB_HEADER.pack(len(payload), ticket.seq), payload, deadline)
         except _Timeout:  # only a head writes more than the pipe holds, and its deadline passed
-            self.stats.timeouts += 1
-            self._kill(process)
+            self._kill(process, overran=True)
             raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
         except _Dead:
             if ticket.state != HEAD:  # the page ahead of it is being read: its reader kills
                 return None
-            self.stats.crashes += 1
-            self._kill(process)
+            self._kill(process, overran=False)
             raise ExtractorCrashed("The extraction process died on this page.") from None
         with self._changed:
             ticket.written = True
@@ -370,14 +364,8 @@ class ExtractionPool:
         """Read and drop the answer to a withdrawn page ("withdrawn", or a result if the
         withdrawal came after the process had started it), within that page's budget."""
         try:
-            answer = _read_frame(process, ticket.deadline)
-        except _Timeout:
-            self.stats.timeouts += 1
-            self._kill(process)
-            return
-        except (_Dead, OSError, pickle.UnpicklingError, EOFError):
-            self.stats.crashes += 1
-            self._kill(process)
+            answer = self._next_answer(process, ticket.deadline)
+        except (_Timeout, _Dead):
             return
         if answer[0] != "withdrawn":
             self.stats.late_withdrawals += 1
@@ -403,13 +391,33 @@ class ExtractionPool:
         self.stats.recycles += 1
         self._replace(process, kill=False)
 
-    def _kill(self, process: _Process) -> None:
-        """Kill and replace ``process``; a page queued behind its head never started there, so
-        it is placed again."""
+    def _next_answer(self, process: _Process, deadline: float) -> Any:
+        """The next answer of ``process``, read by its lane's head.
+
+        Raises:
+            _Timeout: none by ``deadline`` (the process was killed).
+            _Dead: the process died or sent garbage (it was killed).
+        """
+        try:
+            return _read_frame(process, deadline)
+        except _Timeout:
+            self._kill(process, overran=True)
+            raise
+        except (_Dead, OSError, pickle.UnpicklingError, EOFError):
+            self._kill(process, overran=False)
+            raise _Dead from None
+
+    def _kill(self, process: _Process, overran: bool) -> None:
+        """Count (a budget overrun or a crash), kill and replace ``process``; a page queued behind
+        its head never started there, so it is placed again."""
         with self._changed:
             if process not in self._live:
                 return  # already killed (its head and a drain can both find it dead)
             self._live.remove(process)
+            if overran:
+                self.stats.timeouts += 1
+            else:
+                self.stats.crashes += 1
             for ticket in process.lane[1:]:
                 if ticket.state == QUEUED:
                     ticket.state = ORPHANED

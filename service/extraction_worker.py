@@ -41,16 +41,6 @@ JOB_HEADER = struct.Struct(">II")  # pickle length (0: a withdrawal), job sequen
 PARENT_CHECK_INTERVAL_S = 1.0
 
 
-def read_frame(stream: BinaryIO) -> Any:
-    """One answer frame (``HEADER`` + pickle) from a blocking stream; None at end of stream."""
-    header = _read_exactly(stream, HEADER.size)
-    if header is None:
-        return None
-    (length,) = HEADER.unpack(header)
-    payload = _read_exactly(stream, length)
-    return None if payload is None else pickle.loads(payload)
-
-
 def read_job_frame(stream: BinaryIO) -> tuple[int, Any] | None:
     """(sequence number, Job) or (sequence number, None) for a withdrawal; None at end of stream."""
     header = _read_exactly(stream, JOB_HEADER.size)

@@ -1,9 +1,10 @@
 """``POST /v1/extract`` answered before Flask sees it: the hot path of the service, as plain WSGI.
 
-Flask and Werkzeug cost the web worker ~0.4 ms a request (request and response objects, context
-locals, routing, hooks): a third of its CPU per page under load, and the web worker shares the
-cores with the extraction processes, so that time comes out of the throughput (4-5 % more pages
-a second without it, measured with ``bench/load.py``'s driver at 4 clients). This middleware,
+Flask and Werkzeug cost the web worker ~0.37 ms a request (request and response objects, context
+locals, routing, hooks): 1.28 -> 0.91 ms of its CPU per page under load without them, and the
+web worker shares the cores with the extraction processes, so that time comes out of the
+throughput (0.857x -> 0.887x of the in-process pipeline at 4 clients, 3 alternating pairs with
+``bench/compare_serving.py``). This middleware,
 installed as the Flask app's ``wsgi_app``, handles exactly ``POST /v1/extract`` with the same
 functions the Flask route and hooks use (``request_cycle``, ``extract.answer_body``,
 ``metrics.count_request``); every other request, and the CORS preflight of this one, goes to
