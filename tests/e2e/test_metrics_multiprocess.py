@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import LiveServer, start_server, stop_server
+from tests.e2e.conftest import STARTUP_TIMEOUT_S, LiveServer, start_server, stop_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -35,6 +36,12 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
         CLEANER_MAX_IN_FLIGHT="64",  # queue on the pool instead of answering 429
     )
+    # /readyz passed on the first worker to boot; the other may still be starting its extraction
+    # process, and its samples would be missing from the sums below.
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while scrape(server.url).get(("pagecleaner_web_workers_started_total", frozenset()), 0) < WEB_WORKERS:
+        assert time.monotonic() < deadline, "the second web worker did not start"
+        time.sleep(0.2)
     yield server, metrics_dir
     stop_server(server)
 
