@@ -434,18 +434,33 @@ class Server:
         content = page.body if body is None else body
         return build_request(self.host, self.port, page.target(), content, page.content_type)
 
-    def processes(self) -> tuple[list[psutil.Process], list[psutil.Process]]:
-        """(web workers, extraction processes) alive now."""
+    def processes(self) -> ServerProcesses:
+        """The server's processes alive now, by role."""
+        found = ServerProcesses([], [], [])
         try:
-            master = psutil.Process(self.popen.pid)
-            workers = master.children()
+            found.web.extend(psutil.Process(self.popen.pid).children())
         except psutil.Error:
-            return [], []
-        extractors = []
-        for worker in workers:
+            return found
+        for worker in found.web:
             with contextlib.suppress(psutil.Error):
-                extractors.extend(worker.children())
-        return workers, extractors
+                found.fork_servers.extend(worker.children())
+        for fork_server in found.fork_servers:
+            with contextlib.suppress(psutil.Error):
+                found.extractors.extend(fork_server.children())
+        return found
+
+
+@dataclass
+class ServerProcesses:
+    """gunicorn's web workers; each one's extraction fork server; the extraction processes (its
+    children)."""
+
+    web: list[psutil.Process]
+    fork_servers: list[psutil.Process]
+    extractors: list[psutil.Process]
+
+    def roles(self) -> list[tuple[str, list[psutil.Process]]]:
+        return [("web", self.web), ("fork server", self.fork_servers), ("extractor", self.extractors)]
 
 
 @contextlib.contextmanager
@@ -515,8 +530,7 @@ class RssMonitor:
             self.sample()
 
     def sample(self) -> None:
-        workers, extractors = self.server.processes()
-        for role, group in (("web", workers), ("extractor", extractors)):
+        for role, group in self.server.processes().roles():
             for proc in group:
                 with contextlib.suppress(psutil.Error):
                     rss = max(proc.memory_info().rss, _vm_hwm(proc.pid)) / MB
@@ -693,20 +707,17 @@ def drive(
 
 
 def _server_cpu(server: Server) -> dict[str, float]:
-    """CPU seconds so far of the web workers, and of their extraction processes: those alive plus
-    those already ended and reaped (the web worker's children times), so recycling mid-run is
-    counted too."""
-    workers, extractors = server.processes()
+    """CPU seconds so far of the web workers, and of the extraction side: the fork servers and
+    the extraction processes alive, plus those already ended and reaped (their parents' children
+    times), so recycling and kills mid-run are counted too."""
+    found = server.processes()
     cpu = {"web": 0.0, "extractor": 0.0}
-    for proc in workers:
-        with contextlib.suppress(psutil.Error):
-            times = proc.cpu_times()
-            cpu["web"] += times.user + times.system
-            cpu["extractor"] += times.children_user + times.children_system
-    for proc in extractors:
-        with contextlib.suppress(psutil.Error):
-            times = proc.cpu_times()
-            cpu["extractor"] += times.user + times.system
+    for role, group in found.roles():
+        for proc in group:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                cpu["web" if role == "web" else "extractor"] += times.user + times.system
+                cpu["extractor"] += times.children_user + times.children_system
     return cpu
 
 
@@ -755,9 +766,8 @@ def cache_check(server: Server, page: MixPage) -> dict[str, float]:
 
 
 def rss_snapshot(server: Server) -> dict[str, list[float]]:
-    workers, extractors = server.processes()
-    snap: dict[str, list[float]] = {"web": [], "extractor": []}
-    for role, group in (("web", workers), ("extractor", extractors)):
+    snap: dict[str, list[float]] = {"web": [], "fork server": [], "extractor": []}
+    for role, group in server.processes().roles():
         for proc in group:
             with contextlib.suppress(psutil.Error):
                 snap[role].append(proc.memory_info().rss / MB)
@@ -892,6 +902,7 @@ def report(data: dict[str, Any], runs: list[LoadResult]) -> str:
     )
     lines += ["", "peak RSS (MB) during the HTTP runs, each process that lived:"]
     lines.append("  web workers:         " + ", ".join(f"{mb:.0f}" for mb in data["peak_rss_mb"]["web"]))
+    lines.append("  fork server:          " + ", ".join(f"{mb:.0f}" for mb in data["peak_rss_mb"]["fork server"]))
     lines.append("  extraction processes: " + ", ".join(f"{mb:.0f}" for mb in data["peak_rss_mb"]["extractor"]))
     if "soak" in data:
         s = data["soak"]
@@ -995,7 +1006,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run.inproc_cpu_ms = (brackets[-2]["pipeline_cpu_ms"] + brackets[-1]["pipeline_cpu_ms"]) / 2
                 runs.append(run)
             data["inproc_brackets"] = brackets
-        data["peak_rss_mb"] = {"web": monitor.peaks("web"), "extractor": monitor.peaks("extractor")}
+        data["peak_rss_mb"] = {role: monitor.peaks(role) for role in ("web", "fork server", "extractor")}
         if args.requests:
             print(f"service, cache off: soak of {args.requests} requests ...", file=sys.stderr)
             data["soak"] = soak(server, mix, args.requests, refused)

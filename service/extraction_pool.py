@@ -7,6 +7,8 @@ Why processes, and why supervised (issue 2, issue 4):
   replacement is started in the background while the others keep serving;
 - its memory ratchets over many pages: a process is recycled after ``max_jobs`` pages (with
   jitter, so they do not all restart together) or as soon as its RSS passes the ceiling.
+Processes are forked from a warm fork server (``extraction_forkserver``), so a replacement is
+ready in milliseconds, not after ~0.75 s of CPU spent importing and warming up.
 
 Pipelining: when every process is busy, a page is written to the pipe of a busy process, behind
 the page it is extracting, instead of waiting in the web worker until a process is free. The
@@ -22,7 +24,7 @@ answers "withdrawn" instead of running it) and placed again, so one slow page ho
 page for long; a page queued behind a process that is killed (budget) or dies never started
 there: it is placed again with what is left of its budget.
 
-The pool uses only blocking stdlib calls (subprocess, select, threading), so it works in a plain
+The pool uses only blocking stdlib calls (subprocess, socket, select, threading), so it works in a plain
 threaded program (CLI, tests) and, unchanged, under gunicorn's gevent worker, whose
 monkey-patching makes each of those calls cooperative.
 """
@@ -38,8 +40,6 @@ import pickle
 import random
 import select
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import ExtractorCrashed, ExtractorUnavailable, ServiceError, TimeBudgetExceeded
+from service.extraction_forkserver import Forked, ForkServer, ForkServerDown
 from service.extraction_worker import HEADER, JOB_HEADER
 from service.models import Job
 from service.settings import Settings
@@ -59,6 +60,8 @@ SPAWN_TIMEOUT_S = 60.0
 SPAWN_RETRY_PAUSE_S = 1.0
 # How often a caller waiting for a free process re-checks the pool (a replacement is spawning).
 CAPACITY_POLL_S = 0.05
+# How long a recycled process may take to finish and exit before it is killed.
+STOP_GRACE_S = 10.0
 # Recycle thresholds are spread by this fraction so processes do not all restart at once.
 RECYCLE_JITTER = 0.10
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -117,7 +120,7 @@ class _Ticket:
 
 @dataclass(eq=False)
 class _Process:
-    popen: subprocess.Popen[bytes]
+    forked: Forked
     recycle_after: int
     jobs_done: int = 0
     lane: list[_Ticket] = field(default_factory=list)  # [head, queued]: answers come in this order
@@ -131,11 +134,9 @@ class _Process:
     _statm: int = field(init=False, default=-1)
 
     def __post_init__(self) -> None:
-        self.pid = self.popen.pid
-        assert self.popen.stdin is not None
-        assert self.popen.stdout is not None
-        self.to_child = self.popen.stdin.fileno()
-        self.from_child = self.popen.stdout.fileno()
+        self.pid = self.forked.pid
+        self.to_child = self.forked.to_child
+        self.from_child = self.forked.from_child
         # Set once here, not per frame: every page then costs no fcntl calls, and the frame
         # functions try the syscall first and only wait (select) when the pipe is full/empty.
         for fd in (self.to_child, self.from_child):
@@ -145,6 +146,43 @@ class _Process:
             self.pipe_bytes = fcntl.fcntl(self.to_child, _F_GETPIPE_SZ)
         with contextlib.suppress(OSError):
             self._statm = os.open(f"/proc/{self.pid}/statm", os.O_RDONLY | os.O_CLOEXEC)
+
+    def kill(self) -> None:
+        """SIGKILL, through the pidfd when there is one (a pid alone may have been reused)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if self.forked.pidfd >= 0:
+                signal.pidfd_send_signal(self.forked.pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+
+    def close_input(self) -> None:
+        """EOF on the job pipe: the process finishes its page, if any, and exits."""
+        if self.to_child >= 0:
+            os.close(self.to_child)
+            self.to_child = -1
+
+    def wait_exit(self, timeout: float) -> bool:
+        """Wait until the process has exited (its answer pipe reaches EOF: only it writes there)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if not os.read(self.from_child, _READ_CHUNK):
+                    return True
+            except BlockingIOError:
+                try:
+                    _wait(self.from_child, False, deadline)
+                except _Timeout:
+                    return False
+            except OSError:
+                return True
+
+    def close_fds(self) -> None:
+        self.close_input()
+        for fd in (self.from_child, self.forked.pidfd, self._statm):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.from_child = self._statm = -1
 
     def rss_mb(self) -> float:
         # Checked after every page: one pread on a file kept open (not open/read/close).
@@ -165,12 +203,6 @@ class _Process:
             and head.size + size + JOB_HEADER.size <= self.pipe_bytes
         )
 
-    def close_statm(self) -> None:
-        if self._statm >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self._statm)
-            self._statm = -1
-
 
 class ExtractionPool:
     """``size`` extraction processes, each with a lane of at most two pages (see the module doc)."""
@@ -185,12 +217,14 @@ class ExtractionPool:
         self._live: list[_Process] = []  # started, not stopping
         self._alive = 0
         self._closed = False
-        self._config = json.dumps(
-            {
-                "max_elements": settings.max_elements,
-                "max_depth": settings.max_depth,
-                "memory_limit_mb": settings.extractor_memory_limit_mb,
-            }
+        self._forkserver = ForkServer(
+            json.dumps(
+                {
+                    "max_elements": settings.max_elements,
+                    "max_depth": settings.max_depth,
+                    "memory_limit_mb": settings.extractor_memory_limit_mb,
+                }
+            )
         )
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -216,6 +250,7 @@ class ExtractionPool:
             live, self._live = self._live, []
         for process in live:
             self._stop(process, kill=False)
+        self._forkserver.close()
 
     @property
     def alive(self) -> int:
@@ -293,7 +328,7 @@ class ExtractionPool:
             process.next_seq += 1
             process.lane.append(ticket)
         try:
-            _write_frame(process.to_child, JOB_HEADER.pack(len(payload), ticket.seq), payload, deadline)
+            _write_frame(process, JOB_HEADER.pack(len(payload), ticket.seq), payload, deadline)
         except _Timeout:  # only a head writes more than the pipe holds, and its deadline passed
             self._kill(process, overran=True)
             raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
@@ -337,7 +372,7 @@ class ExtractionPool:
                 withdraw = False
         if withdraw:
             with contextlib.suppress(_Dead, _Timeout):  # a dead process: its head finds out
-                _write_frame(process.to_child, JOB_HEADER.pack(0, ticket.seq), b"", time.monotonic() + 1.0)
+                _write_frame(process, JOB_HEADER.pack(0, ticket.seq), b"", time.monotonic() + 1.0)
             if time.monotonic() >= ticket.deadline:
                 raise TimeBudgetExceeded(f"No extraction process became free within the {budget:g} s budget.")
             return False
@@ -433,21 +468,17 @@ class ExtractionPool:
             threading.Thread(target=self._spawn_until_up, daemon=True).start()
 
     def _stop(self, process: _Process, kill: bool) -> None:
+        """Kill ``process``, or let it finish and exit (EOF on its job pipe; killed if it takes
+        longer than STOP_GRACE_S). The fork server, its parent, reaps it."""
         try:
             if kill:
-                process.popen.send_signal(signal.SIGKILL)
+                process.kill()
             else:
-                assert process.popen.stdin is not None
-                process.popen.stdin.close()  # the worker's loop ends on EOF
-            process.popen.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            process.popen.kill()
-            process.popen.wait()
+                process.close_input()
+                if not process.wait_exit(STOP_GRACE_S):
+                    process.kill()
         finally:
-            for stream in (process.popen.stdin, process.popen.stdout):
-                if stream is not None and not stream.closed:
-                    stream.close()
-            process.close_statm()
+            process.close_fds()
 
     def _spawn_until_up(self) -> None:
         while not self._closed:
@@ -466,21 +497,19 @@ class ExtractionPool:
             time.sleep(SPAWN_RETRY_PAUSE_S)
 
     def _spawn(self) -> _Process | None:
-        popen = subprocess.Popen(
-            [sys.executable, "-m", "service.extraction_worker", self._config],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            close_fds=True,
-            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-        )
+        try:
+            forked = self._forkserver.spawn()
+        except ForkServerDown as error:
+            log.error("no extraction process could be started: %s", error)
+            return None
         jitter = 1 + random.uniform(-RECYCLE_JITTER, RECYCLE_JITTER)
-        process = _Process(popen=popen, recycle_after=max(1, round(self.settings.max_jobs_per_extractor * jitter)))
+        process = _Process(forked=forked, recycle_after=max(1, round(self.settings.max_jobs_per_extractor * jitter)))
         try:
             hello = _read_frame(process, time.monotonic() + SPAWN_TIMEOUT_S)
         except (_Timeout, _Dead, OSError, pickle.UnpicklingError, EOFError):
             hello = None
         if not (isinstance(hello, tuple) and hello[0] == "ready"):
-            log.error("extraction process %s failed to start", popen.pid)
+            log.error("extraction process %s failed to start", process.pid)
             self._stop(process, kill=True)
             return None
         self.stats.spawns += 1
@@ -503,20 +532,24 @@ def _wait(fd: int, writing: bool, deadline: float) -> None:
         raise _Timeout
 
 
-def _write_frame(fd: int, header: bytes, payload: bytes, deadline: float) -> None:
-    """Write one frame to the non-blocking ``fd``: header and payload in one writev."""
+def _write_frame(process: _Process, header: bytes, payload: bytes, deadline: float) -> None:
+    """Write one frame to the process's non-blocking job pipe: header and payload in one writev.
+
+    The pipe's fd is read afresh after every wait: a process stopped meanwhile has -1 there
+    (EBADF: dead), never a number the kernel may have given to another pipe since.
+    """
     total, sent = len(header) + len(payload), 0
     while sent < total:
         if time.monotonic() >= deadline:  # e.g. the budget went waiting for a free process
             raise _Timeout
         try:
             if sent < len(header):  # writev: no header + payload concatenation (a copy of the page)
-                sent += os.writev(fd, [header[sent:], payload])
+                sent += os.writev(process.to_child, [header[sent:], payload])
             else:
-                sent += os.write(fd, memoryview(payload)[sent - len(header) :])
+                sent += os.write(process.to_child, memoryview(payload)[sent - len(header) :])
         except BlockingIOError:  # the pipe is full: wait until the process drains it
-            _wait(fd, True, deadline)
-        except BrokenPipeError:
+            _wait(process.to_child, True, deadline)
+        except OSError:  # EPIPE: the process died; EBADF: it was stopped
             raise _Dead from None
 
 
@@ -553,8 +586,9 @@ class CapacityGate:
 
     ``ExtractionPool.submit`` counts the wait for a free process against the page's budget: right
     for the API (the client's budget is wall-clock), wrong for a bulk job, where after a kill the
-    pool is one short until the replacement is warm (~1 s) and the next page would lose its
-    budget waiting. Bulk callers (the batch and warc commands) hold a slot around ``submit``.
+    pool is one short until the replacement is up (a fork: milliseconds; longer if the fork
+    server itself had to be started again, ~1 s) and the next page would lose its budget waiting.
+    Bulk callers (the batch and warc commands) hold a slot around ``submit``.
     """
 
     def __init__(self, pool: ExtractionPool) -> None:

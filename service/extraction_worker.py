@@ -1,14 +1,14 @@
 """The extraction process: reads jobs on a pipe, runs the pipeline, writes answers back.
 
-Started by ``service.extraction_pool`` as ``python -m service.extraction_worker CONFIG_JSON``.
-One page at a time (trafilatura is not thread-safe, trafilatura#840, #925); the pool kills this
-process when a page overruns its time budget and recycles it when its memory grows.
+Forked from the warm fork server (``extraction_forkserver``), which runs ``prepare`` once; each
+process then runs ``serve``. One page at a time (trafilatura is not thread-safe, trafilatura#840,
+#925); the pool kills a process when a page overruns its time budget and recycles it when its
+memory grows.
 
 Wire format. To this process: ``JOB_HEADER`` (the pickle's length, the job's sequence number),
 then a pickled ``Job``; a length of 0 withdraws the job of that number. From it: ``HEADER`` (a
-4-byte big-endian length), then a pickle: ``("ready", pid)`` once the imports are warm, then one
-answer per job, in order: ``("ok", response_dict, seconds)``, ``("error", ServiceError)`` or
-``("withdrawn",)``.
+4-byte big-endian length), then a pickle: ``("ready", pid)`` first, then one answer per job, in
+order: ``("ok", response_dict, seconds)``, ``("error", ServiceError)`` or ``("withdrawn",)``.
 
 Why withdrawals: the pool writes a page to a busy process's pipe while its current page runs, so
 the process starts it without waiting for the web worker (``extraction_pool``, "pipelining").
@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import logging
 import os
 import pickle
 import resource
 import select
-import signal
 import struct
-import sys
 import threading
 import time
 from typing import Any, BinaryIO
@@ -71,22 +68,27 @@ def write_frame(stream: BinaryIO, message: Any) -> None:
     stream.flush()
 
 
-def _die_with_parent() -> None:
+def _die_with_web_worker(web_worker_pidfd: int) -> None:
     """Exit when the web worker dies, so no orphan keeps extracting a hung page.
 
-    An idle process sees EOF on stdin; a busy one is caught by this watchdog thread. (Not
-    prctl(PR_SET_PDEATHSIG): it fires when the parent *thread* that spawned us ends, and the
-    pool spawns replacements from short-lived threads.)
+    An idle process sees EOF on its job pipe; a busy one is caught by this watchdog thread,
+    which waits on a pidfd of the web worker (woken the moment it exits). Without pidfds (old
+    kernel, sandbox) it checks once a second that the fork server, which exits with the web
+    worker, is still its parent. (Not prctl(PR_SET_PDEATHSIG): our parent is the fork server.)
     """
-    parent = os.getppid()
+    fork_server = os.getppid()
 
     def watch() -> None:
+        if web_worker_pidfd >= 0:
+            with contextlib.suppress(OSError):
+                select.select([web_worker_pidfd], [], [])
+                os._exit(1)
         while True:
             time.sleep(PARENT_CHECK_INTERVAL_S)
-            if os.getppid() != parent:
+            if os.getppid() != fork_server:
                 os._exit(1)
 
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+    threading.Thread(target=watch, name="web-worker-watchdog", daemon=True).start()
 
 
 def _limit_memory(limit_mb: int) -> None:
@@ -95,30 +97,32 @@ def _limit_memory(limit_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def main() -> int:
-    config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    _die_with_parent()
-    # Our answers go on the original stdout; anything a library prints goes to stderr instead.
-    channel_out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    # Unbuffered: whether a withdrawal already follows a job is asked of the pipe itself (select),
-    # which a read-ahead buffer would hide.
-    channel_in = os.fdopen(os.dup(0), "rb", buffering=0)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool decides when we stop
-    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+def prepare(config: dict[str, Any]) -> Any:
+    """Import and warm the pipeline, then freeze the heap; returns the pipeline's ``Limits``.
 
+    Run once, in the fork server: every process forked from it starts warm."""
     from service.pipeline import Limits, warm_up
 
     limits = Limits(max_elements=config.get("max_elements", 30_000), max_depth=config.get("max_depth", 180))
     warm_up()
-    # Everything alive now (modules, models, caches) lives as long as the process: out of the
-    # cyclic collector's sight, each full collection during a page no longer walks it.
+    # Everything alive now (modules, models, caches) lives as long as the processes: out of the
+    # cyclic collector's sight, each full collection during a page no longer walks it, and the
+    # collector does not write to (and so copy) the pages forked processes share.
     gc.collect()
     gc.freeze()
+    return limits
+
+
+def serve(job_fd: int, answer_fd: int, limits: Any, config: dict[str, Any], web_worker_pidfd: int) -> None:
+    """The life of one extraction process, right after the fork: answer jobs until EOF."""
+    _die_with_web_worker(web_worker_pidfd)
+    channel_out = os.fdopen(answer_fd, "wb")
+    # Unbuffered: whether a withdrawal already follows a job is asked of the pipe itself (select),
+    # which a read-ahead buffer would hide.
+    channel_in = os.fdopen(job_fd, "rb", buffering=0)
     _limit_memory(int(config.get("memory_limit_mb", 0)))
     with contextlib.suppress(BrokenPipeError):  # the web worker went away: nothing left to answer
         _serve(channel_in, channel_out, limits)
-    return 0
 
 
 def _serve(channel_in: BinaryIO, channel_out: BinaryIO, limits: Any) -> None:
@@ -167,7 +171,3 @@ def _withdrawn(seq: int, channel_in: BinaryIO, ahead: list[tuple[int, Any]]) -> 
         ahead.append(frame)
         return False
     return False
-
-
-if __name__ == "__main__":
-    sys.exit(main())

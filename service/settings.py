@@ -89,7 +89,8 @@ class Settings:
         "CLEANER_MAX_JOBS_PER_EXTRACTOR",
         "Recycle an extraction process after this many pages (±10 % jitter): long-lived "
         "trafilatura processes ratchet their memory (CLEANER_EXTRACTOR_RSS_MB is the first "
-        "guard; each restart costs ~0.35 s of CPU).",
+        "guard). A restart is a fork of the warm fork server: ~0.2 s of CPU as its first pages "
+        "fault their memory in.",
         1,
         10**7,
     )

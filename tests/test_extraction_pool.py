@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import psutil
 import pytest
 
 from service import extraction_pool
 from service.errors import ExtractorCrashed, NotAPage, TimeBudgetExceeded
 from service.extraction_pool import ExtractionPool
 from service.models import Job
-from tests.conftest import make_settings
+from tests.conftest import ROOT, make_settings
 
 PAGE = b"<html><body><article><p>" + b"A sentence of an ordinary article. " * 20 + b"</p></article></body></html>"
 # Big enough that no machine extracts it within TINY_BUDGET_S.
@@ -195,3 +199,114 @@ def test_a_process_due_for_recycling_first_answers_the_page_queued_behind() -> N
     finally:
         wait_until_alive(pool, 1)
         pool.close()
+
+
+# --- the fork server: every extraction process is a fork of one warm process ------------------
+
+
+def _parent(pid: int) -> int:
+    return psutil.Process(pid).ppid()
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _wait_gone(pids: list[int], timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return all(_gone(pid) for pid in pids)
+
+
+@contextlib.contextmanager
+def started_pool(**settings: Any) -> Iterator[ExtractionPool]:
+    pool = ExtractionPool(make_settings(**settings))
+    pool.start()
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def test_processes_and_their_replacements_are_forks_of_one_fork_server() -> None:
+    with started_pool(extractors=2) as pool:
+        server = pool._forkserver.pid
+        assert server is not None
+        first = sorted(pool.idle_pids())
+        assert [_parent(pid) for pid in first] == [server, server]
+        os.kill(pool.idle_pids()[0], signal.SIGKILL)  # the one the next page goes to
+        time.sleep(0.2)
+        with pytest.raises(ExtractorCrashed):
+            pool.submit(Job(mode="html", body=PAGE))
+        wait_until_alive(pool, 2)
+        now = sorted(pool.idle_pids())
+        assert len(set(now) - set(first)) == 1
+        assert [_parent(pid) for pid in now] == [server, server]
+        assert pool._forkserver.pid == server  # the same server: no new import and warm-up
+        assert "ordinary article" in pool.submit(Job(mode="html", body=PAGE))[0]["text"]
+    assert _wait_gone([server, *now])
+
+
+def test_a_dead_fork_server_is_started_again_and_running_processes_keep_serving() -> None:
+    with started_pool(extractors=1) as pool:
+        old_server = pool._forkserver.pid
+        assert old_server is not None
+        (worker,) = pool.idle_pids()
+        os.kill(old_server, signal.SIGKILL)
+        assert _wait_gone([old_server])
+        # Its process watches the pool's process, not the server: it still answers.
+        assert "ordinary article" in pool.submit(Job(mode="html", body=PAGE))[0]["text"]
+        assert pool.idle_pids() == [worker]
+        # The next spawn finds the server dead and starts a new one.
+        os.kill(worker, signal.SIGKILL)
+        time.sleep(0.2)
+        with pytest.raises(ExtractorCrashed):
+            pool.submit(Job(mode="html", body=PAGE))
+        wait_until_alive(pool, 1)
+        assert pool._forkserver.pid not in (None, old_server)
+        assert _parent(pool.idle_pids()[0]) == pool._forkserver.pid
+        assert "ordinary article" in pool.submit(Job(mode="html", body=PAGE))[0]["text"]
+
+
+_OWNER = """
+import sys, threading, time
+from service.extraction_pool import ExtractionPool
+from service.models import Job
+from tests.conftest import make_settings
+from tests.hostile_corpus import block_elements
+# No element cap: this page then takes its process ~12 s (2 cores, 2026).
+pool = ExtractionPool(make_settings(extractors=2, time_budget_s=600, max_elements=10**7))
+pool.start()
+idle, busy = pool.idle_pids()
+threading.Thread(target=pool.submit, args=(Job(mode="html", body=block_elements(400_000)),)).start()
+time.sleep(0.5)  # the long page has reached its process
+print(pool._forkserver.pid, idle, busy, flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_fork_server_and_extraction_processes_exit_when_their_owner_dies() -> None:
+    """Even the one in the middle of a page that would run for many seconds more."""
+    owner = subprocess.Popen([sys.executable, "-c", _OWNER], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None
+        pids = [int(pid) for pid in owner.stdout.readline().split()]
+        assert len(pids) == 3
+        assert all(not _gone(pid) for pid in pids)
+    finally:
+        owner.kill()  # SIGKILL: no clean-up code runs in it
+        owner.wait()
+        owner.stdout.close()
+    # The server sees its control socket close; the idle process, EOF on its job pipe; the busy
+    # one, its owner's pidfd (at once: well before its page could end).
+    assert _wait_gone(pids, timeout_s=3.0)
+
+
+def test_close_leaves_no_process_behind() -> None:
+    with started_pool(extractors=2) as pool:
+        pids = [pool._forkserver.pid, *pool.idle_pids()]
+    assert _wait_gone([pid for pid in pids if pid is not None])
