@@ -14,7 +14,7 @@ Started by ``ForkServer`` (the pool's side, below) as
 - the pool sends ``b"spawn"`` with two file descriptors (SCM_RIGHTS): the read end of the new
   process's job pipe and the write end of its answer pipe (``extraction_worker`` wire format);
 - the server forks, answers with the new process's pid (``PID``) and a pidfd of it when the
-  kernel has them (so the pool's signals can never hit a reused pid).
+  kernel has them (so the pool's signals can never hit a reused pid), or ``FORK_FAILED``.
 
 The server exits when the control socket closes (the pool closed it, or the web worker died).
 Extraction processes watch the web worker itself (``extraction_worker.serve``), not the server,
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SPAWN = b"spawn"
 READY = b"ready"
+FORK_FAILED = b"fork failed"  # the kernel said no (EAGAIN, ENOMEM): the server itself is fine
 PID = struct.Struct(">i")
 # How long the server may take to import and warm up, and a fork to be answered.
 START_TIMEOUT_S = 60.0
@@ -73,6 +74,7 @@ class ForkServer:
         self._lock = threading.Lock()
         self._popen: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
+        self._closed = False
 
     @property
     def pid(self) -> int | None:
@@ -86,6 +88,8 @@ class ForkServer:
         """
         with self._lock:
             for _attempt in range(2):  # a server found dead is restarted once
+                if self._closed:  # a spawn racing the pool's close must not start a new server
+                    raise ForkServerDown("The extraction fork server is closed.")
                 if self._control is None:
                     self._start()
                 forked = self._request()
@@ -97,6 +101,7 @@ class ForkServer:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._discard(grace_s=STOP_GRACE_S)
 
     def _start(self) -> None:
@@ -125,7 +130,11 @@ class ForkServer:
         ours.settimeout(FORK_TIMEOUT_S)
 
     def _request(self) -> Forked | None:
-        """One fork; None if the server is gone or answered nonsense."""
+        """One fork; None if the server is gone or answered nonsense.
+
+        Raises:
+            ForkServerDown: the fork itself failed (the server stays: the caller retries later).
+        """
         assert self._control is not None
         job_read, job_write = os.pipe()
         answer_read, answer_write = os.pipe()
@@ -140,6 +149,8 @@ class ForkServer:
         if len(reply) != PID.size:
             for fd in (job_write, answer_read, *fds):
                 os.close(fd)
+            if reply == FORK_FAILED:
+                raise ForkServerDown("The system refused to fork a new extraction process.")
             return None
         (pid,) = PID.unpack(reply)
         return Forked(pid=pid, pidfd=fds[0] if fds else -1, to_child=job_write, from_child=answer_read)
@@ -193,7 +204,17 @@ def _serve_forks(control: socket.socket, config: dict[str, object], limits: obje
             for fd in fds:
                 os.close(fd)
             continue
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as error:  # EAGAIN (process limit), ENOMEM
+            log.error("fork failed: %s", error)
+            for fd in fds:
+                os.close(fd)
+            try:
+                control.sendall(FORK_FAILED)
+            except OSError:
+                return
+            continue
         if pid == 0:  # the new extraction process: never returns into this loop
             status = 1
             try:

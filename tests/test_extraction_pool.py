@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -15,7 +17,7 @@ from typing import Any
 import psutil
 import pytest
 
-from service import extraction_pool
+from service import extraction_forkserver, extraction_pool
 from service.errors import ExtractorCrashed, NotAPage, TimeBudgetExceeded
 from service.extraction_pool import ExtractionPool
 from service.models import Job
@@ -310,3 +312,32 @@ def test_close_leaves_no_process_behind() -> None:
     with started_pool(extractors=2) as pool:
         pids = [pool._forkserver.pid, *pool.idle_pids()]
     assert _wait_gone([pid for pid in pids if pid is not None])
+    # A replacement racing the close does not start a new server.
+    with pytest.raises(extraction_forkserver.ForkServerDown, match="closed"):
+        pool._forkserver.spawn()
+    assert pool._forkserver.pid is None
+
+
+def test_a_refused_fork_is_reported_and_the_fork_server_keeps_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's loop run in a thread here, with a fork that always fails (EAGAIN)."""
+
+    def no_fork() -> int:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server = threading.Thread(target=extraction_forkserver._serve_forks, args=(theirs, {}, None, os.getpid()))
+    server.start()
+    client = extraction_forkserver.ForkServer("{}")
+    client._control = ours
+    ours.settimeout(5.0)  # as ForkServer._start leaves it
+    try:
+        for _ in range(2):  # refused twice, answered both times: the server is still there
+            with pytest.raises(extraction_forkserver.ForkServerDown, match="refused"):
+                client._request()
+        assert server.is_alive()
+    finally:
+        ours.close()
+        server.join(5)
+        theirs.close()
+    assert not server.is_alive()  # it ends when its control socket closes
