@@ -33,8 +33,11 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from service.pipeline import Limits
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +191,7 @@ def _pidfd(pid: int) -> int:
         return -1
 
 
-def _serve_forks(control: socket.socket, config: dict[str, object], limits: object, web_worker: int) -> None:
+def _serve_forks(control: socket.socket, config: dict[str, Any], limits: Limits, web_worker: int) -> None:
     from service import extraction_worker
 
     # A pidfd of the web worker, inherited by every child: they exit when it does.
@@ -247,9 +250,7 @@ def main() -> int:
 
     from service import extraction_worker
 
-    started = time.monotonic()
     limits = extraction_worker.prepare(config)
-    log.debug("fork server warm in %.2f s", time.monotonic() - started)
     signal.signal(signal.SIGCHLD, _reap)
     try:
         control.sendall(READY)

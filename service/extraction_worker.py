@@ -30,11 +30,15 @@ import select
 import struct
 import threading
 import time
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from service.pipeline import Limits
 
 HEADER = struct.Struct(">I")
 JOB_HEADER = struct.Struct(">II")  # pickle length (0: a withdrawal), job sequence number
-# How often a busy extraction process checks that its web worker is still alive.
+# Without pidfds: how often a busy extraction process checks that the fork server (which exits
+# with the web worker) is still its parent.
 PARENT_CHECK_INTERVAL_S = 1.0
 
 
@@ -97,7 +101,7 @@ def _limit_memory(limit_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def prepare(config: dict[str, Any]) -> Any:
+def prepare(config: dict[str, Any]) -> Limits:
     """Import and warm the pipeline, then freeze the heap; returns the pipeline's ``Limits``.
 
     Run once, in the fork server: every process forked from it starts warm."""
@@ -113,7 +117,7 @@ def prepare(config: dict[str, Any]) -> Any:
     return limits
 
 
-def serve(job_fd: int, answer_fd: int, limits: Any, config: dict[str, Any], web_worker_pidfd: int) -> None:
+def serve(job_fd: int, answer_fd: int, limits: Limits, config: dict[str, Any], web_worker_pidfd: int) -> None:
     """The life of one extraction process, right after the fork: answer jobs until EOF."""
     _die_with_web_worker(web_worker_pidfd)
     channel_out = os.fdopen(answer_fd, "wb")

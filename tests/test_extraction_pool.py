@@ -21,6 +21,7 @@ from service import extraction_forkserver, extraction_pool
 from service.errors import ExtractorCrashed, NotAPage, TimeBudgetExceeded
 from service.extraction_pool import ExtractionPool
 from service.models import Job
+from service.pipeline import Limits
 from tests.conftest import ROOT, make_settings
 
 PAGE = b"<html><body><article><p>" + b"A sentence of an ordinary article. " * 20 + b"</p></article></body></html>"
@@ -278,6 +279,7 @@ _OWNER = """
 import sys, threading, time
 from service.extraction_pool import ExtractionPool
 from service.models import Job
+from service.pipeline import Limits
 from tests.conftest import make_settings
 from tests.hostile_corpus import block_elements
 # No element cap: this page then takes its process ~12 s (2 cores, 2026).
@@ -326,7 +328,7 @@ def test_a_refused_fork_is_reported_and_the_fork_server_keeps_serving(monkeypatc
 
     monkeypatch.setattr(os, "fork", no_fork)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    server = threading.Thread(target=extraction_forkserver._serve_forks, args=(theirs, {}, None, os.getpid()))
+    server = threading.Thread(target=extraction_forkserver._serve_forks, args=(theirs, {}, Limits(), os.getpid()))
     server.start()
     client = extraction_forkserver.ForkServer("{}")
     client._control = ours
