@@ -13,7 +13,8 @@ environment settings for its server:
     .venv/bin/python -m bench.compare_serving . /tmp/b --clients 4 --reps 3
     .venv/bin/python -m bench.compare_serving . . --env-b CLEANER_MAX_IN_FLIGHT=8 --clients 16
 
-Columns: ratio (service / in-process pages/s), pages/s, in-process base, CPU ms per page of the
+Columns: ratio (service / in-process pages/s), weighted (the same, mix-weighted: see
+``bench.load.mix_weights``; the pairs are compared on it), pages/s, in-process base, CPU ms per page of the
 web worker, the extraction processes and the in-process pipeline, and the share of the
 machine's time its cores were idle during the HTTP run (from /proc/stat).
 """
@@ -37,11 +38,13 @@ from bench.load import (  # noqa: E402 - after the path set-up above
     build_mix,
     drive,
     inproc_throughput,
+    mix_weights,
     run_server,
+    sequential_pass,
 )
 
 BRACKET_S = 4.0
-COLUMNS = ("ratio", "pages_per_s", "base", "web_ms", "extraction_ms", "inproc_ms", "idle")
+COLUMNS = ("ratio", "weighted", "pages_per_s", "base", "web_ms", "extraction_ms", "inproc_ms", "idle")
 
 
 def _cpu_ticks() -> list[int]:
@@ -49,18 +52,28 @@ def _cpu_ticks() -> list[int]:
         return [int(x) for x in stat.readline().split()[1:]]
 
 
-def one_run(root: Path, env_overrides: dict[str, str], mix: Sequence[MixPage], clients: int, seconds: float) -> dict:
+def one_run(
+    root: Path,
+    env_overrides: dict[str, str],
+    mix: Sequence[MixPage],
+    weights: Sequence[float],
+    clients: int,
+    seconds: float,
+) -> dict:
     """A fresh server from ``root`` driven by ``clients`` for ``seconds``, bracketed in-process."""
     with run_server({"CLEANER_CACHE_ENTRIES": "0", **env_overrides}, Path("/tmp"), root) as server:
         drive(server, mix, 1, requests=len(mix))  # warm every process up
-        before = inproc_throughput(mix, 2, BRACKET_S, names=("pipeline",))
+        before = inproc_throughput(mix, 2, BRACKET_S, names=("pipeline",), weights=weights)
         ticks = _cpu_ticks()
         result = drive(server, mix, clients, duration=seconds)
         spent = [b - a for a, b in zip(ticks, _cpu_ticks(), strict=True)]
-        after = inproc_throughput(mix, 2, BRACKET_S, names=("pipeline",))
+        after = inproc_throughput(mix, 2, BRACKET_S, names=("pipeline",), weights=weights)
     base = (before["pipeline"] + after["pipeline"]) / 2
+    weighted_base = (before["pipeline_weighted"] + after["pipeline_weighted"]) / 2
+    by_name = {page.name: weight for page, weight in zip(mix, weights, strict=True)}
     return {
         "ratio": result.pages_per_s / base,
+        "weighted": result.weigh(by_name) / weighted_base,
         "pages_per_s": result.pages_per_s,
         "base": base,
         "web_ms": result.cpu_ms_per_page("web"),
@@ -86,19 +99,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("datasets", nargs="*", type=Path, default=[])
     args = ap.parse_args(argv)
     mix = build_mix(args.datasets or [d for d in DEFAULT_DATASETS if d.is_dir()], DEFAULT_SAMPLE)
+    weights = mix_weights(sequential_pass(mix, names=("pipeline",))["pipeline"])
     versions = {"A": (args.a.resolve(), _env(args.env_a)), "B": (args.b.resolve(), _env(args.env_b))}
     runs: dict[str, list[dict]] = {"A": [], "B": []}
     for rep in range(args.reps):
         for name in ("A", "B") if rep % 2 == 0 else ("B", "A"):  # A B B A A B ...: drift hits both
             root, env = versions[name]
-            run = one_run(root, env, mix, args.clients, args.duration)
+            run = one_run(root, env, mix, weights, args.clients, args.duration)
             runs[name].append(run)
             print(name, " ".join(f"{key} {run[key]:.3f}" for key in COLUMNS), flush=True)
     for name, results in runs.items():
         means = " ".join(f"{key} {statistics.mean(r[key] for r in results):.3f}" for key in COLUMNS)
         print(f"mean {name} ({len(results)} runs): {means}")
-    wins = sum(b["ratio"] > a["ratio"] for a, b in zip(runs["A"], runs["B"], strict=True))
-    print(f"B's ratio above A's in {wins} of {args.reps} pairs")
+    wins = sum(b["weighted"] > a["weighted"] for a, b in zip(runs["A"], runs["B"], strict=True))
+    print(f"B's mix-weighted ratio above A's in {wins} of {args.reps} pairs")
     return 0
 
 

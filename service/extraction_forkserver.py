@@ -11,8 +11,9 @@ Started by ``ForkServer`` (the pool's side, below) as
 ``python -m service.extraction_forkserver CONFIG_JSON CONTROL_FD``. The control channel is a
 ``SOCK_SEQPACKET`` Unix socket, one message each way per request:
 - the server says ``b"ready"`` once warm;
-- the pool sends ``b"spawn"`` with two file descriptors (SCM_RIGHTS): the read end of the new
-  process's job pipe and the write end of its answer pipe (``extraction_worker`` wire format);
+- the pool sends ``b"spawn"`` (or ``b"spawn CPU"``: pin the new process to that CPU) with two
+  file descriptors (SCM_RIGHTS): the read end of the new process's job pipe and the write end of
+  its answer pipe (``extraction_worker`` wire format);
 - the server forks, answers with the new process's pid (``PID``) and a pidfd of it when the
   kernel has them (so the pool's signals can never hit a reused pid), or ``FORK_FAILED``.
 
@@ -83,8 +84,9 @@ class ForkServer:
     def pid(self) -> int | None:
         return self._popen.pid if self._popen is not None else None
 
-    def spawn(self) -> Forked:
-        """Fork a new warm extraction process (starting the server first if needed).
+    def spawn(self, cpu: int | None = None) -> Forked:
+        """Fork a new warm extraction process (starting the server first if needed), pinned to
+        ``cpu`` if one is given.
 
         Raises:
             ForkServerDown: no server could be started, or it failed twice in a row.
@@ -95,7 +97,7 @@ class ForkServer:
                     raise ForkServerDown("The extraction fork server is closed.")
                 if self._control is None:
                     self._start()
-                forked = self._request()
+                forked = self._request(cpu)
                 if forked is not None:
                     return forked
                 log.warning("extraction fork server %s stopped answering: restarting it", self.pid)
@@ -132,7 +134,7 @@ class ForkServer:
             raise ForkServerDown("The extraction fork server failed to start.")
         ours.settimeout(FORK_TIMEOUT_S)
 
-    def _request(self) -> Forked | None:
+    def _request(self, cpu: int | None) -> Forked | None:
         """One fork; None if the server is gone or answered nonsense.
 
         Raises:
@@ -142,7 +144,8 @@ class ForkServer:
         job_read, job_write = os.pipe()
         answer_read, answer_write = os.pipe()
         try:
-            socket.send_fds(self._control, [SPAWN], [job_read, answer_write])
+            message = SPAWN if cpu is None else b"%s %d" % (SPAWN, cpu)
+            socket.send_fds(self._control, [message], [job_read, answer_write])
             reply, fds, _flags, _address = socket.recv_fds(self._control, 64, 1)
         except OSError:  # includes the timeout
             reply, fds = b"", []
@@ -191,6 +194,19 @@ def _pidfd(pid: int) -> int:
         return -1
 
 
+def _spawn_cpu(message: bytes) -> int | None:
+    """The CPU a spawn request pins the new process to (-1: none); None if it is not a spawn."""
+    name, _, cpu = message.partition(b" ")
+    if name != SPAWN:
+        return None
+    if not cpu:
+        return -1
+    try:
+        return int(cpu)
+    except ValueError:
+        return None
+
+
 def _serve_forks(control: socket.socket, config: dict[str, Any], limits: Limits, web_worker: int) -> None:
     from service import extraction_worker
 
@@ -203,7 +219,8 @@ def _serve_forks(control: socket.socket, config: dict[str, Any], limits: Limits,
             return
         if not message:  # the pool closed the socket, or the web worker died
             return
-        if message != SPAWN or len(fds) != 2:
+        cpu = _spawn_cpu(message)
+        if cpu is None or len(fds) != 2:
             for fd in fds:
                 os.close(fd)
             continue
@@ -223,6 +240,9 @@ def _serve_forks(control: socket.socket, config: dict[str, Any], limits: Limits,
             try:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 control.close()
+                if cpu >= 0:
+                    with contextlib.suppress(OSError):  # a CPU gone offline: keep the inherited set
+                        os.sched_setaffinity(0, {cpu})
                 extraction_worker.serve(fds[0], fds[1], limits, config, web_worker_pidfd)
                 status = 0
             finally:

@@ -334,12 +334,69 @@ def test_a_refused_fork_is_reported_and_the_fork_server_keeps_serving(monkeypatc
     client._control = ours
     ours.settimeout(5.0)  # as ForkServer._start leaves it
     try:
-        for _ in range(2):  # refused twice, answered both times: the server is still there
+        for cpu in (None, 0):  # refused twice, answered both times: the server is still there
             with pytest.raises(extraction_forkserver.ForkServerDown, match="refused"):
-                client._request()
+                client._request(cpu)
         assert server.is_alive()
     finally:
         ours.close()
         server.join(5)
         theirs.close()
     assert not server.is_alive()  # it ends when its control socket closes
+
+
+def _affinity(pid: int) -> list[int]:
+    return sorted(psutil.Process(pid).cpu_affinity())
+
+
+@pytest.fixture
+def two_cpus(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Two CPUs this process may use, made to look like all of them (so a pool of two processes
+    is "one per CPU" on any machine)."""
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        pytest.skip("needs two CPUs")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(allowed[:2]))
+    return allowed[:2]
+
+
+def test_one_process_per_cpu_each_pinned_to_its_own_and_a_replacement_takes_the_freed_cpu(
+    two_cpus: list[int],
+) -> None:
+    with started_pool(extractors=2) as pool:
+        pinned = pool.pinned_cpus()
+        assert sorted(cpu for cpu in pinned.values() if cpu is not None) == two_cpus
+        assert {pid: _affinity(pid) for pid in pinned} == {pid: [cpu] for pid, cpu in pinned.items()}
+        # The process on the last CPU: a replacement that took the first free-looking CPU in
+        # order, instead of the one given back, would land next to its sibling.
+        (victim,) = [pid for pid, cpu in pinned.items() if cpu == two_cpus[-1]]
+        os.kill(victim, signal.SIGKILL)
+        time.sleep(0.2)
+        # The pool finds the death when a page goes there: two pages at once, one per process.
+        outcomes: list[str] = []
+
+        def submit() -> None:
+            try:
+                pool.submit(Job(mode="html", body=HEAVY_PAGE[:200_000] + b"</div></body></html>"))
+                outcomes.append("answered")
+            except ExtractorCrashed:
+                outcomes.append("crashed")
+
+        threads = [threading.Thread(target=submit) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["answered", "crashed"]
+        wait_until_alive(pool, 2)
+        (replacement,) = set(pool.pinned_cpus()) - set(pinned)
+        assert _affinity(replacement) == [two_cpus[-1]]
+        assert "ordinary article" in pool.submit(Job(mode="html", body=PAGE))[0]["text"]
+
+
+def test_processes_are_not_pinned_when_turned_off_or_not_one_per_cpu(two_cpus: list[int]) -> None:
+    for settings in ({"extractors": 2, "pin_extractors": False}, {"extractors": 1}):
+        with started_pool(**settings) as pool:
+            pinned = pool.pinned_cpus()
+            assert set(pinned.values()) == {None}
+            assert all(_affinity(pid) == sorted(psutil.Process().cpu_affinity()) for pid in pinned)
