@@ -13,9 +13,9 @@ ready in milliseconds, not after ~0.75 s of CPU spent importing and warming up.
 CPU pinning: with one process per CPU this process may use (the default), each process is pinned
 to its own CPU (a replacement takes the CPU its predecessor left). The web worker runs on the
 same cores, and without pinning the scheduler moves extraction processes between cores, away
-from the L2 cache they filled: pinned, pages/s rose ~2 % on average, the extraction CPU per page
-fell about as much (``bench/pinning_ab.py``: 7 experiments at 4 and 16 clients, 4-6 alternating
-pairs each on one server, from -0.8 % to +3.2 %). Not pinned when other processes share the
+from the L2 cache they filled: pinned, pages/s rose ~2.5 % on average, the extraction CPU per
+page fell about as much (``bench/pinning_ab.py``: 8 experiments at 4 and 16 clients, 4-6
+alternating pairs each on one server, from -0.8 % to +5.9 %). Not pinned when other processes share the
 CPUs (CLEANER_PIN_EXTRACTORS=0), or when there are fewer processes than CPUs (e.g. a CPU
 quota): the scheduler places them better.
 

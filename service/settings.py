@@ -68,7 +68,7 @@ class Settings:
         "CLEANER_PIN_EXTRACTORS",
         "When a web worker has one extraction process per CPU it may use (the default), pin each "
         "to its own CPU: the scheduler then never moves one away from the caches it has filled "
-        "(~2 % more pages/s, measured). Turn off when other busy processes share these CPUs.",
+        "(~2.5 % more pages/s, measured). Turn off when other busy processes share these CPUs.",
     )
     max_body_bytes: int = _setting(
         10 * 1024 * 1024,

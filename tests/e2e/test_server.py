@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+import psutil
 import pytest
 import requests
 
@@ -42,3 +45,18 @@ def test_fixture_over_http(live_server: LiveServer, case_dir) -> None:  # type: 
 def test_request_id_is_echoed(live_server: LiveServer) -> None:
     response = requests.get(live_server.url + "/healthz", headers={"X-Request-ID": "crawler-42"}, timeout=5)
     assert response.headers["X-Request-ID"] == "crawler-42"
+
+
+def test_with_one_extraction_process_per_cpu_each_has_its_own_cpu(live_server: LiveServer) -> None:
+    """Under gunicorn, as configured: extraction processes pinned one per CPU; the web worker and
+    the fork server left free to use them all."""
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) != 2:  # the live server runs CLEANER_EXTRACTORS=2
+        pytest.skip("the live server pins only on a machine with two CPUs")
+    (web_worker,) = psutil.Process(live_server.process.pid).children()
+    (fork_server,) = web_worker.children()
+    extractors = fork_server.children()
+    assert sorted(cpu for p in extractors for cpu in p.cpu_affinity()) == allowed
+    assert all(len(p.cpu_affinity()) == 1 for p in extractors)
+    assert sorted(web_worker.cpu_affinity()) == allowed
+    assert sorted(fork_server.cpu_affinity()) == allowed
