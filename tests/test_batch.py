@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from service.admission import Admission
 from service.answer_cache import AnswerCache
+from service.api.batch import ITEMS_IN_FLIGHT_PER_PROCESS
 from service.app import create_app
 from service.runtime import Runtime
 from tests.conftest import make_settings
@@ -180,11 +181,39 @@ def test_admission_is_held_while_streaming_and_released_after(app: Flask, runtim
     stream: Iterator[bytes] = response.response  # type: ignore[assignment]
     first = next(iter(stream))
     assert json.loads(first)["id"] == 0
-    assert runtime.admission.in_flight == runtime.pool.size  # min(5 items, pool size 2)
+    # min(5 items, 2 per extraction process: the page it extracts and one waiting in its pipe)
+    assert runtime.admission.in_flight == min(5, ITEMS_IN_FLIGHT_PER_PROCESS * runtime.pool.size)
     rest = b"".join(stream)
     response.close()
     assert [r["id"] for r in lines(first + rest)] == [0, 1, 2, 3, 4]
     assert runtime.admission.in_flight == 0
+
+
+@pytest.fixture(scope="module")
+def slow_item_app() -> Iterator[Flask]:
+    """Two extraction processes and an element cap that lets HEAVY_PAGE take ~1.5 s."""
+    runtime = Runtime.start(make_settings(max_elements=200_000))
+    yield create_app(runtime=runtime)
+    runtime.close()
+
+
+def test_a_slow_item_leaves_no_process_idle_behind_it(slow_item_app: Flask) -> None:
+    """The items after a slow one are extracted on the other process while it runs, and wait in
+    memory to be sent after it, in order."""
+    runtime: Runtime = slow_item_app.extensions["cleaner"]
+    fast = [{"id": i, "text": TEXT} for i in range(1, 9)]
+    jobs_before = runtime.pool.stats.jobs
+    response = post_batch(slow_item_app.test_client(), ndjson({"id": 0, "html": HEAVY_PAGE}, *fast), buffered=False)
+    stream: Iterator[bytes] = response.response  # type: ignore[assignment]
+    # The stream pauses at each line it yields (the test client may already have taken the
+    # first): what was extracted by then ran while the slow item did.
+    first = next(iter(stream))
+    extracted_by_then = runtime.pool.stats.jobs - jobs_before
+    rest = b"".join(stream)
+    response.close()
+    assert [r["id"] for r in lines(first + rest)] == list(range(9))
+    assert all("error" not in r for r in lines(first + rest))
+    assert extracted_by_then == 9  # the slow item and all eight after it
 
 
 def test_unread_stream_gives_its_slots_back_on_close(app: Flask, runtime: Runtime) -> None:
