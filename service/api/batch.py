@@ -262,9 +262,10 @@ def _start(runtime: Runtime, item: BatchItem, budget_s: float, ended: Callable[[
         except Exception:
             log.exception("unexpected error on batch item at line %s", item.line)
             running.error = ServiceError("An unexpected error occurred; it has been logged.")
-        running.seconds = time.perf_counter() - running.started
-        running.done.set()
-        ended()
+        finally:  # whatever happened, its lane is free again (the stream may be waiting for one)
+            running.seconds = time.perf_counter() - running.started
+            running.done.set()
+            ended()
 
     running.thread = threading.Thread(target=work, name=f"batch-item-{item.line}", daemon=True)
     running.thread.start()
