@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import psutil
@@ -60,3 +61,21 @@ def test_with_one_extraction_process_per_cpu_each_has_its_own_cpu(live_server: L
     assert all(len(p.cpu_affinity()) == 1 for p in extractors)
     assert sorted(web_worker.cpu_affinity()) == allowed
     assert sorted(fork_server.cpu_affinity()) == allowed
+
+
+def test_a_batch_streams_every_item_in_order_under_gunicorn(live_server: LiveServer) -> None:
+    """More items than the extraction processes hold at once (gevent's threads and semaphore)."""
+    text = "A plain text note about a batch under the real server, with several words. " * 4
+    items = [{"id": n, "text": text} for n in range(12)] + [{"id": "bad", "html": 42}]
+    body = "".join(json.dumps(item) + "\n" for item in items)
+    response = requests.post(
+        live_server.url + "/v1/extract/batch",
+        data=body.encode(),
+        headers={"Content-Type": "application/x-ndjson"},
+        timeout=60,
+    )
+    assert response.status_code == 200
+    answers = [json.loads(line) for line in response.text.splitlines()]
+    assert [a["id"] for a in answers] == [*range(12), "bad"]
+    assert all("batch under the real server" in a["text"] for a in answers[:12])
+    assert answers[-1]["error"]["code"] == "invalid-field"
