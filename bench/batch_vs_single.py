@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.load import DEFAULT_DATASETS, DEFAULT_SAMPLE, MixPage, build_mix, drive, run_server  # noqa: E402
+from bench.load import DEFAULT_SAMPLE, MixPage, build_mix, default_datasets, drive, run_server  # noqa: E402
 
 
 def batch_body(mix: Sequence[MixPage], repeat: int) -> bytes:
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("datasets", nargs="*", type=Path, help="as for bench.load (default: ../shared/bench sets)")
     args = ap.parse_args(argv)
-    mix = build_mix(args.datasets or [d for d in DEFAULT_DATASETS if d.is_dir()], DEFAULT_SAMPLE)
+    mix = build_mix(args.datasets or default_datasets(), DEFAULT_SAMPLE)
     body = batch_body(mix, args.repeat)
     env = {"CLEANER_CACHE_ENTRIES": "0", "CLEANER_MAX_BATCH_BYTES": str(max(len(body) + 1, 50 * 2**20))}
     with run_server(env, Path("/tmp")) as server:

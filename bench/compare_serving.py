@@ -32,10 +32,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.load import (  # noqa: E402 - after the path set-up above
-    DEFAULT_DATASETS,
     DEFAULT_SAMPLE,
     MixPage,
     build_mix,
+    default_datasets,
     drive,
     inproc_throughput,
     mix_weights,
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=8.0, help="seconds per HTTP run")
     ap.add_argument("datasets", nargs="*", type=Path, default=[])
     args = ap.parse_args(argv)
-    mix = build_mix(args.datasets or [d for d in DEFAULT_DATASETS if d.is_dir()], DEFAULT_SAMPLE)
+    mix = build_mix(args.datasets or default_datasets(), DEFAULT_SAMPLE)
     weights = mix_weights(sequential_pass(mix, names=("pipeline",))["pipeline"])
     versions = {"A": (args.a.resolve(), _env(args.env_a)), "B": (args.b.resolve(), _env(args.env_b))}
     runs: dict[str, list[dict]] = {"A": [], "B": []}

@@ -154,6 +154,11 @@ def dataset_pages(dataset: Path, sample: int) -> list[MixPage]:
     return pages
 
 
+def default_datasets() -> list[Path]:
+    """The ``DEFAULT_DATASETS`` that are on this machine."""
+    return [d for d in DEFAULT_DATASETS if d.is_dir()]
+
+
 def build_mix(datasets: Sequence[Path], sample: int) -> list[MixPage]:
     mix = fixture_pages()
     for dataset in datasets:
@@ -1006,7 +1011,7 @@ def _bracket(mix: Sequence[MixPage], args: argparse.Namespace, weights: Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    datasets = args.datasets or [d for d in DEFAULT_DATASETS if d.is_dir()]
+    datasets = args.datasets or default_datasets()
     mix = build_mix(datasets, args.sample)
     print(f"mix: {len(mix)} pages, {sum(len(p.body) for p in mix) / MB:.1f} MB", file=sys.stderr)
 

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.load import DEFAULT_DATASETS, DEFAULT_SAMPLE, build_mix, drive, run_server  # noqa: E402
+from bench.load import DEFAULT_SAMPLE, build_mix, default_datasets, drive, run_server  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--pairs", type=int, default=4)
     ap.add_argument("--duration", type=float, default=6.0, help="seconds per run")
     args = ap.parse_args(argv)
-    mix = build_mix([d for d in DEFAULT_DATASETS if d.is_dir()], DEFAULT_SAMPLE)
+    mix = build_mix(default_datasets(), DEFAULT_SAMPLE)
     cpus = sorted(os.sched_getaffinity(0))
     runs: dict[str, list[tuple[float, float, float]]] = {"free": [], "pinned": []}
     with run_server({"CLEANER_CACHE_ENTRIES": "0", "CLEANER_PIN_EXTRACTORS": "0"}, Path("/tmp")) as server:

@@ -15,9 +15,9 @@ to its own CPU (a replacement takes the CPU its predecessor left). The web worke
 same cores, and without pinning the scheduler moves extraction processes between cores, away
 from the L2 cache they filled: pinned, pages/s rose ~2.5 % on average, the extraction CPU per
 page fell about as much (``bench/pinning_ab.py``: 8 experiments at 4 and 16 clients, 4-6
-alternating pairs each on one server, from -0.8 % to +5.9 %). Not pinned when other processes share the
-CPUs (CLEANER_PIN_EXTRACTORS=0), or when there are fewer processes than CPUs (e.g. a CPU
-quota): the scheduler places them better.
+alternating pairs each on one server, from -0.8 % to +5.9 %). Not pinned when other processes
+share the CPUs (CLEANER_PIN_EXTRACTORS=0), or when there are fewer processes than CPUs (e.g. a
+CPU quota): the scheduler places them better.
 
 Pipelining: when every process is busy, a page is written to the pipe of a busy process, behind
 the page it is extracting, instead of waiting in the web worker until a process is free. The
@@ -26,8 +26,9 @@ web worker to be scheduled, to read that answer and to send the next page: at 4 
 cores, idle ~3 % of the time before and ~1 % with pipelining (0.874x -> 0.90x of the in-process
 pipeline's pages/s over 7 alternating pairs of runs, 0.877x -> 0.939x at 16 clients).
 
-At most one page waits per process (its "lane" holds two), only behind a page that started less
-than ``QUEUE_PATIENCE_S`` ago and only if both fit in the pipe at once (the write never waits).
+At most one page waits per process (its "lane" holds ``LANE_PAGES``, two), only behind a page
+that started less than ``QUEUE_PATIENCE_S`` ago and only if both fit in the pipe at once (the
+write never waits).
 A page still waiting after ``QUEUE_PATIENCE_S`` is withdrawn (``extraction_worker``: the process
 answers "withdrawn" instead of running it) and placed again, so one slow page holds up no other
 page for long; a page queued behind a process that is killed (budget) or dies never started
@@ -86,6 +87,8 @@ _F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 # A page waits behind a busy process's page only if that page started less than this long ago,
 # and is withdrawn and placed again if it still waits this long (pages take ~10 ms; p99 ~0.1 s).
 QUEUE_PATIENCE_S = 0.5
+# Pages a process holds at once: the one it extracts and one waiting behind it in its pipe.
+LANE_PAGES = 2
 
 
 class _Timeout(Exception):
@@ -203,7 +206,7 @@ class _Process:
 
     def may_queue(self, size: int, now: float) -> bool:
         """May a page of ``size`` frame bytes wait behind this process's only page?"""
-        if len(self.lane) != 1 or self.retiring:
+        if len(self.lane) != LANE_PAGES - 1 or self.retiring:
             return False
         head = self.lane[0]
         return (
@@ -520,9 +523,7 @@ class ExtractionPool:
             forked = self._forkserver.spawn(cpu)
         except ForkServerDown as error:
             log.error("no extraction process could be started: %s", error)
-            if cpu is not None:
-                with self._lock:
-                    self._cpu_users[cpu] -= 1
+            self._unreserve_cpu(cpu)
             return None
         jitter = 1 + random.uniform(-RECYCLE_JITTER, RECYCLE_JITTER)
         process = _Process(
@@ -548,11 +549,16 @@ class ExtractionPool:
             self._cpu_users[cpu] += 1
             return cpu
 
+    def _unreserve_cpu(self, cpu: int | None) -> None:
+        if cpu is not None:
+            with self._lock:
+                self._cpu_users[cpu] -= 1
+
     def _free_cpu(self, process: _Process) -> None:
+        """Give ``process``'s CPU back, once (its stop and its replacement both call this)."""
         with self._lock:
-            if process.cpu is not None:
-                self._cpu_users[process.cpu] -= 1
-                process.cpu = None
+            cpu, process.cpu = process.cpu, None
+        self._unreserve_cpu(cpu)
 
 
 def _cpus_to_pin(settings: Settings, size: int) -> list[int]:

@@ -52,6 +52,7 @@ from service.errors import (
     TimeBudgetExceeded,
     UnsupportedMediaType,
 )
+from service.extraction_pool import LANE_PAGES
 from service.models import Job
 from service.runtime import Runtime
 
@@ -69,8 +70,9 @@ UTF8_BOM = b"\xef\xbb\xbf"
 # After a client disconnects, running items get their budget plus this to finish before the
 # batch's admission slots are given back (they still occupy extraction processes until then).
 DRAIN_GRACE_S = 1.0
-# Items running at once per extraction process: one extracting, one waiting in its pipe.
-ITEMS_IN_FLIGHT_PER_PROCESS = 2
+# Items running at once per extraction process: what its lane holds (one extracting, one
+# waiting in its pipe).
+ITEMS_IN_FLIGHT_PER_PROCESS = LANE_PAGES
 # How far past the oldest unsent item the batch may start items (finished answers wait in memory).
 REORDER_ITEMS_PER_PROCESS = 8
 
