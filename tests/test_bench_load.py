@@ -1,6 +1,12 @@
-"""The throughput arithmetic of ``bench/load.py``: mix weights and mix-weighted pages/s."""
+"""The throughput arithmetic of ``bench/load.py``: mix weights, mix-weighted pages/s, and what a
+timed run counts."""
 
 from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +41,37 @@ def test_in_process_workers_are_weighed_by_the_pages_each_one_did(monkeypatch: p
     result = inproc_throughput(mix, processes=2, duration=1.0, names=("pipeline",), weights=[1.0, 2.0, 3.0, 4.0])
     assert result["pipeline"] == pytest.approx(5.0)
     assert result["pipeline_weighted"] == pytest.approx((1 + 2 + 3) + (3 + 4))
+
+
+def _slow_http_server(listener: socket.socket, answer_after_s: float) -> None:
+    """Answers every keep-alive POST on one connection with 200 after ``answer_after_s``."""
+    conn, _ = listener.accept()
+    with conn, conn.makefile("rb") as reader:
+        while True:
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if not line:
+                return
+            reader.read(length)
+            time.sleep(answer_after_s)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+
+def test_a_timed_run_counts_the_answers_in_flight_at_its_deadline_and_their_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One client, answers after 0.3 s, a 0.5 s window: the second request is in flight at the
+    # deadline. It counts, and the window lasts until its answer (~0.6 s), as an in-process worker
+    # finishes the page it is on; dropping it would lose the 0.2 s of it done inside the window.
+    monkeypatch.setattr(load, "_server_cpu", lambda _server: {"web": 0.0, "extractor": 0.0})  # no processes
+    listener = socket.create_server(("127.0.0.1", 0))
+    threading.Thread(target=_slow_http_server, args=(listener, 0.3), daemon=True).start()
+    server = load.Server(None, listener.getsockname()[1], 0.0, Path("/dev/null"))  # type: ignore[arg-type]
+    mix = [MixPage("p", b"<p>x</p>", "text/html", None)]
+    run = load.drive(server, mix, 1, duration=0.5)
+    listener.close()
+    assert run.ok == 2
+    assert run.window_s == pytest.approx(0.6, abs=0.08)
+    assert run.pages_per_s == pytest.approx(2 / 0.6, rel=0.15)
