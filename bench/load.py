@@ -907,6 +907,14 @@ def report(data: dict[str, Any], runs: list[LoadResult]) -> str:
             f"{_ms(percentile(run.latencies, 50))} {_ms(percentile(run.latencies, 95))} "
             f"{_ms(percentile(run.latencies, 99))} {run.ok:6d} {run.failed:6d}  {failures}"
         )
+    brackets = data.get("inproc_brackets", [])
+    if len(brackets) == len(runs) + 1:
+        # The base is the mean of the brackets around a level: when they differ by several
+        # percent, the machine's speed moved during that level and its ratio moved with it.
+        lines += ["", "drift of the base (mix-weighted in-process pages/s before -> after each level):"]
+        for run, before, after in zip(runs, brackets, brackets[1:], strict=False):
+            b, a = before["pipeline_weighted"], after["pipeline_weighted"]
+            lines.append(f"  {run.clients:2d} clients: {b:6.1f} -> {a:6.1f}  ({(a - b) / b:+.1%})")
     lines += [
         "",
         "CPU per page answered, ms (less sensitive than pages/s to other load on the machine); ceiling =",
