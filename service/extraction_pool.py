@@ -309,8 +309,9 @@ class ExtractionPool:
             break
         self.stats.jobs += 1
         process.jobs_done += 1
+        self._retire_if_due(process)
         self._next_in_lane(process)
-        self._release(process)
+        self._recycle_if_retiring(process)
         # Yield once (gevent patches time.sleep): a page waiting for a free process is written to
         # this one now, not after this answer has been encoded, logged and sent (at 4 clients the
         # cores were idle 7 % of the time before, 3-4 % after: 4 % more pages answered).
@@ -423,24 +424,36 @@ class ExtractionPool:
             return
         if answer[0] != "withdrawn":
             self.stats.late_withdrawals += 1
+        self._retire_if_due(process)
         self._next_in_lane(process)
-        self._release(process)
+        self._recycle_if_retiring(process)
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _release(self, process: _Process) -> None:
-        """After an answer: recycle the process if it is due (once its lane is empty)."""
-        if not process.retiring:
-            rss = process.rss_mb()
-            if process.jobs_done < process.recycle_after and rss <= self.settings.extractor_rss_mb:
-                return
-            log.info(
-                "recycling extraction process %s after %s pages (rss %.0f MB)", process.pid, process.jobs_done, rss
-            )
+    def _retire_if_due(self, process: _Process) -> None:
+        """After an answer, before its lane slot is given back: a process due for recycling takes
+        no new page from now on (the page already queued behind it still runs there).
+
+        Marked before ``_next_in_lane`` frees the slot: marked after, a page waiting in another
+        thread could take the slot of a due process in between, again and again (seen in tests:
+        a process due after 1 page did 4).
+        """
+        if process.retiring:
+            return
+        rss = process.rss_mb()
+        if process.jobs_done < process.recycle_after and rss <= self.settings.extractor_rss_mb:
+            return
         with self._changed:
+            if process.retiring:
+                return  # another thread's answer found it due first
             process.retiring = True
-            if process.lane or process not in self._live:
-                return  # the last page in its lane comes back here
+        log.info("recycling extraction process %s after %s pages (rss %.0f MB)", process.pid, process.jobs_done, rss)
+
+    def _recycle_if_retiring(self, process: _Process) -> None:
+        """Once a retiring process's lane is empty: take it out and start its replacement."""
+        with self._changed:
+            if not process.retiring or process.lane or process not in self._live:
+                return  # not due, or the last page in its lane comes back here
             self._live.remove(process)
         self.stats.recycles += 1
         self._replace(process, kill=False)

@@ -189,6 +189,31 @@ def test_a_page_queued_behind_a_killed_one_is_placed_again(
     assert "ordinary article" in answer["text"]  # run by the replacement process
 
 
+def test_a_process_due_for_recycling_takes_no_new_page_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The memory check after each answer is made slow, to widen the moment between an answer and
+    # the process being marked as retiring. A page waiting in another thread must not take the
+    # freed slot of a process that is due: with recycling after every page, a process answers at
+    # most its page and the one already queued behind it, so 5 pages need at least 3 processes.
+    # (Marked only after the slot was freed, one process answered all 5.)
+    real_rss = extraction_pool._Process.rss_mb
+
+    def slow_rss(process: extraction_pool._Process) -> float:
+        time.sleep(0.05)
+        return real_rss(process)
+
+    monkeypatch.setattr(extraction_pool._Process, "rss_mb", slow_rss)
+    pool = ExtractionPool(make_settings(extractors=1, max_jobs_per_extractor=1))
+    pool.start()
+    try:
+        results = _submit_all(pool, {f"page {n}": Job(mode="html", body=_numbered_page(n)) for n in range(5)})
+        for n in range(5):
+            assert f"Page number {n} of the run" in results[f"page {n}"]["text"]
+        assert pool.stats.recycles >= 3
+    finally:
+        wait_until_alive(pool, 1)
+        pool.close()
+
+
 def test_a_process_due_for_recycling_first_answers_the_page_queued_behind() -> None:
     pool = ExtractionPool(make_settings(extractors=1, max_jobs_per_extractor=1))  # recycle after each page
     pool.start()
