@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.load import (  # noqa: E402 - after the path set-up above
+    DEFAULT_BRACKET_DURATION_S,
     DEFAULT_SAMPLE,
     MixPage,
     build_mix,
@@ -43,7 +44,6 @@ from bench.load import (  # noqa: E402 - after the path set-up above
     sequential_pass,
 )
 
-BRACKET_S = 4.0
 COLUMNS = ("ratio", "weighted", "pages_per_s", "base", "web_ms", "extraction_ms", "inproc_ms", "idle")
 
 
@@ -63,11 +63,11 @@ def one_run(
     """A fresh server from ``root`` driven by ``clients`` for ``seconds``, bracketed in-process."""
     with run_server({"CLEANER_CACHE_ENTRIES": "0", **env_overrides}, Path("/tmp"), root) as server:
         drive(server, mix, 1, requests=len(mix))  # warm every process up
-        before = inproc_throughput(mix, 2, BRACKET_S, names=("pipeline",), weights=weights)
+        before = inproc_throughput(mix, 2, DEFAULT_BRACKET_DURATION_S, names=("pipeline",), weights=weights)
         ticks = _cpu_ticks()
         result = drive(server, mix, clients, duration=seconds)
         spent = [b - a for a, b in zip(ticks, _cpu_ticks(), strict=True)]
-        after = inproc_throughput(mix, 2, BRACKET_S, names=("pipeline",), weights=weights)
+        after = inproc_throughput(mix, 2, DEFAULT_BRACKET_DURATION_S, names=("pipeline",), weights=weights)
     base = (before["pipeline"] + after["pipeline"]) / 2
     weighted_base = (before["pipeline_weighted"] + after["pipeline_weighted"]) / 2
     by_name = {page.name: weight for page, weight in zip(mix, weights, strict=True)}

@@ -43,6 +43,7 @@ from werkzeug.http import parse_options_header
 from service import metrics_registry as metrics
 from service.api.body import read_body
 from service.api.request_forms import job_from_json, options_from_query
+from service.api.responses import encode_json
 from service.errors import (
     BadRequest,
     InvalidField,
@@ -295,7 +296,7 @@ def _finish(running: _Running) -> tuple[bytes, int]:
         metrics.BATCH_ITEMS.labels(mode=mode, outcome="ok").inc()
     if item.job is not None:
         metrics.EXTRACTION_SECONDS.labels(endpoint=BATCH_ENDPOINT, mode=mode).observe(running.seconds)
-    line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    line = encode_json(record) + "\n"
     return line.encode("utf-8"), int(error is not None)
 
 
