@@ -42,6 +42,7 @@ from bench.load import (  # noqa: E402 - after the path set-up above
     mix_weights,
     run_server,
     sequential_pass,
+    weights_by_name,
 )
 
 COLUMNS = ("ratio", "weighted", "pages_per_s", "base", "web_ms", "extraction_ms", "inproc_ms", "idle")
@@ -70,7 +71,7 @@ def one_run(
         after = inproc_throughput(mix, 2, DEFAULT_BRACKET_DURATION_S, names=("pipeline",), weights=weights)
     base = (before["pipeline"] + after["pipeline"]) / 2
     weighted_base = (before["pipeline_weighted"] + after["pipeline_weighted"]) / 2
-    by_name = {page.name: weight for page, weight in zip(mix, weights, strict=True)}
+    by_name = weights_by_name(mix, weights)
     return {
         "ratio": result.pages_per_s / base,
         "weighted": result.weigh(by_name) / weighted_base,

@@ -159,6 +159,11 @@ def default_datasets() -> list[Path]:
     return [d for d in DEFAULT_DATASETS if d.is_dir()]
 
 
+def weights_by_name(mix: Sequence[MixPage], weights: Sequence[float]) -> dict[str, float]:
+    """``mix_weights``'s list keyed by page name, as ``LoadResult.weigh`` takes it."""
+    return {page.name: weight for page, weight in zip(mix, weights, strict=True)}
+
+
 def build_mix(datasets: Sequence[Path], sample: int) -> list[MixPage]:
     mix = fixture_pages()
     for dataset in datasets:
@@ -1032,7 +1037,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("in-process: sequential pass ...", file=sys.stderr)
     seq = sequential_pass(mix)
     weights = mix_weights(seq["pipeline"])
-    by_name = {page.name: weight for page, weight in zip(mix, weights, strict=True)}
+    by_name = weights_by_name(mix, weights)
     refused = refused_in_process(mix)
     print(f"in-process: {args.processes} processes x {args.inproc_duration:g} s each ...", file=sys.stderr)
     inproc = inproc_throughput(mix, args.processes, args.inproc_duration)

@@ -48,22 +48,22 @@ def summarize(values: Sequence[float], target: float) -> Summary:
     n = len(values)
     if n == 0:
         raise ValueError("no values")
-    mean = statistics.fmean(values)
+    mean, met = statistics.fmean(values), sum(v >= target for v in values)
     if n == 1:
-        return Summary(1, mean, math.nan, math.nan, math.nan, int(values[0] >= target))
+        return Summary(1, mean, math.nan, math.nan, math.nan, met)
     stdev = statistics.stdev(values)
     half = (_T_975[n - 2] if n - 1 <= len(_T_975) else _Z_975) * stdev / math.sqrt(n)
-    return Summary(n, mean, stdev, mean - half, mean + half, sum(v >= target for v in values))
+    return Summary(n, mean, stdev, mean - half, mean + half, met)
+
+
+def _ratios(run: dict) -> dict[int, float]:
+    """One run's mix-weighted service / in-process ratio by client level."""
+    return {level["clients"]: level["weighted_ratio"] for level in run.get("http", [])}
 
 
 def level_ratios(runs: Sequence[dict], clients: int) -> list[float]:
     """The mix-weighted service / in-process ratio of ``clients`` in each run that has that level."""
-    found = []
-    for run in runs:
-        for level in run.get("http", []):
-            if level["clients"] == clients:
-                found.append(level["weighted_ratio"])
-    return found
+    return [ratios[clients] for ratios in map(_ratios, runs) if clients in ratios]
 
 
 def p50_differences(runs: Sequence[dict]) -> list[float]:
@@ -76,8 +76,8 @@ def p50_differences(runs: Sequence[dict]) -> list[float]:
 
 
 def _every_level_met(run: dict, levels: Sequence[int]) -> bool:
-    per_level = [level_ratios([run], clients) for clients in levels]
-    return all(ratios and ratios[0] >= TARGET_SERVICE_RATIO for ratios in per_level)
+    ratios = _ratios(run)
+    return all(ratios.get(clients, 0.0) >= TARGET_SERVICE_RATIO for clients in levels)
 
 
 def report(runs: Sequence[dict], levels: Sequence[int]) -> list[str]:

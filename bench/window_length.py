@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     mix = load.build_mix(args.datasets or load.default_datasets(), load.DEFAULT_SAMPLE)
     weights = load.mix_weights(load.sequential_pass(mix, names=("pipeline",))["pipeline"])
-    by_name = {page.name: weight for page, weight in zip(mix, weights, strict=True)}
+    by_name = load.weights_by_name(mix, weights)
 
     def bracket() -> float:
         found = load.inproc_throughput(
