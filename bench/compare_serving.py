@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,9 +60,12 @@ def one_run(
     weights: Sequence[float],
     clients: int,
     seconds: float,
+    command_for_port: Callable[[int], list[str]] | None = None,
 ) -> dict:
-    """A fresh server from ``root`` driven by ``clients`` for ``seconds``, bracketed in-process."""
-    with run_server({"CLEANER_CACHE_ENTRIES": "0", **env_overrides}, Path("/tmp"), root) as server:
+    """A fresh server from ``root`` (started by ``command_for_port``, if given) driven by
+    ``clients`` for ``seconds``, bracketed in-process."""
+    env = {"CLEANER_CACHE_ENTRIES": "0", **env_overrides}
+    with run_server(env, Path("/tmp"), root, command_for_port) as server:
         drive(server, mix, 1, requests=len(mix))  # warm every process up
         before = inproc_throughput(mix, 2, DEFAULT_BRACKET_DURATION_S, names=("pipeline",), weights=weights)
         ticks = _cpu_ticks()

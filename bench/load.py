@@ -505,20 +505,29 @@ class ServerProcesses:
 
 
 @contextlib.contextmanager
-def run_server(env_overrides: dict[str, str], log_dir: Path, root: Path = ROOT) -> Iterator[Server]:
-    """gunicorn as ``make run`` starts it from checkout ``root``, on a free port; yields once
-    ``/readyz`` passes."""
+def run_server(
+    env_overrides: dict[str, str],
+    log_dir: Path,
+    root: Path = ROOT,
+    command_for_port: Callable[[int], list[str]] | None = None,
+) -> Iterator[Server]:
+    """gunicorn as ``make run`` starts it from checkout ``root`` (or ``command_for_port(port)``),
+    on a free port; yields once ``/readyz`` passes."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
     env.update({"HOST": "127.0.0.1", "PORT": str(port), **env_overrides})
     log_path = log_dir / f"gunicorn-{port}.log"
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "--config", "gunicorn.conf.py", "service.wsgi:app"]
+    command = (
+        command_for_port(port)
+        if command_for_port
+        else [str(gunicorn), "--config", "gunicorn.conf.py", "service.wsgi:app"]
+    )
     with log_path.open("wb") as log:
         started = time.perf_counter()
         popen = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            startup = _wait_ready(popen, port, started)
+            startup = wait_ready(popen, port, started)
             yield Server(popen, port, startup, log_path)
         finally:
             popen.send_signal(signal.SIGTERM)
@@ -529,7 +538,7 @@ def run_server(env_overrides: dict[str, str], log_dir: Path, root: Path = ROOT) 
                 popen.wait()
 
 
-def _wait_ready(popen: subprocess.Popen[bytes], port: int, started: float) -> float:
+def wait_ready(popen: subprocess.Popen[bytes], port: int, started: float) -> float:
     deadline = started + READY_TIMEOUT_S
     while time.perf_counter() < deadline:
         if popen.poll() is not None:

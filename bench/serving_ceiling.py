@@ -1,0 +1,152 @@
+"""How much would the service gain with less between the client and the extraction?
+
+The service's HTTP front (a gunicorn gevent worker) reads each page, copies it to a supervised
+extraction process over a pipe, and copies its answer back (README, "Why this serving model"). On
+this 2-core machine its throughput is ~0.91x of the in-process pipeline, against a target of
+0.90x (issue 5). The front, the copies and the load client share the two cores with the
+extraction. This script runs the service against two other designs, alternately:
+
+- **inline** (``make_inline_app``): gunicorn runs one gevent worker per core, and each worker
+  runs the pipeline itself. It reads the body within the service's limits, builds the job the
+  same way, calls ``service.pipeline.run`` and answers JSON. This is the upper bound of removing
+  the front. It is not a design: it has no time budget (nothing can kill a page that runs for
+  minutes, since trafilatura catches a timer's exception), no recycling and no admission
+  control. It has no access log, metrics or request ids. A page that overruns holds up every
+  connection of its worker.
+- **handoff** (``bench/handoff_prototype.py``): a front that keeps the connections and waits for
+  whole requests, then passes each connection to a pinned extraction process. That process reads
+  the request, extracts, and answers the client itself. Since a front still holds each
+  connection, a supervisor could kill an overrunning process and answer its client. It is a
+  prototype with the same omissions (see its docstring).
+
+Method, as ``bench/compare_serving.py``: for each client level, the designs run in turn,
+reversing the order each rep (S I H H I S ...). Each run is a fresh server, bracketed by the
+in-process pipeline right before and after. The service runs with this checkout's settings and
+the cache off. The script prints each run: the mix-weighted ratio to the in-process pipeline,
+and the CPU per page of the server's processes beside the in-process CPU per page. It ends with
+the means:
+
+    .venv/bin/python -m bench.serving_ceiling                     # 4 and 16 clients, 4 reps
+    .venv/bin/python -m bench.serving_ceiling --clients 4 --reps 6 --designs service handoff
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.compare_serving import one_run  # noqa: E402 - after the path set-up above
+from bench.load import DEFAULT_SAMPLE, build_mix, default_datasets, mix_weights, sequential_pass  # noqa: E402
+
+DESIGNS = ("service", "inline", "handoff")
+INLINE_APP = "bench.serving_ceiling:make_inline_app()"
+
+
+def make_inline_app() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+    """The inline server's WSGI app (gunicorn calls this in each worker as it boots): warmed up
+    as an extraction process is, then ``GET /readyz`` and ``POST /v1/extract``, each page
+    extracted in this process."""
+    from werkzeug.datastructures import MultiDict
+
+    from service.api.body import read_body
+    from service.api.request_forms import job_from_request
+    from service.api.responses import JSON_CONTENT_TYPE, encode_json
+    from service.errors import ServiceError
+    from service.pipeline import Limits, run, warm_up
+    from service.settings import Settings
+
+    warm_up()
+    settings = Settings.from_env()
+    limits = Limits(max_elements=settings.max_elements, max_depth=settings.max_depth)
+
+    def inline_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        status, body = 200, b'{"status":"ready"}'
+        if environ.get("PATH_INFO") != "/readyz":
+            try:
+                page = read_body(environ, settings.max_body_bytes, settings.read_timeout_s)
+                query = MultiDict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+                job = job_from_request(environ.get("CONTENT_TYPE"), page, query)
+                body = encode_json(run(job, limits)).encode()
+            except ServiceError as error:
+                status, body = error.status, json.dumps({"code": error.code}).encode()
+        start_response(f"{status} X", [("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return inline_app
+
+
+def inline_command(port: int) -> list[str]:
+    """gunicorn serving ``inline_app``: one gevent worker per core, keep-alive as the service."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    return [
+        str(gunicorn),
+        *("--worker-class", "gevent", "--workers", str(os.cpu_count() or 1)),
+        *("--worker-connections", "1000", "--keep-alive", "5", "--log-level", "warning"),
+        *("--bind", f"127.0.0.1:{port}", INLINE_APP),
+    ]
+
+
+def handoff_command(port: int) -> list[str]:
+    """``bench/handoff_prototype.py``: the front hands connections to extraction processes."""
+    return [sys.executable, "-m", "bench.handoff_prototype", str(port)]
+
+
+def overhead_ms(run: dict[str, float]) -> float:
+    """The server's CPU per page beyond the in-process pipeline's (the inline server's extraction
+    runs in its web workers; the service's in its extraction processes)."""
+    return run["web_ms"] + run["extraction_ms"] - run["inproc_ms"]
+
+
+def summary(runs: dict[tuple[str, int], list[dict[str, float]]]) -> list[str]:
+    """One line per design and client level: mean mix-weighted ratio, its runs, mean overhead."""
+    lines = []
+    for (design, clients), results in sorted(runs.items(), key=lambda item: (item[0][1], item[0][0])):
+        ratios = [r["weighted"] for r in results]
+        lines.append(
+            f"{design:7} {clients:2} clients: mean ratio {statistics.fmean(ratios):.3f} "
+            f"({', '.join(f'{x:.3f}' for x in ratios)}), "
+            f"server CPU beyond in-process {statistics.fmean(overhead_ms(r) for r in results):+.2f} ms a page"
+        )
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, nargs="+", default=[4, 16])
+    ap.add_argument("--reps", type=int, default=4, help="runs of each design at each level")
+    ap.add_argument("--designs", nargs="+", choices=DESIGNS, default=list(DESIGNS))
+    ap.add_argument("--duration", type=float, default=8.0, help="seconds per HTTP run")
+    ap.add_argument("datasets", nargs="*", type=Path, default=[])
+    args = ap.parse_args(argv)
+    mix = build_mix(args.datasets or default_datasets(), DEFAULT_SAMPLE)
+    weights = mix_weights(sequential_pass(mix, names=("pipeline",))["pipeline"])
+    commands = {"service": None, "inline": inline_command, "handoff": handoff_command}
+    runs: dict[tuple[str, int], list[dict[str, float]]] = {}
+    for rep in range(args.reps):
+        for clients in args.clients:
+            for design in args.designs if rep % 2 == 0 else args.designs[::-1]:  # A B B A ...: drift hits all
+                run = one_run(ROOT, {}, mix, weights, clients, args.duration, commands[design])
+                runs.setdefault((design, clients), []).append(run)
+                print(
+                    f"{design:7} {clients:2} clients: ratio {run['weighted']:.3f}, base {run['base']:.1f} pages/s, "
+                    f"CPU a page: web {run['web_ms']:.2f} ms, extraction {run['extraction_ms']:.2f} ms, "
+                    f"in-process {run['inproc_ms']:.2f} ms",
+                    flush=True,
+                )
+    print("\n".join(summary(runs)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
