@@ -61,7 +61,7 @@ def one_run(
     clients: int,
     seconds: float,
     command_for_port: Callable[[int], list[str]] | None = None,
-) -> dict:
+) -> dict[str, float]:
     """A fresh server from ``root`` (started by ``command_for_port``, if given) driven by
     ``clients`` for ``seconds``, bracketed in-process."""
     env = {"CLEANER_CACHE_ENTRIES": "0", **env_overrides}
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     mix = build_mix(args.datasets or default_datasets(), DEFAULT_SAMPLE)
     weights = mix_weights(sequential_pass(mix, names=("pipeline",))["pipeline"])
     versions = {"A": (args.a.resolve(), _env(args.env_a)), "B": (args.b.resolve(), _env(args.env_b))}
-    runs: dict[str, list[dict]] = {"A": [], "B": []}
+    runs: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
     for rep in range(args.reps):
         for name in ("A", "B") if rep % 2 == 0 else ("B", "A"):  # A B B A A B ...: drift hits both
             root, env = versions[name]

@@ -17,10 +17,13 @@ extraction. This script runs the service against two other designs, alternately:
   whole requests, then passes each connection to a pinned extraction process. That process reads
   the request, extracts, and answers the client itself. Since a front still holds each
   connection, a supervisor could kill an overrunning process and answer its client. It is a
-  prototype with the same omissions (see its docstring).
+  prototype with the same omissions (see its docstring). Its front is a plain ``selectors`` loop.
+- **handoff-gevent** (``bench/handoff_gevent.py``): the same hand-off, with its front a subclass
+  of gunicorn's gevent worker, as ``docs/handoff.md`` would build it. Requests it does not hand
+  off fall back to gunicorn.
 
 Method, as ``bench/compare_serving.py``: for each client level, the designs run in turn,
-reversing the order each rep (S I H H I S ...). Each run is a fresh server, bracketed by the
+reversing the order each rep (S I H G G H I S ...). Each run is a fresh server, bracketed by the
 in-process pipeline right before and after. The service runs with this checkout's settings and
 the cache off. The script prints each run: the mix-weighted ratio to the in-process pipeline,
 and the CPU per page of the server's processes beside the in-process CPU per page. It ends with
@@ -49,7 +52,8 @@ if str(ROOT) not in sys.path:
 from bench.compare_serving import one_run  # noqa: E402 - after the path set-up above
 from bench.load import DEFAULT_SAMPLE, build_mix, default_datasets, mix_weights, sequential_pass  # noqa: E402
 
-DESIGNS = ("service", "inline", "handoff")
+DESIGNS = ("service", "inline", "handoff", "handoff-gevent")
+NAME_WIDTH = max(len(design) for design in DESIGNS)
 INLINE_APP = "bench.serving_ceiling:make_inline_app()"
 
 
@@ -102,6 +106,17 @@ def handoff_command(port: int) -> list[str]:
     return [sys.executable, "-m", "bench.handoff_prototype", str(port)]
 
 
+def handoff_gevent_command(port: int) -> list[str]:
+    """``bench/handoff_gevent.py``: the same hand-off, its front a gunicorn gevent worker."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    return [
+        str(gunicorn),
+        *("--worker-class", "bench.handoff_gevent.HandoffWorker", "--workers", "1"),
+        *("--worker-connections", "1000", "--keep-alive", "5", "--log-level", "warning"),
+        *("--bind", f"127.0.0.1:{port}", "bench.handoff_gevent:app"),
+    ]
+
+
 def overhead_ms(run: dict[str, float]) -> float:
     """The server's CPU per page beyond the in-process pipeline's (the inline server's extraction
     runs in its web workers; the service's in its extraction processes)."""
@@ -114,7 +129,7 @@ def summary(runs: dict[tuple[str, int], list[dict[str, float]]]) -> list[str]:
     for (design, clients), results in sorted(runs.items(), key=lambda item: (item[0][1], item[0][0])):
         ratios = [r["weighted"] for r in results]
         lines.append(
-            f"{design:7} {clients:2} clients: mean ratio {statistics.fmean(ratios):.3f} "
+            f"{design:{NAME_WIDTH}} {clients:2} clients: mean ratio {statistics.fmean(ratios):.3f} "
             f"({', '.join(f'{x:.3f}' for x in ratios)}), "
             f"server CPU beyond in-process {statistics.fmean(overhead_ms(r) for r in results):+.2f} ms a page"
         )
@@ -131,7 +146,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     mix = build_mix(args.datasets or default_datasets(), DEFAULT_SAMPLE)
     weights = mix_weights(sequential_pass(mix, names=("pipeline",))["pipeline"])
-    commands = {"service": None, "inline": inline_command, "handoff": handoff_command}
+    commands = {
+        "service": None,
+        "inline": inline_command,
+        "handoff": handoff_command,
+        "handoff-gevent": handoff_gevent_command,
+    }
     runs: dict[tuple[str, int], list[dict[str, float]]] = {}
     for rep in range(args.reps):
         for clients in args.clients:
@@ -139,7 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run = one_run(ROOT, {}, mix, weights, clients, args.duration, commands[design])
                 runs.setdefault((design, clients), []).append(run)
                 print(
-                    f"{design:7} {clients:2} clients: ratio {run['weighted']:.3f}, base {run['base']:.1f} pages/s, "
+                    f"{design:{NAME_WIDTH}} {clients:2} clients: ratio {run['weighted']:.3f}, "
+                    f"base {run['base']:.1f} pages/s, "
                     f"CPU a page: web {run['web_ms']:.2f} ms, extraction {run['extraction_ms']:.2f} ms, "
                     f"in-process {run['inproc_ms']:.2f} ms",
                     flush=True,

@@ -1,5 +1,6 @@
-"""``bench/serving_ceiling.py``: its inline server and the hand-off prototype
-(``bench/handoff_prototype.py``) answer as the pipeline does; its summary's arithmetic."""
+"""``bench/serving_ceiling.py``: its inline server and the two hand-off prototypes
+(``bench/handoff_prototype.py``, ``bench/handoff_gevent.py``) answer as the pipeline does; its
+summary's arithmetic; and what ``bench/socket_buffer.py`` counts."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,15 @@ import pytest
 from werkzeug.test import Client
 
 from bench.load import LeanConnection, build_request, free_port, wait_ready
-from bench.serving_ceiling import ROOT, handoff_command, make_inline_app, overhead_ms, summary
+from bench.serving_ceiling import (
+    ROOT,
+    handoff_command,
+    handoff_gevent_command,
+    make_inline_app,
+    overhead_ms,
+    summary,
+)
+from bench.socket_buffer import buffered
 from service.models import Job, Options
 from service.pipeline import run
 
@@ -42,11 +52,14 @@ def test_the_inline_server_refuses_what_the_service_refuses(inline: Client) -> N
     assert inline.get("/readyz").status_code == 200
 
 
-def test_the_handoff_prototype_answers_what_the_pipeline_returns_on_one_connection() -> None:
+@pytest.mark.parametrize("command", [handoff_command, handoff_gevent_command], ids=["selectors", "gevent"])
+def test_a_handoff_prototype_answers_what_the_pipeline_returns_on_one_connection(
+    command: Callable[[int], list[str]],
+) -> None:
     page = PAGE.read_bytes()
     text = b"A paragraph of text that was extracted before.\n\nShare this post\n"
     port = free_port()
-    server = subprocess.Popen(handoff_command(port), cwd=ROOT, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(command(port), cwd=ROOT, stderr=subprocess.DEVNULL)
     try:
         wait_ready(server, port, time.perf_counter())
         family = psutil.Process(server.pid).children(recursive=True)
@@ -56,10 +69,14 @@ def test_the_handoff_prototype_answers_what_the_pipeline_returns_on_one_connecti
             status, _headers, answer = conn.request(build_request("127.0.0.1", port, "/v1/extract", body, ctype))
             assert status == 200
             assert json.loads(answer) == run(Job(mode=mode, body=body, options=Options()))
+        if command is handoff_gevent_command:
+            # Not handed off: gunicorn reads the request the peek left in place, on the same connection.
+            status, _headers, answer = conn.request(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert (status, answer) == (200, b'{"status":"ready"}')
         conn.close()
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(10)
+        server.wait(20)
     # The front and every extraction process go with it.
     assert psutil.wait_procs(family, timeout=10)[1] == []
 
@@ -81,7 +98,14 @@ def test_the_summary_gives_each_design_and_level_its_mean() -> None:
             ("inline", 4): [_run(0.96, 10.3, 0.0, 10.0)],
         }
     )
-    assert lines[0].startswith("inline   4 clients: mean ratio 0.960 (0.960)")
-    assert lines[1].startswith("service  4 clients: mean ratio 0.900 (0.880, 0.920)")
+    assert lines[0].startswith("inline          4 clients: mean ratio 0.960 (0.960)")
+    assert lines[1].startswith("service         4 clients: mean ratio 0.900 (0.880, 0.920)")
     assert lines[1].endswith("+0.90 ms a page")
-    assert lines[2].startswith("service 16 clients: mean ratio 0.900")
+    assert lines[2].startswith("service        16 clients: mean ratio 0.900")
+
+
+def test_the_socket_buffer_measurement_counts_what_the_server_holds_unread() -> None:
+    # 50 KB fits any Linux default receive buffer: all of it is held, none of it read.
+    held, buffer = buffered(50_000, lowat=None, lowat_late=False, rcvbuf=None)
+    assert held == 50_000
+    assert buffer >= held
