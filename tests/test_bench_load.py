@@ -3,6 +3,7 @@ timed run counts."""
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
@@ -75,3 +76,42 @@ def test_a_timed_run_counts_the_answers_in_flight_at_its_deadline_and_their_time
     assert run.ok == 2
     assert run.window_s == pytest.approx(0.6, abs=0.08)
     assert run.pages_per_s == pytest.approx(2 / 0.6, rel=0.15)
+
+
+def _cache_server(listener: socket.socket, cached: bytes, seen: list[str]) -> None:
+    """Answers ``X-Cache: hit`` to the body ``cached`` (after the first time) and miss otherwise,
+    noting each answer in ``seen``."""
+    conn, _ = listener.accept()
+    filled = False
+    with conn, conn.makefile("rb") as reader:
+        while True:
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if not line:
+                return
+            hit = reader.read(length) == cached and filled
+            filled = filled or not hit
+            seen.append("hit" if hit else "miss")
+            time.sleep(0.001 if hit else 0.01)
+            label = b"hit" if hit else b"miss"
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Cache: " + label + b"\r\nContent-Length: 2\r\n\r\n{}")
+
+
+def test_the_cache_check_spreads_its_fresh_extractions_among_the_hits() -> None:
+    page = MixPage("p", b"<p>cached</p>", "text/html", None)
+    seen: list[str] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    threading.Thread(target=_cache_server, args=(listener, page.body, seen), daemon=True).start()
+    server = load.Server(None, listener.getsockname()[1], 0.0, Path("/dev/null"))  # type: ignore[arg-type]
+    result = load.cache_check(server, page)
+    listener.close()
+    assert seen.count("miss") == 1 + load.CACHE_MISSES  # the request that fills the cache, then unique pages
+    assert seen.count("hit") == load.CACHE_HITS
+    assert result["hit_share"] == 1.0
+    # Spread out: a fresh page in each stretch of the hits, not all of them in one block.
+    positions = [i for i, label in enumerate(seen) if label == "miss"][1:]
+    assert max(b - a for a, b in itertools.pairwise(positions)) <= load.CACHE_HITS // load.CACHE_MISSES + 1
+    assert positions[-1] > len(seen) // 2
+    assert result["speedup"] == pytest.approx(10, rel=0.5)
