@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -44,18 +45,20 @@ def test_in_process_workers_are_weighed_by_the_pages_each_one_did(monkeypatch: p
     assert result["pipeline_weighted"] == pytest.approx((1 + 2 + 3) + (3 + 4))
 
 
+def _next_body(reader: BinaryIO) -> bytes | None:
+    """The body of the next keep-alive POST on a connection (None once the client has closed it)."""
+    length = 0
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    return reader.read(length) if line else None
+
+
 def _slow_http_server(listener: socket.socket, answer_after_s: float) -> None:
     """Answers every keep-alive POST on one connection with 200 after ``answer_after_s``."""
     conn, _ = listener.accept()
     with conn, conn.makefile("rb") as reader:
-        while True:
-            length = 0
-            while (line := reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            if not line:
-                return
-            reader.read(length)
+        while _next_body(reader) is not None:
             time.sleep(answer_after_s)
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
 
@@ -84,15 +87,9 @@ def _cache_server(listener: socket.socket, cached: bytes, seen: list[str]) -> No
     conn, _ = listener.accept()
     filled = False
     with conn, conn.makefile("rb") as reader:
-        while True:
-            length = 0
-            while (line := reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            if not line:
-                return
-            hit = reader.read(length) == cached and filled
-            filled = filled or not hit
+        while (body := _next_body(reader)) is not None:
+            hit = body == cached and filled
+            filled = filled or body == cached
             seen.append("hit" if hit else "miss")
             time.sleep(0.001 if hit else 0.01)
             label = b"hit" if hit else b"miss"
