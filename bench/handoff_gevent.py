@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import array
 import fcntl
-import os
 import socket
 import termios
 from collections.abc import Callable, Iterable
@@ -27,7 +26,7 @@ from typing import Any
 
 from gunicorn.workers.ggevent import GeventWorker
 
-from bench.handoff_prototype import CONN_ID, HEAD_PEEK_BYTES, LANE, SOCKET_BUFFER_BYTES, parse_head, serve_connections
+from bench.handoff_prototype import CONN_ID, HEAD_PEEK_BYTES, LANE, SOCKET_BUFFER_BYTES, fork_extractors, parse_head
 
 HANDED_OFF = ("POST", "/v1/extract")
 
@@ -49,18 +48,7 @@ class HandoffWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no ty
         from service.pipeline import warm_up
 
         warm_up()  # before the forks, and before gevent patches anything (super().init_process)
-        self._plain_channels: list[socket.socket] = []
-        for cpu in range(os.cpu_count() or 1):
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            if os.fork() == 0:
-                for held in [ours, *self._plain_channels]:
-                    held.close()
-                for listener in self.sockets:
-                    listener.close()
-                os.sched_setaffinity(0, {cpu})
-                serve_connections(theirs)
-            theirs.close()
-            self._plain_channels.append(ours)
+        self._plain_channels = fork_extractors(close_in_child=self.sockets)
         for listener in self.sockets:  # every page of the mix fits while the front waits for it
             listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER_BYTES)
         super().init_process()

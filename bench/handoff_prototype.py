@@ -37,8 +37,10 @@ import struct
 import sys
 import termios
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -105,6 +107,23 @@ def serve_connections(channel: socket.socket) -> None:
         conn.sendall(head_out.encode() + payload)
         conn.close()  # this process's copy; the front keeps the connection
         channel.send(message)
+
+
+def fork_extractors(close_in_child: Sequence[Any] = ()) -> list[socket.socket]:
+    """One pinned extraction process per CPU, each running ``serve_connections``; returns the
+    front's ends of their channels. A child closes every other channel end it inherited, and
+    ``close_in_child`` (listening sockets): the front's exit must be its EOF."""
+    channels: list[socket.socket] = []
+    for cpu in range(os.cpu_count() or 1):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        if os.fork() == 0:
+            for held in [ours, *channels, *close_in_child]:
+                held.close()
+            os.sched_setaffinity(0, {cpu})  # pinned, as the service's extraction processes
+            serve_connections(theirs)
+        theirs.close()
+        channels.append(ours)
+    return channels
 
 
 @dataclass
@@ -202,16 +221,7 @@ def main(argv: list[str] | None = None) -> int:
 
     port = int((argv if argv is not None else sys.argv[1:])[0])
     warm_up()  # before the forks: every extraction process starts warm
-    extractors: list[Extractor] = []
-    for cpu in range(os.cpu_count() or 1):
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        if os.fork() == 0:
-            for held in [ours, *(e.channel for e in extractors)]:
-                held.close()  # only the front may hold the other ends: its exit is our EOF
-            os.sched_setaffinity(0, {cpu})  # pinned, as the service's extraction processes
-            serve_connections(theirs)
-        theirs.close()
-        extractors.append(Extractor(ours))
+    extractors = [Extractor(channel) for channel in fork_extractors()]
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER_BYTES)  # inherited by connections
