@@ -26,7 +26,7 @@ from typing import Any
 
 from gunicorn.workers.ggevent import GeventWorker
 
-from bench.handoff_prototype import CONN_ID, HEAD_PEEK_BYTES, LANE, SOCKET_BUFFER_BYTES, fork_extractors, parse_head
+from bench.handoff_prototype import CONN_ID, HEAD_PEEK_BYTES, LANE, fork_extractors, grow_receive_buffer, parse_head
 
 HANDED_OFF = ("POST", "/v1/extract")
 
@@ -49,8 +49,6 @@ class HandoffWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no ty
 
         warm_up()  # before the forks, and before gevent patches anything (super().init_process)
         self._plain_channels = fork_extractors(close_in_child=self.sockets)
-        for listener in self.sockets:  # every page of the mix fits while the front waits for it
-            listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER_BYTES)
         super().init_process()
 
     def run(self) -> None:
@@ -83,6 +81,7 @@ class HandoffWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no ty
 
         client.setblocking(1)
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        grow_receive_buffer(client)
         try:
             while True:
                 peeked = client.recv(HEAD_PEEK_BYTES, socket.MSG_PEEK)

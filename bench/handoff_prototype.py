@@ -46,12 +46,26 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Per connection, so that every page of the mix (up to ~0.6 MB) fits while the front waits for it
-# (capped by net.core.rmem_max).
-SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
+# A connection's receive buffer is grown at the accept to hold a request of this size unread
+# (``grow_receive_buffer``), so that every page of the mix (up to ~0.6 MB) can wait in it whole.
+HANDOFF_MAX_BYTES = 1024 * 1024
 LANE = 2  # connections an extraction process holds at once: the one it answers and one waiting
 HEAD_PEEK_BYTES = 65536
 CONN_ID = struct.Struct(">I")
+
+
+def grow_receive_buffer(conn: socket.socket) -> None:
+    """Let ``conn`` hold a request of up to ``HANDOFF_MAX_BYTES`` without reading it.
+
+    Setting ``SO_RCVLOWAT`` makes Linux grow the receive buffer (and the window it advertises)
+    to hold that mark, and it never shrinks it back; setting the mark straight back to 1 keeps
+    the growth while the head still wakes the front. Measured (``bench/socket_buffer.py``): the
+    mark set only once the head has arrived, or after the sender stalled, can leave a request
+    stuck short of it (127,973 of 150,000 bytes), and an explicit ``SO_RCVBUF`` is capped by
+    ``net.core.rmem_max`` (208 KB on a stock distribution). Growing at the accept held every
+    size tried, with autotuning left on."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 2 * HANDOFF_MAX_BYTES)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
 
 
 def parse_head(raw: bytes) -> tuple[str, str, dict[str, str]]:
@@ -165,6 +179,7 @@ class Front:
                 return
             conn.setblocking(False)
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            grow_receive_buffer(conn)
             self.next_id += 1
             self.connections[self.next_id] = conn
             self.selector.register(conn, selectors.EVENT_READ, ("connection", self.next_id))
@@ -224,7 +239,6 @@ def main(argv: list[str] | None = None) -> int:
     extractors = [Extractor(channel) for channel in fork_extractors()]
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER_BYTES)  # inherited by connections
     listener.bind(("127.0.0.1", port))
     listener.listen(1024)
     listener.setblocking(False)

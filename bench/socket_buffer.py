@@ -4,9 +4,12 @@ The connection hand-off (``docs/handoff.md``, point 2) waits, without reading, u
 request is in the socket's receive buffer (``SO_RCVLOWAT``). This script measures what the kernel
 buffers over loopback for a client that sends ``--size`` bytes in one go while the server reads
 nothing, in three set-ups:
-- ``SO_RCVLOWAT`` set before any data;
-- set 0.2 s after the sender stalled;
-- an explicit ``SO_RCVBUF`` on the listening socket (capped at twice ``net.core.rmem_max``).
+- no mark (``SO_RCVLOWAT``), the kernel's autotuning;
+- the mark set before any data, at the first bytes (as a front that has just peeked at a head
+  would), or 0.2 s after the sender stalled;
+- an explicit ``SO_RCVBUF`` on the listening socket (capped at twice ``net.core.rmem_max``);
+- the buffer grown at the accept (the mark set high and straight back to 1: the kernel never
+  shrinks it back), without a mark and with one at the first bytes.
 
     python -m bench.socket_buffer --size 600000
 """
@@ -32,8 +35,15 @@ def _unread(sock: socket.socket) -> int:
     return available[0]
 
 
-def buffered(size: int, lowat: int | None, lowat_late: bool, rcvbuf: int | None) -> tuple[int, int]:
-    """(bytes the server holds unread once the sender stops, the server socket's SO_RCVBUF)."""
+def buffered(
+    size: int, mark: int | None, when: str, rcvbuf: int | None, grow_first: int | None = None
+) -> tuple[int, int]:
+    """(bytes the server holds unread once the sender stops, the server socket's SO_RCVBUF).
+
+    ``mark``: ``SO_RCVLOWAT`` set ``when`` "before" any data, at the "first-bytes" (as a front
+    that has just peeked at a head would), or once the sender has "stalled". ``grow_first``: set
+    ``SO_RCVLOWAT`` to this and straight back to 1 right after the accept (the kernel grows the
+    buffer for a mark and never shrinks it back)."""
     with socket.socket() as listener:
         if rcvbuf:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -42,14 +52,21 @@ def buffered(size: int, lowat: int | None, lowat_late: bool, rcvbuf: int | None)
         with socket.create_connection(listener.getsockname()) as client:
             server, _address = listener.accept()
             with server:
-                if lowat and not lowat_late:
-                    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, lowat)
+                if grow_first:
+                    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, grow_first)
+                    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
+                if mark and when == "before":
+                    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, mark)
                 client.settimeout(2 * SETTLE_S + 1)
                 sender = threading.Thread(target=_send, args=(client, size), daemon=True)
                 sender.start()
+                if mark and when == "first-bytes":
+                    while not _unread(server):
+                        time.sleep(0.0001)
+                    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, mark)
                 time.sleep(SETTLE_S)
-                if lowat and lowat_late:
-                    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, lowat)
+                if mark and when == "stalled":
+                    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, mark)
                     time.sleep(SETTLE_S)
                 return _unread(server), server.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
@@ -64,15 +81,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=600_000, help="bytes the client sends")
     ap.add_argument("--rcvbuf", type=int, default=4 * 1024 * 1024, help="SO_RCVBUF of the last set-up")
     args = ap.parse_args(argv)
+    grow = 2 * args.size
     setups = [
-        ("no SO_RCVLOWAT, autotuning", None, False, None),
-        ("SO_RCVLOWAT=size before any data", args.size, False, None),
-        ("SO_RCVLOWAT=size after the sender stalled", args.size, True, None),
-        (f"SO_RCVBUF={args.rcvbuf} on the listener", None, False, args.rcvbuf),
+        ("no mark, autotuning", None, "", None, None),
+        ("mark=size before any data", args.size, "before", None, None),
+        ("mark=size at the first bytes", args.size, "first-bytes", None, None),
+        ("mark=size after the sender stalled", args.size, "stalled", None, None),
+        (f"SO_RCVBUF={args.rcvbuf} on the listener", None, "", args.rcvbuf, None),
+        (f"grown at accept (mark {grow}, then 1), no mark", None, "", None, grow),
+        ("grown at accept, mark=size at the first bytes", args.size, "first-bytes", None, grow),
     ]
-    for label, lowat, late, rcvbuf in setups:
-        held, buffer = buffered(args.size, lowat, late, rcvbuf)
-        print(f"{label:45} held {held:>9} of {args.size} bytes unread (SO_RCVBUF now {buffer})")
+    for label, mark, when, rcvbuf, grow_first in setups:
+        held, buffer = buffered(args.size, mark, when, rcvbuf, grow_first)
+        print(f"{label:50} held {held:>9} of {args.size} bytes unread (SO_RCVBUF now {buffer})")
     return 0
 
 

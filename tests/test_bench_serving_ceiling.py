@@ -106,6 +106,6 @@ def test_the_summary_gives_each_design_and_level_its_mean() -> None:
 
 def test_the_socket_buffer_measurement_counts_what_the_server_holds_unread() -> None:
     # 50 KB fits any Linux default receive buffer: all of it is held, none of it read.
-    held, buffer = buffered(50_000, lowat=None, lowat_late=False, rcvbuf=None)
+    held, buffer = buffered(50_000, mark=None, when="", rcvbuf=None)
     assert held == 50_000
     assert buffer >= held
