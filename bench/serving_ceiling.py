@@ -31,11 +31,13 @@ the means:
 
     .venv/bin/python -m bench.serving_ceiling                     # 4 and 16 clients, 4 reps
     .venv/bin/python -m bench.serving_ceiling --clients 4 --reps 6 --designs service handoff
+    .venv/bin/python -m bench.serving_ceiling --designs service handoff-gevent --one-client-passes 4
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -50,7 +52,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.compare_serving import one_run  # noqa: E402 - after the path set-up above
-from bench.load import DEFAULT_SAMPLE, build_mix, default_datasets, mix_weights, sequential_pass  # noqa: E402
+from bench.load import (  # noqa: E402
+    DEFAULT_SAMPLE,
+    MixPage,
+    build_mix,
+    default_datasets,
+    drive,
+    mix_weights,
+    run_server,
+    sequential_pass,
+)
 
 DESIGNS = ("service", "inline", "handoff", "handoff-gevent")
 NAME_WIDTH = max(len(design) for design in DESIGNS)
@@ -117,6 +128,48 @@ def handoff_gevent_command(port: int) -> list[str]:
     ]
 
 
+COMMANDS: dict[str, Callable[[int], list[str]] | None] = {
+    "service": None,
+    "inline": inline_command,
+    "handoff": handoff_command,
+    "handoff-gevent": handoff_gevent_command,
+}
+
+
+def one_client_latency(mix: Sequence[MixPage], designs: Sequence[str], passes: int) -> list[str]:
+    """One client, ``passes`` passes of the mix on each design in turn (servers kept up): each
+    design's median over pages of each page's median latency, and the median over pages of the
+    difference from the service's (positive: that design answers sooner)."""
+    with contextlib.ExitStack() as stack:
+        servers = {
+            design: stack.enter_context(
+                run_server({"CLEANER_CACHE_ENTRIES": "0"}, Path("/tmp"), ROOT, COMMANDS[design])
+            )
+            for design in designs
+        }
+        for server in servers.values():
+            drive(server, mix, 1, requests=len(mix))  # warm every process up
+        latencies: dict[str, dict[str, list[float]]] = {design: {} for design in designs}
+        for n in range(passes):
+            for design in designs if n % 2 == 0 else designs[::-1]:
+                for name, values in drive(servers[design], mix, 1, requests=len(mix)).by_page.items():
+                    latencies[design].setdefault(name, []).extend(values)
+    medians = {design: {name: statistics.median(v) for name, v in pages.items()} for design, pages in latencies.items()}
+    lines = [
+        f"{design:{NAME_WIDTH}} 1 client: p50 {1000 * statistics.median(m.values()):.2f} ms"
+        for design, m in medians.items()
+    ]
+    if "service" in medians:
+        for design in designs:
+            if design != "service":
+                common = medians["service"].keys() & medians[design].keys()
+                sooner = statistics.median(medians["service"][p] - medians[design][p] for p in common)
+                lines.append(
+                    f"{design:{NAME_WIDTH}} answers the median page {1000 * sooner:+.2f} ms sooner than the service"
+                )
+    return lines
+
+
 def overhead_ms(run: dict[str, float]) -> float:
     """The server's CPU per page beyond the in-process pipeline's (the inline server's extraction
     runs in its web workers; the service's in its extraction processes)."""
@@ -142,21 +195,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=4, help="runs of each design at each level")
     ap.add_argument("--designs", nargs="+", choices=DESIGNS, default=list(DESIGNS))
     ap.add_argument("--duration", type=float, default=8.0, help="seconds per HTTP run")
+    ap.add_argument(
+        "--one-client-passes",
+        type=int,
+        default=0,
+        help="instead: N passes of the mix at 1 client on each design, alternating on long-lived servers; "
+        "each page's median latency against the service's",
+    )
     ap.add_argument("datasets", nargs="*", type=Path, default=[])
     args = ap.parse_args(argv)
     mix = build_mix(args.datasets or default_datasets(), DEFAULT_SAMPLE)
+    if args.one_client_passes:
+        print("\n".join(one_client_latency(mix, args.designs, args.one_client_passes)))
+        return 0
     weights = mix_weights(sequential_pass(mix, names=("pipeline",))["pipeline"])
-    commands = {
-        "service": None,
-        "inline": inline_command,
-        "handoff": handoff_command,
-        "handoff-gevent": handoff_gevent_command,
-    }
     runs: dict[tuple[str, int], list[dict[str, float]]] = {}
     for rep in range(args.reps):
         for clients in args.clients:
             for design in args.designs if rep % 2 == 0 else args.designs[::-1]:  # A B B A ...: drift hits all
-                run = one_run(ROOT, {}, mix, weights, clients, args.duration, commands[design])
+                run = one_run(ROOT, {}, mix, weights, clients, args.duration, COMMANDS[design])
                 runs.setdefault((design, clients), []).append(run)
                 print(
                     f"{design:{NAME_WIDTH}} {clients:2} clients: ratio {run['weighted']:.3f}, "
