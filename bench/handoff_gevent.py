@@ -18,15 +18,21 @@ run.
 from __future__ import annotations
 
 import array
-import fcntl
 import socket
-import termios
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from gunicorn.workers.ggevent import GeventWorker
 
-from bench.handoff_prototype import CONN_ID, HEAD_PEEK_BYTES, LANE, fork_extractors, grow_receive_buffer, parse_head
+from bench.handoff_prototype import (
+    CONN_ID,
+    HEAD_PEEK_BYTES,
+    LANE,
+    fork_extractors,
+    grow_receive_buffer,
+    request_size,
+    unread_bytes,
+)
 
 HANDED_OFF = ("POST", "/v1/extract")
 
@@ -87,17 +93,12 @@ class HandoffWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no ty
                 peeked = client.recv(HEAD_PEEK_BYTES, socket.MSG_PEEK)
                 if not peeked:
                     return
-                end = peeked.find(b"\r\n\r\n")
-                method, target, headers = parse_head(peeked[:end]) if end >= 0 else ("", "", {})
-                if (method, target.partition("?")[0]) != HANDED_OFF:
+                sized = request_size(peeked)
+                if sized is None or sized[:2] != HANDED_OFF:
                     super().handle(listener, client, addr)  # nothing consumed: gunicorn reads it all
                     return
-                whole = end + 4 + int(headers.get("content-length", "0"))
-                while True:
-                    available = array.array("i", [0])
-                    fcntl.ioctl(client.fileno(), termios.FIONREAD, available)
-                    if available[0] >= whole:
-                        break
+                whole = sized[2]
+                while unread_bytes(client.fileno()) < whole:
                     client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, whole)
                     wait_read(client.fileno())
                 client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)

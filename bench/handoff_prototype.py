@@ -79,6 +79,23 @@ def parse_head(raw: bytes) -> tuple[str, str, dict[str, str]]:
     return method, target, headers
 
 
+def request_size(peeked: bytes) -> tuple[str, str, int] | None:
+    """(method, path, bytes of the whole request: head and body) from the bytes peeked at the
+    start of a request; None while its head is not all there."""
+    end = peeked.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    method, target, headers = parse_head(peeked[:end])
+    return method, target.partition("?")[0], end + 4 + int(headers.get("content-length", "0"))
+
+
+def unread_bytes(sock: socket.socket | int) -> int:
+    """Bytes waiting unread in a socket's receive buffer (FIONREAD)."""
+    available = array.array("i", [0])
+    fcntl.ioctl(sock, termios.FIONREAD, available)
+    return available[0]
+
+
 def answer(target: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
     """(status, JSON) for one request: ``/readyz`` or a page through the pipeline."""
     from service.models import Job, Options
@@ -195,14 +212,11 @@ class Front:
             conn.close()
             del self.connections[conn_id]
             return
-        end = peeked.find(b"\r\n\r\n")
-        if end < 0:
+        sized = request_size(peeked)
+        if sized is None:
             return
-        _method, _target, headers = parse_head(peeked[:end])
-        whole = end + 4 + int(headers.get("content-length", "0"))
-        available = array.array("i", [0])
-        fcntl.ioctl(conn, termios.FIONREAD, available)
-        if available[0] < whole:  # woken again only once it is all there
+        whole = sized[2]
+        if unread_bytes(conn) < whole:  # woken again only once it is all there
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, whole)
             return
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)

@@ -101,15 +101,20 @@ def make_inline_app() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable
     return inline_app
 
 
-def inline_command(port: int) -> list[str]:
-    """gunicorn serving ``inline_app``: one gevent worker per core, keep-alive as the service."""
+def _gunicorn_command(port: int, worker_class: str, workers: int, app: str) -> list[str]:
+    """gunicorn on ``port`` with the service's keep-alive and connection limit."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
     return [
         str(gunicorn),
-        *("--worker-class", "gevent", "--workers", str(os.cpu_count() or 1)),
+        *("--worker-class", worker_class, "--workers", str(workers)),
         *("--worker-connections", "1000", "--keep-alive", "5", "--log-level", "warning"),
-        *("--bind", f"127.0.0.1:{port}", INLINE_APP),
+        *("--bind", f"127.0.0.1:{port}", app),
     ]
+
+
+def inline_command(port: int) -> list[str]:
+    """gunicorn serving ``inline_app``: one gevent worker per core, keep-alive as the service."""
+    return _gunicorn_command(port, "gevent", os.cpu_count() or 1, INLINE_APP)
 
 
 def handoff_command(port: int) -> list[str]:
@@ -119,13 +124,7 @@ def handoff_command(port: int) -> list[str]:
 
 def handoff_gevent_command(port: int) -> list[str]:
     """``bench/handoff_gevent.py``: the same hand-off, its front a gunicorn gevent worker."""
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    return [
-        str(gunicorn),
-        *("--worker-class", "bench.handoff_gevent.HandoffWorker", "--workers", "1"),
-        *("--worker-connections", "1000", "--keep-alive", "5", "--log-level", "warning"),
-        *("--bind", f"127.0.0.1:{port}", "bench.handoff_gevent:app"),
-    ]
+    return _gunicorn_command(port, "bench.handoff_gevent.HandoffWorker", 1, "bench.handoff_gevent:app")
 
 
 COMMANDS: dict[str, Callable[[int], list[str]] | None] = {

@@ -3,7 +3,7 @@
 The connection hand-off (``docs/handoff.md``, point 2) waits, without reading, until a whole
 request is in the socket's receive buffer (``SO_RCVLOWAT``). This script measures what the kernel
 buffers over loopback for a client that sends ``--size`` bytes in one go while the server reads
-nothing, in three set-ups:
+nothing, in these set-ups:
 - no mark (``SO_RCVLOWAT``), the kernel's autotuning;
 - the mark set before any data, at the first bytes (as a front that has just peeked at a head
   would), or 0.2 s after the sender stalled;
@@ -17,22 +17,15 @@ nothing, in three set-ups:
 from __future__ import annotations
 
 import argparse
-import array
 import contextlib
-import fcntl
 import socket
-import termios
 import threading
 import time
 from collections.abc import Sequence
 
+from bench.handoff_prototype import unread_bytes
+
 SETTLE_S = 0.2
-
-
-def _unread(sock: socket.socket) -> int:
-    available = array.array("i", [0])
-    fcntl.ioctl(sock, termios.FIONREAD, available)
-    return available[0]
 
 
 def buffered(
@@ -61,14 +54,14 @@ def buffered(
                 sender = threading.Thread(target=_send, args=(client, size), daemon=True)
                 sender.start()
                 if mark and when == "first-bytes":
-                    while not _unread(server):
+                    while not unread_bytes(server):
                         time.sleep(0.0001)
                     server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, mark)
                 time.sleep(SETTLE_S)
                 if mark and when == "stalled":
                     server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, mark)
                     time.sleep(SETTLE_S)
-                return _unread(server), server.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+                return unread_bytes(server), server.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
 
 def _send(client: socket.socket, size: int) -> None:
