@@ -21,7 +21,9 @@ except ConfigError as error:
 
 bind = [f"[{_settings.host}]:{_settings.port}" if ":" in _settings.host else f"{_settings.host}:{_settings.port}"]
 workers = _settings.web_workers
-worker_class = "gevent"
+# gunicorn's gevent worker, which hands whole POST /v1/extract requests to the extraction
+# processes (service/handoff_worker.py; CLEANER_HANDOFF=0: plain gevent).
+worker_class = "service.handoff_worker.HandoffWorker"
 # Connections one web worker holds at once (slow clients included); admission control bounds
 # how many of them may be extracting.
 worker_connections = 1000

@@ -63,7 +63,7 @@ from bench.load import (  # noqa: E402
     sequential_pass,
 )
 
-DESIGNS = ("service", "inline", "handoff", "handoff-gevent")
+DESIGNS = ("service", "service-copy", "inline", "handoff", "handoff-gevent")
 NAME_WIDTH = max(len(design) for design in DESIGNS)
 INLINE_APP = "bench.serving_ceiling:make_inline_app()"
 
@@ -129,10 +129,13 @@ def handoff_gevent_command(port: int) -> list[str]:
 
 COMMANDS: dict[str, Callable[[int], list[str]] | None] = {
     "service": None,
+    "service-copy": None,
     "inline": inline_command,
     "handoff": handoff_command,
     "handoff-gevent": handoff_gevent_command,
 }
+# The service as it was before the hand-off: the web worker copies every page and answer.
+DESIGN_ENV = {"service-copy": {"CLEANER_HANDOFF": "0"}}
 
 
 def one_client_latency(mix: Sequence[MixPage], designs: Sequence[str], passes: int) -> list[str]:
@@ -142,7 +145,9 @@ def one_client_latency(mix: Sequence[MixPage], designs: Sequence[str], passes: i
     with contextlib.ExitStack() as stack:
         servers = {
             design: stack.enter_context(
-                run_server({"CLEANER_CACHE_ENTRIES": "0"}, Path("/tmp"), ROOT, COMMANDS[design])
+                run_server(
+                    {"CLEANER_CACHE_ENTRIES": "0", **DESIGN_ENV.get(design, {})}, Path("/tmp"), ROOT, COMMANDS[design]
+                )
             )
             for design in designs
         }
@@ -212,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for rep in range(args.reps):
         for clients in args.clients:
             for design in args.designs if rep % 2 == 0 else args.designs[::-1]:  # A B B A ...: drift hits all
-                run = one_run(ROOT, {}, mix, weights, clients, args.duration, COMMANDS[design])
+                run = one_run(ROOT, DESIGN_ENV.get(design, {}), mix, weights, clients, args.duration, COMMANDS[design])
                 runs.setdefault((design, clients), []).append(run)
                 print(
                     f"{design:{NAME_WIDTH}} {clients:2} clients: ratio {run['weighted']:.3f}, "

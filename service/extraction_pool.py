@@ -50,12 +50,14 @@ import pickle
 import random
 import select
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.connection_handoff import CONNECTION_SEQ, ConnectionJob
 from service.errors import ExtractorCrashed, ExtractorUnavailable, ServiceError, TimeBudgetExceeded
 from service.extraction_forkserver import Forked, ForkServer, ForkServerDown
 from service.extraction_worker import HEADER, JOB_HEADER
@@ -142,6 +144,7 @@ class _Process:
     pid: int = field(init=False)
     to_child: int = field(init=False)
     from_child: int = field(init=False)
+    connections: socket.socket = field(init=False)  # hands it client connections (SCM_RIGHTS)
     cpu: int | None = None  # the CPU it is pinned to (None: not pinned, or already given back)
     pipe_bytes: int = field(init=False, default=64 * 1024)
     _statm: int = field(init=False, default=-1)
@@ -150,6 +153,10 @@ class _Process:
         self.pid = self.forked.pid
         self.to_child = self.forked.to_child
         self.from_child = self.forked.from_child
+        # Cooperative under gevent (socket is patched), plainly blocking elsewhere: a datagram of
+        # 4 bytes to a process holding at most two never waits in practice.
+        self.connections = socket.socket(fileno=self.forked.connections)
+        self.connections.setblocking(True)
         # Set once here, not per frame: every page then costs no fcntl calls, and the frame
         # functions try the syscall first and only wait (select) when the pipe is full/empty.
         for fd in (self.to_child, self.from_child):
@@ -191,6 +198,7 @@ class _Process:
 
     def close_fds(self) -> None:
         self.close_input()
+        self.connections.close()
         for fd in (self.from_child, self.forked.pidfd, self._statm):
             if fd >= 0:
                 with contextlib.suppress(OSError):
@@ -237,6 +245,8 @@ class ExtractionPool:
                     "max_elements": settings.max_elements,
                     "max_depth": settings.max_depth,
                     "memory_limit_mb": settings.extractor_memory_limit_mb,
+                    # Each process's own cache of handed-off requests' answers (connection_answer).
+                    "cache_entries": settings.cache_entries,
                 }
             )
         )
@@ -282,8 +292,15 @@ class ExtractionPool:
 
     # -- work ---------------------------------------------------------------------------------
 
-    def submit(self, job: Job, budget_s: float | None = None) -> tuple[dict[str, Any], float]:
+    def submit(
+        self, job: Job | ConnectionJob, budget_s: float | None = None, connection: int | None = None, route: int = -1
+    ) -> tuple[dict[str, Any], float]:
         """Run ``job`` in a process within ``budget_s``; returns (response, seconds).
+
+        A ``ConnectionJob`` comes with the client's ``connection`` (a file descriptor, passed to
+        the process: ``connection_handoff``), and its response is the process's summary of what
+        it answered the client. ``route`` >= 0 prefers process ``route % size`` when it is free
+        (a repeated page goes where its answer is cached).
 
         Raises:
             TimeBudgetExceeded: no answer within the budget (the process was killed).
@@ -294,7 +311,7 @@ class ExtractionPool:
         deadline = time.monotonic() + budget
         payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         while True:  # again only when the page was withdrawn or orphaned before it started
-            placed = self._place(payload, deadline, budget)
+            placed = self._place(payload, deadline, budget, connection, route)
             if placed is None:
                 continue
             process, ticket = placed
@@ -324,7 +341,9 @@ class ExtractionPool:
 
     # -- placing pages --------------------------------------------------------------------------
 
-    def _place(self, payload: bytes, deadline: float, budget: float) -> tuple[_Process, _Ticket] | None:
+    def _place(
+        self, payload: bytes, deadline: float, budget: float, connection: int | None, route: int
+    ) -> tuple[_Process, _Ticket] | None:
         """Put the page in a lane and write it to that process's pipe; None if that process
         died under a page this one was queued behind (it never started: place it again).
 
@@ -336,7 +355,7 @@ class ExtractionPool:
         with self._changed:
             while True:
                 now = time.monotonic()
-                process = self._choose(size, now)
+                process = self._choose(size, now, route)
                 if process is not None:
                     break
                 if now >= deadline:
@@ -346,6 +365,8 @@ class ExtractionPool:
             process.next_seq += 1
             process.lane.append(ticket)
         try:
+            if connection is not None:  # before its job frame: the process takes it by number
+                _send_connection(process, ticket.seq, connection)
             _write_frame(process, JOB_HEADER.pack(len(payload), ticket.seq), payload, deadline)
         except _Timeout:  # only a head writes more than the pipe holds, and its deadline passed
             self._kill(process, overran=True)
@@ -361,8 +382,13 @@ class ExtractionPool:
                 self._changed.notify()  # a page may now queue behind this one
         return process, ticket
 
-    def _choose(self, size: int, now: float) -> _Process | None:
-        """A free process; else the busy one whose page started last, if a page may wait there."""
+    def _choose(self, size: int, now: float, route: int) -> _Process | None:
+        """The ``route`` process if it is free; else a free process; else the busy one whose page
+        started last, if a page may wait there."""
+        if route >= 0 and self._live:
+            routed = self._live[route % len(self._live)]
+            if not routed.lane and not routed.retiring:
+                return routed
         behind: _Process | None = None
         for process in self._live:
             if not process.lane and not process.retiring:
@@ -622,6 +648,18 @@ def _write_frame(process: _Process, header: bytes, payload: bytes, deadline: flo
             _wait(process.to_child, True, deadline)
         except OSError:  # EPIPE: the process died; EBADF: it was stopped
             raise _Dead from None
+
+
+def _send_connection(process: _Process, seq: int, connection: int) -> None:
+    """Pass the client's connection to ``process`` for job ``seq``.
+
+    Raises:
+        _Dead: the process is gone.
+    """
+    try:
+        socket.send_fds(process.connections, [CONNECTION_SEQ.pack(seq)], [connection])
+    except OSError:
+        raise _Dead from None
 
 
 def _read_frame(process: _Process, deadline: float) -> Any:

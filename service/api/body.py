@@ -31,9 +31,7 @@ def read_body(environ: dict[str, Any], max_bytes: int, read_timeout_s: float) ->
         UnsupportedMediaType: a Content-Encoding other than gzip/deflate/identity.
         BadRequest: a corrupt compressed body or a malformed Content-Length.
     """
-    encoding = (environ.get("HTTP_CONTENT_ENCODING") or "identity").strip().lower()
-    if encoding not in _DECOMPRESSIBLE | {"identity", ""}:
-        raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported; use gzip, deflate or none.")
+    encoding = _encoding(environ.get("HTTP_CONTENT_ENCODING"))
     declared = _declared_length(environ)
     if declared is not None and declared > max_bytes and encoding in {"identity", ""}:
         raise BodyTooLarge(_too_large(max_bytes))
@@ -43,6 +41,35 @@ def read_body(environ: dict[str, Any], max_bytes: int, read_timeout_s: float) ->
     if encoding in _DECOMPRESSIBLE:
         return _decompress(raw, max_bytes)
     return raw
+
+
+def decode_body(raw: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
+    """A body already received whole (the connection hand-off) checked and decoded as
+    ``read_body`` does it.
+
+    Raises:
+        BodyTooLarge, UnsupportedMediaType, BadRequest: as ``read_body``.
+    """
+    encoding = _encoding(content_encoding)
+    if encoding in _DECOMPRESSIBLE:
+        if len(raw) > max_bytes * 4:
+            raise BodyTooLarge(_too_large(max_bytes * 4))
+        return _decompress(raw, max_bytes)
+    if len(raw) > max_bytes:
+        raise BodyTooLarge(_too_large(max_bytes))
+    return raw
+
+
+def _encoding(header: str | None) -> str:
+    """The Content-Encoding, lower-cased ("identity" when absent).
+
+    Raises:
+        UnsupportedMediaType: not gzip, deflate or identity.
+    """
+    encoding = (header or "identity").strip().lower()
+    if encoding not in _DECOMPRESSIBLE | {"identity", ""}:
+        raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported; use gzip, deflate or none.")
+    return encoding
 
 
 def _declared_length(environ: dict[str, Any]) -> int | None:

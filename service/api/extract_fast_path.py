@@ -18,15 +18,14 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from flask import Flask
-from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.http import HTTP_STATUS_CODES
 
 from service.api import request_cycle
 from service.api.extract import answer_body
 from service.api.metrics import EXTRACT_ENDPOINT, count_request
+from service.api.request_forms import query_arguments
 from service.api.responses import JSON_CONTENT_TYPE
 from service.errors import ServiceError
 
@@ -52,14 +51,7 @@ class ExtractFastPath:
         try:
             context["request_id"] = request_cycle.request_id(environ.get("HTTP_X_REQUEST_ID"))
             self.keyring.check(EXTRACT_ENDPOINT, environ.get("HTTP_AUTHORIZATION"))
-            # Werkzeug's Request.args, built the same way.
-            query = ImmutableMultiDict(
-                parse_qsl(
-                    environ.get("QUERY_STRING", "").encode("latin1").decode(),
-                    keep_blank_values=True,
-                    errors="werkzeug.url_quote",
-                )
-            )
+            query = query_arguments(environ.get("QUERY_STRING", ""))
             text, cached = answer_body(self.runtime, environ, environ.get("CONTENT_TYPE"), query, context)
             status = 200
             headers = [("Content-Type", JSON_CONTENT_TYPE), ("X-Cache", "hit" if cached else "miss")]

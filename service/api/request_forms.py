@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.http import parse_options_header
 
 from service.errors import InvalidField, InvalidJSON, InvalidOption, UnsupportedMediaType
@@ -24,6 +25,13 @@ JSON_TYPES = frozenset({"application/json"})
 JSON_FIELDS = frozenset({"html", "text", "url", "options", "id"})
 QUERY_PARAMETERS = frozenset({"url", "format", "comments", "tables", "images", "links", "favor", "explain"})
 MAX_URL_CHARS = 8192
+
+
+def query_arguments(query_string: str) -> ImmutableMultiDict[str, str]:
+    """A request's query parameters, parsed as Werkzeug's ``Request.args`` parses them."""
+    return ImmutableMultiDict(
+        parse_qsl(query_string.encode("latin1").decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+    )
 
 
 def job_from_request(content_type: str | None, body: bytes, query: MultiDict[str, str]) -> Job:

@@ -1,0 +1,68 @@
+"""The web worker's gunicorn class: gunicorn's gevent worker, with ``POST /v1/extract`` handed to
+the extraction processes (``handoff_front`` for the per-request work, ``connection_handoff`` for
+why). The worker class of ``gunicorn.conf.py``.
+
+gunicorn imports this module in its master process, before any hook runs: it imports nothing
+of the service there (the metrics registry, for one, must first see its multiprocess directory).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import TYPE_CHECKING, Any
+
+from gunicorn.workers.ggevent import GeventWorker
+
+if TYPE_CHECKING:
+    from service.handoff_front import HandoffFront
+
+log = logging.getLogger("service")
+
+
+class HandoffWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no type hints
+    """gunicorn's gevent worker with the hand-off; plain gevent when ``CLEANER_HANDOFF=0`` or the
+    app is not the service's."""
+
+    front: HandoffFront | None = None
+    alive: bool  # gunicorn's Worker attributes, untyped there
+    nr: int
+    max_requests: int
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        from service.connection_handoff import grow_receive_buffer
+        from service.handoff_front import HandoffFront
+
+        self._grow_receive_buffer = grow_receive_buffer
+        extensions = getattr(self.wsgi, "extensions", {})
+        runtime = extensions.get("cleaner")
+        if runtime is not None and runtime.settings.handoff:
+            idle = float(self.cfg.keepalive) if self.cfg.keepalive > 0 else runtime.settings.read_timeout_s
+            self.front = HandoffFront(runtime, extensions["keyring"], extensions["cors_origins"], idle)
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        front = self.front
+        if front is None:
+            super().handle(listener, client, addr)
+            return
+        try:
+            client.setblocking(1)  # gevent: cooperative waits, the descriptor stays non-blocking
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._grow_receive_buffer(client)
+            while True:
+                outcome = front.serve(client, keep_alive=self.alive and self.cfg.keepalive > 0)
+                if outcome == "fallback":
+                    super().handle(listener, client, addr)  # nothing of this request was read
+                    return
+                self.nr += 1
+                if self.nr >= self.max_requests:
+                    self.alive = False
+                if outcome == "close" or not self.alive:
+                    return
+        except OSError:  # the client reset or went away
+            log.debug("connection dropped", exc_info=True)
+        except Exception:
+            log.exception("unexpected error serving a connection")
+        finally:
+            client.close()
