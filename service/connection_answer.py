@@ -47,9 +47,9 @@ class ConnectionAnswerer:
     def answer(self, fd: int, job: ConnectionJob) -> dict[str, Any]:
         """Answer the request on connection ``fd`` (closed here: the web worker keeps its own
         copy). Returns what the web worker logs and counts, with ``close`` (whether the
-        connection must be closed) and ``unsent`` (answer bytes the client's socket could not
-        take at once, for the web worker to send: a slow reader must not hold this process);
-        ``status`` 0 when the request could not be read."""
+        connection must be closed), ``sent`` (the answer's size) and ``unsent`` (its bytes the
+        client's socket could not take at once, for the web worker to send: a slow reader must
+        not hold this process); ``status`` 0 when the request could not be read."""
         conn = socket.socket(fileno=fd)
         try:
             conn.settimeout(READ_GRACE_S)
@@ -63,7 +63,7 @@ class ConnectionAnswerer:
                 status, headers, text.encode(), job.always_headers, job.default_headers, job.keep_alive
             )
             unsent = _send_what_fits(conn, data)
-            summary.update(status=status, close=not keep or unsent is None, unsent=unsent or b"")
+            summary.update(status=status, close=not keep or unsent is None, unsent=unsent or b"", sent=len(data))
             return summary
         finally:
             conn.close()

@@ -28,6 +28,7 @@ import logging
 import socket
 import time
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 from service.api import request_cycle
@@ -59,6 +60,17 @@ ROUTE_PREFIX_BYTES = 4096
 KEEP, CLOSE, FALLBACK = "keep", "close", "fallback"
 
 
+@dataclass
+class Connection:
+    """One client connection as the front serves it."""
+
+    socket: socket.socket
+    # Bytes written to it so far, as the kernel counts them (``bytes_written``) once at the
+    # first request, then by adding every answer: a kill is answered only if none went out.
+    written: int | None = None
+    first: bool = True
+
+
 class HandoffFront:
     """What ``HandoffWorker.handle`` does for each request (steps 1-5 of the module doc)."""
 
@@ -69,16 +81,19 @@ class HandoffFront:
         self.idle_timeout_s = idle_timeout_s
         self.max_content_length = min(runtime.settings.max_body_bytes, HANDOFF_MAX_BYTES)
 
-    def serve(self, client: socket.socket, keep_alive: bool) -> str:
-        """Serve one request of ``client``: KEEP (the next may follow), CLOSE, or FALLBACK (gunicorn
+    def serve(self, conn: Connection, keep_alive: bool) -> str:
+        """Serve one request of ``conn``: KEEP (the next may follow), CLOSE, or FALLBACK (gunicorn
         must serve the connection from this request on)."""
-        from gevent.socket import wait_read
-
+        client = conn.socket
+        if conn.first:
+            conn.first = False
+            # The idle wait between requests; the peek below waits on the socket's own watcher.
+            client.settimeout(self.idle_timeout_s)
+            conn.written = bytes_written(client)
         try:
-            wait_read(client.fileno(), timeout=self.idle_timeout_s)
+            peeked = client.recv(HEAD_MAX_BYTES, socket.MSG_PEEK)
         except TimeoutError:  # an idle keep-alive connection
             return CLOSE
-        peeked = client.recv(HEAD_MAX_BYTES, socket.MSG_PEEK)
         if not peeked:
             return CLOSE
         head = parse_head(peeked, self.max_content_length)
@@ -91,46 +106,47 @@ class HandoffFront:
             self.keyring.check(EXTRACT_PATH, head.headers.get("authorization"))
         except ServiceError:
             return FALLBACK
-        try:
-            with self.runtime.admission.admit():
-                return self._hand_off(client, head, started, keep_alive)
-        except Overloaded:
-            return FALLBACK
-
-    def _hand_off(self, client: socket.socket, head: RequestHead, started: float, keep_alive: bool) -> str:
         context: dict[str, Any] = {
             "started": started,
             "request_id": request_cycle.request_id(head.headers.get("x-request-id")),
         }
         always, defaults = request_cycle.common_headers(context, head.headers.get("origin"), self.cors_origins)
-        job = ConnectionJob(
-            head_size=head.size,
-            content_length=head.content_length,
-            content_type=head.headers.get("content-type"),
-            content_encoding=head.headers.get("content-encoding"),
-            query_string=head.query_string,
-            max_body_bytes=self.runtime.settings.max_body_bytes,
-            started=started,
-            keep_alive=keep_alive and not head.wants_close,
-            always_headers=always,
-            default_headers=defaults,
-        )
-        written = bytes_written(client)
+        keep_alive = keep_alive and not head.wants_close
         try:
-            summary, _seconds = self.runtime.pool.submit(
-                job, connection=client.fileno(), route=self._route(client, head)
-            )
+            with self.runtime.admission.admit():
+                job = ConnectionJob(
+                    head_size=head.size,
+                    content_length=head.content_length,
+                    content_type=head.headers.get("content-type"),
+                    content_encoding=head.headers.get("content-encoding"),
+                    query_string=head.query_string,
+                    max_body_bytes=self.runtime.settings.max_body_bytes,
+                    started=started,
+                    keep_alive=keep_alive,
+                    always_headers=always,
+                    default_headers=defaults,
+                )
+                return self._hand_off(conn, job, context, self._route(peeked, head, client))
+        except Overloaded as error:
+            # Answered here, not by gunicorn: under overload every request counts. The request
+            # is all in the socket buffer: read past it and keep the connection.
+            _discard(client, head.whole)
+            return self._answer_problem(conn, error, context, always, defaults, keep_alive)
+
+    def _hand_off(self, conn: Connection, job: ConnectionJob, context: dict[str, Any], route: int) -> str:
+        client = conn.socket
+        HANDED_OFF.inc()
+        try:
+            summary, _seconds = self.runtime.pool.submit(job, connection=client.fileno(), route=route)
         except ServiceError as error:  # a kill, a crash, or no process within the budget
-            context["error_code"] = error.code
-            if written is None or bytes_written(client) != written:
+            if conn.written is None or bytes_written(client) != conn.written:
                 return CLOSE  # part of an answer may be out: a problem document would corrupt it
-            status, headers, text = request_cycle.problem(error, EXTRACT_PATH)
-            data, _keep = http_response(status, headers, text.encode(), always, defaults, keep_alive=False)
-            client.sendall(data)
-            self._account(status, context)
-            return CLOSE
+            always, defaults = job.always_headers, job.default_headers
+            return self._answer_problem(conn, error, context, always, defaults, keep_alive=False)
         if summary["unsent"]:
             client.sendall(summary["unsent"])
+        if conn.written is not None:
+            conn.written += summary.get("sent", 0)
         if not summary["status"]:
             return CLOSE  # the request could not be read: the client has gone
         for name in ("bytes_in", "mode", "warnings", "error_code"):
@@ -139,19 +155,48 @@ class HandoffFront:
         self._account(summary["status"], context)
         return CLOSE if summary["close"] else KEEP
 
-    def _route(self, client: socket.socket, head: RequestHead) -> int:
+    def _answer_problem(
+        self,
+        conn: Connection,
+        error: ServiceError,
+        context: dict[str, Any],
+        always: list[tuple[str, str]],
+        defaults: list[tuple[str, str]],
+        keep_alive: bool,
+    ) -> str:
+        context["error_code"] = error.code
+        status, headers, text = request_cycle.problem(error, EXTRACT_PATH)
+        data, keep = http_response(status, headers, text.encode(), always, defaults, keep_alive)
+        conn.socket.sendall(data)
+        if conn.written is not None:
+            conn.written += len(data)
+        self._account(status, context)
+        return KEEP if keep else CLOSE
+
+    def _route(self, peeked: bytes, head: RequestHead, client: socket.socket) -> int:
         """The process a request prefers (``ExtractionPool.submit``): -1 (none) with the cache
         off, else a hash of its first body bytes, length and query."""
         if not self.runtime.cache.enabled:
             return -1
-        prefix = client.recv(min(head.whole, head.size + ROUTE_PREFIX_BYTES), socket.MSG_PEEK)[head.size :]
-        return zlib.crc32(prefix, zlib.crc32(f"{head.content_length} {head.query_string}".encode()))
+        end = min(head.whole, head.size + ROUTE_PREFIX_BYTES)
+        if len(peeked) < end:  # peeked before the body was all in
+            peeked = client.recv(end, socket.MSG_PEEK)
+        return zlib.crc32(peeked[head.size : end], zlib.crc32(f"{head.content_length} {head.query_string}".encode()))
 
     def _account(self, status: int, context: dict[str, Any]) -> None:
-        """Log and count a handed-off request's answer, as the web worker does its own."""
-        HANDED_OFF.inc()
+        """Log and count an answer, as the web worker does its own."""
         request_cycle.log_access("POST", EXTRACT_PATH, status, context)
         count_request(EXTRACT_PATH, status, context, self.runtime)
+
+
+def _discard(client: socket.socket, size: int) -> None:
+    """Read and drop ``size`` bytes that are already in ``client``'s receive buffer."""
+    scratch = bytearray(min(size, 256 * 1024))
+    while size > 0:
+        count = client.recv_into(scratch, min(size, len(scratch)))
+        if not count:
+            raise ConnectionResetError("the client closed the connection")
+        size -= count
 
 
 def _await_whole(client: socket.socket, size: int) -> bool:

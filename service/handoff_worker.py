@@ -32,9 +32,10 @@ class HandoffWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no ty
     def load_wsgi(self) -> None:
         super().load_wsgi()
         from service.connection_handoff import grow_receive_buffer
-        from service.handoff_front import HandoffFront
+        from service.handoff_front import Connection, HandoffFront
 
         self._grow_receive_buffer = grow_receive_buffer
+        self._connection = Connection
         extensions = getattr(self.wsgi, "extensions", {})
         runtime = extensions.get("cleaner")
         if runtime is not None and runtime.settings.handoff:
@@ -47,13 +48,14 @@ class HandoffWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no ty
             super().handle(listener, client, addr)
             return
         try:
-            client.setblocking(1)  # gevent: cooperative waits, the descriptor stays non-blocking
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._grow_receive_buffer(client)
+            conn = self._connection(client)
             while True:
-                outcome = front.serve(client, keep_alive=self.alive and self.cfg.keepalive > 0)
+                outcome = front.serve(conn, keep_alive=self.alive and self.cfg.keepalive > 0)
                 if outcome == "fallback":
-                    super().handle(listener, client, addr)  # nothing of this request was read
+                    # Nothing of this request was read: gunicorn serves the connection from it on.
+                    super().handle(listener, client, addr)
                     return
                 self.nr += 1
                 if self.nr >= self.max_requests:
