@@ -1,11 +1,15 @@
 """How much would the service gain with less between the client and the extraction?
 
-The service's HTTP front (a gunicorn gevent worker) reads each page, copies it to a supervised
-extraction process over a pipe, and copies its answer back (README, "Why this serving model"). On
-this 2-core machine its throughput is ~0.91x of the in-process pipeline, against a target of
-0.90x (issue 5). The front, the copies and the load client share the two cores with the
-extraction. This script runs the service against two other designs, alternately:
+Until session 11 the service's HTTP front (a gunicorn gevent worker) read each page, copied it to
+a supervised extraction process over a pipe, and copied its answer back: ~0.91x of the in-process
+pipeline on this 2-core machine, against a target of 0.90x (issue 5). The front, the copies and
+the load client share the two cores with the extraction. This script runs the service against
+other designs, alternately:
 
+- **service** is this checkout with its settings, since session 11 with the connection hand-off
+  (``docs/handoff.md``, ``service/handoff_front.py``); **service-copy** is the same with
+  ``CLEANER_HANDOFF=0``: the web worker copies every page to a process and its answer back, the
+  service as sessions 6-10 measured it.
 - **inline** (``make_inline_app``): gunicorn runs one gevent worker per core, and each worker
   runs the pipeline itself. It reads the body within the service's limits, builds the job the
   same way, calls ``service.pipeline.run`` and answers JSON. This is the upper bound of removing

@@ -17,7 +17,6 @@ import socket
 import time
 from typing import TYPE_CHECKING, Any
 
-from service.answer_cache import AnswerCache
 from service.api.body import decode_body
 from service.api.request_cycle import problem
 from service.api.request_forms import job_from_request, query_arguments
@@ -37,19 +36,18 @@ READ_GRACE_S = 1.0
 
 
 class ConnectionAnswerer:
-    """Answers handed-off requests in one extraction process, with its own answer cache (the web
-    worker routes a repeated page to the process that cached it, ``extraction_pool``)."""
+    """Answers handed-off requests in one extraction process."""
 
-    def __init__(self, limits: Limits, cache: AnswerCache) -> None:
+    def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.cache = cache
 
     def answer(self, fd: int, job: ConnectionJob) -> dict[str, Any]:
         """Answer the request on connection ``fd`` (closed here: the web worker keeps its own
         copy). Returns what the web worker logs and counts, with ``close`` (whether the
         connection must be closed), ``sent`` (the answer's size) and ``unsent`` (its bytes the
         client's socket could not take at once, for the web worker to send: a slow reader must
-        not hold this process); ``status`` 0 when the request could not be read."""
+        not hold this process), and the article as ``answer`` when the job asks for it (the web
+        worker's cache); ``status`` 0 when the request could not be read."""
         conn = socket.socket(fileno=fd)
         try:
             conn.settimeout(READ_GRACE_S)
@@ -78,11 +76,15 @@ class ConnectionAnswerer:
             summary["bytes_in"] = len(body)
             request = job_from_request(job.content_type, body, query_arguments(job.query_string))
             summary["mode"] = request.mode
-            answer, cached = self._extract(request)
+            outcome = run_guarded(request, self.limits)
+            if outcome[0] != "ok":
+                raise outcome[1]
+            answer = outcome[1]
             summary["warnings"] = answer.get("warnings", [])
+            if job.return_answer:
+                summary["answer"] = answer
             payload = {**answer, "timing_ms": round((time.perf_counter() - job.started) * 1000, 2)}
-            headers = [("Content-Type", JSON_CONTENT_TYPE), ("X-Cache", "hit" if cached else "miss")]
-            return 200, headers, encode_json(payload)
+            return 200, [("Content-Type", JSON_CONTENT_TYPE), ("X-Cache", "miss")], encode_json(payload)
         except ServiceError as error:
             summary["error_code"] = error.code
             return problem(error, EXTRACT_PATH)
@@ -91,23 +93,6 @@ class ConnectionAnswerer:
             unexpected = ServiceError("An unexpected error occurred; it has been logged.")
             summary["error_code"] = unexpected.code
             return problem(unexpected, EXTRACT_PATH)
-
-    def _extract(self, request: Any) -> tuple[dict[str, Any], bool]:
-        """(answer, came from the cache).
-
-        Raises:
-            ServiceError: what the pipeline raised (``run_guarded``'s errors).
-        """
-        key = self.cache.key(request) if self.cache.enabled else ""
-        cached = self.cache.get(key) if key else None
-        if cached is not None:
-            return cached, True
-        outcome = run_guarded(request, self.limits)
-        if outcome[0] != "ok":
-            raise outcome[1]
-        if key:
-            self.cache.put(key, outcome[1])
-        return outcome[1], False
 
 
 def _receive(conn: socket.socket, size: int) -> memoryview:

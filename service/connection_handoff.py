@@ -78,6 +78,7 @@ class ConnectionJob:
     max_body_bytes: int
     started: float  # time.perf_counter() when the head arrived (CLOCK_MONOTONIC: system-wide)
     keep_alive: bool
+    return_answer: bool = False  # send the article back in the summary (the web worker caches it)
     always_headers: list[tuple[str, str]] = field(default_factory=list)
     default_headers: list[tuple[str, str]] = field(default_factory=list)
 

@@ -41,6 +41,7 @@ monkey-patching makes each of those calls cooperative.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import fcntl
 import json
@@ -51,6 +52,7 @@ import random
 import select
 import signal
 import socket
+import termios
 import threading
 import time
 from collections.abc import Iterator
@@ -91,6 +93,9 @@ _F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 QUEUE_PATIENCE_S = 0.5
 # Pages a process holds at once: the one it extracts and one waiting behind it in its pipe.
 LANE_PAGES = 2
+# How long past its deadline a page that could not be withdrawn waits for its turn, which comes
+# as soon as the answer before it, already written, is read (see _withdraw).
+ANSWER_GRACE_S = 1.0
 
 
 class _Timeout(Exception):
@@ -128,6 +133,7 @@ class _Ticket:
     size: int  # bytes of its frame in the pipe
     state: str
     written: bool = False
+    exclusive: bool = False  # must never run twice (a client's connection): see _withdraw
     since: float = field(default_factory=time.monotonic)  # became head / was queued
     turn: threading.Event = field(default_factory=threading.Event)  # set when it leaves QUEUED
 
@@ -141,6 +147,7 @@ class _Process:
     retiring: bool = False  # takes no new page; stopped when its lane is empty
     next_seq: int = 0
     inbox: bytearray = field(default_factory=bytearray)  # answer bytes read ahead of their turn
+    frames_read: int = 0  # answers read so far
     pid: int = field(init=False)
     to_child: int = field(init=False)
     from_child: int = field(init=False)
@@ -245,8 +252,6 @@ class ExtractionPool:
                     "max_elements": settings.max_elements,
                     "max_depth": settings.max_depth,
                     "memory_limit_mb": settings.extractor_memory_limit_mb,
-                    # Each process's own cache of handed-off requests' answers (connection_answer).
-                    "cache_entries": settings.cache_entries,
                 }
             )
         )
@@ -293,14 +298,13 @@ class ExtractionPool:
     # -- work ---------------------------------------------------------------------------------
 
     def submit(
-        self, job: Job | ConnectionJob, budget_s: float | None = None, connection: int | None = None, route: int = -1
+        self, job: Job | ConnectionJob, budget_s: float | None = None, connection: int | None = None
     ) -> tuple[dict[str, Any], float]:
         """Run ``job`` in a process within ``budget_s``; returns (response, seconds).
 
         A ``ConnectionJob`` comes with the client's ``connection`` (a file descriptor, passed to
         the process: ``connection_handoff``), and its response is the process's summary of what
-        it answered the client. ``route`` >= 0 prefers process ``route % size`` when it is free
-        (a repeated page goes where its answer is cached).
+        it answered the client.
 
         Raises:
             TimeBudgetExceeded: no answer within the budget (the process was killed).
@@ -311,7 +315,7 @@ class ExtractionPool:
         deadline = time.monotonic() + budget
         payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         while True:  # again only when the page was withdrawn or orphaned before it started
-            placed = self._place(payload, deadline, budget, connection, route)
+            placed = self._place(payload, deadline, budget, connection)
             if placed is None:
                 continue
             process, ticket = placed
@@ -323,6 +327,10 @@ class ExtractionPool:
                 raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
             except _Dead:
                 raise ExtractorCrashed("The extraction process died on this page.") from None
+            if answer[0] == "withdrawn":  # a withdrawal _withdraw could not be sure of was in time
+                self.stats.withdrawals += 1
+                self._after_answer(process)
+                continue
             break
         self.stats.jobs += 1
         process.jobs_done += 1
@@ -342,7 +350,7 @@ class ExtractionPool:
     # -- placing pages --------------------------------------------------------------------------
 
     def _place(
-        self, payload: bytes, deadline: float, budget: float, connection: int | None, route: int
+        self, payload: bytes, deadline: float, budget: float, connection: int | None
     ) -> tuple[_Process, _Ticket] | None:
         """Put the page in a lane and write it to that process's pipe; None if that process
         died under a page this one was queued behind (it never started: place it again).
@@ -355,13 +363,15 @@ class ExtractionPool:
         with self._changed:
             while True:
                 now = time.monotonic()
-                process = self._choose(size, now, route)
+                process = self._choose(size, now)
                 if process is not None:
                     break
                 if now >= deadline:
                     raise TimeBudgetExceeded(f"No extraction process became free within the {budget:g} s budget.")
                 self._changed.wait(deadline - now)  # woken when a lane has room
-            ticket = _Ticket(process.next_seq, deadline, size, HEAD if not process.lane else QUEUED)
+            ticket = _Ticket(
+                process.next_seq, deadline, size, HEAD if not process.lane else QUEUED, exclusive=connection is not None
+            )
             process.next_seq += 1
             process.lane.append(ticket)
         try:
@@ -382,13 +392,8 @@ class ExtractionPool:
                 self._changed.notify()  # a page may now queue behind this one
         return process, ticket
 
-    def _choose(self, size: int, now: float, route: int) -> _Process | None:
-        """The ``route`` process if it is free; else a free process; else the busy one whose page
-        started last, if a page may wait there."""
-        if route >= 0 and self._live:
-            routed = self._live[route % len(self._live)]
-            if not routed.lane and not routed.retiring:
-                return routed
+    def _choose(self, size: int, now: float) -> _Process | None:
+        """A free process; else the busy one whose page started last, if a page may wait there."""
         behind: _Process | None = None
         for process in self._live:
             if not process.lane and not process.retiring:
@@ -408,19 +413,50 @@ class ExtractionPool:
         patience_end = min(ticket.deadline, ticket.since + QUEUE_PATIENCE_S)
         ticket.turn.wait(max(0.0, patience_end - time.monotonic()))
         with self._changed:
-            if ticket.state == QUEUED:  # its head runs long: take the page back
-                ticket.state = WITHDRAWN
-                self.stats.withdrawals += 1
-                withdraw = True
-            else:
-                withdraw = False
+            # Its head runs long: take the page back.
+            withdraw = ticket.state == QUEUED and self._withdraw(process, ticket)
         if withdraw:
-            with contextlib.suppress(_Dead, _Timeout):  # a dead process: its head finds out
-                _write_frame(process, JOB_HEADER.pack(0, ticket.seq), b"", time.monotonic() + 1.0)
+            if not ticket.exclusive:  # (an exclusive page's withdrawal is written by _withdraw)
+                with contextlib.suppress(_Dead, _Timeout):  # a dead process: its head finds out
+                    _write_frame(process, JOB_HEADER.pack(0, ticket.seq), b"", time.monotonic() + 1.0)
             if time.monotonic() >= ticket.deadline:
                 raise TimeBudgetExceeded(f"No extraction process became free within the {budget:g} s budget.")
             return False
+        if ticket.state == QUEUED:  # an exclusive page that could not be withdrawn: its turn is near
+            ticket.turn.wait(max(0.0, ticket.deadline + ANSWER_GRACE_S - time.monotonic()))
+            if ticket.state == QUEUED:  # never, unless the head's reader is stuck: make sure
+                self._kill(process, overran=True)
+                raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.")
         return ticket.state == HEAD  # ORPHANED: its process died before it started
+
+    def _withdraw(self, process: _Process, ticket: _Ticket) -> bool:
+        """Withdraw the QUEUED ``ticket`` (called holding ``_changed``): True if it is withdrawn,
+        False if it stays in the lane.
+
+        A withdrawal comes too late when the process has already finished its head and started
+        this page; an ordinary page then runs twice (counted as a late withdrawal), but a
+        client's connection must never be answered twice. So an exclusive page is withdrawn
+        only when its head's answer had not come before its withdrawal was written: the process
+        then finds the withdrawal in its pipe when it gets to the page. When the answer comes
+        in between, the page stays in the lane, and its own answer (the page's, or
+        "withdrawn") says which (``submit``).
+        """
+        if not ticket.exclusive:
+            ticket.state = WITHDRAWN
+            self.stats.withdrawals += 1
+            return True
+        frames_read = process.frames_read
+        if _answer_waiting(process):
+            return False  # the head is done: this page starts now
+        try:  # 8 bytes: one write, which never waits (may_queue keeps room for it)
+            os.write(process.to_child, JOB_HEADER.pack(0, ticket.seq))
+        except OSError:  # the process is dead or stopped: its head finds out
+            return False
+        if _answer_waiting(process) or process.frames_read != frames_read:
+            return False  # too late to be sure: the page's own answer tells
+        ticket.state = WITHDRAWN
+        self.stats.withdrawals += 1
+        return True
 
     def _next_in_lane(self, process: _Process) -> None:
         """The head's answer is in: the page behind it, if any, heads the lane now (a withdrawn
@@ -662,6 +698,18 @@ def _send_connection(process: _Process, seq: int, connection: int) -> None:
         raise _Dead from None
 
 
+def _answer_waiting(process: _Process) -> bool:
+    """Has ``process`` written an answer that is not read yet (in its pipe or its inbox)?"""
+    if process.inbox:
+        return True
+    try:
+        waiting = array.array("i", [0])
+        fcntl.ioctl(process.from_child, termios.FIONREAD, waiting)
+    except OSError:
+        return True  # cannot tell: assume it has
+    return waiting[0] > 0
+
+
 def _read_frame(process: _Process, deadline: float) -> Any:
     """Read the next answer of ``process``: usually one wait and one read.
 
@@ -677,6 +725,7 @@ def _read_frame(process: _Process, deadline: float) -> Any:
             with memoryview(data) as view, view[HEADER.size : need] as frame:
                 answer = pickle.loads(frame)
             del data[:need]
+            process.frames_read += 1
             return answer
         if time.monotonic() >= deadline:  # an answer that arrives late is a late answer
             raise _Timeout

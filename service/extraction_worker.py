@@ -125,7 +125,6 @@ def serve(
     job_fd: int, answer_fd: int, connection_fd: int, limits: Limits, config: dict[str, Any], web_worker_pidfd: int
 ) -> None:
     """The life of one extraction process, right after the fork: answer jobs until EOF."""
-    from service.answer_cache import AnswerCache
     from service.connection_answer import ConnectionAnswerer
 
     _die_with_web_worker(web_worker_pidfd)
@@ -134,7 +133,7 @@ def serve(
     # which a read-ahead buffer would hide.
     channel_in = os.fdopen(job_fd, "rb", buffering=0)
     connections = ConnectionInbox(connection_fd)
-    answerer = ConnectionAnswerer(limits, AnswerCache(int(config.get("cache_entries", 0))))
+    answerer = ConnectionAnswerer(limits)
     _limit_memory(int(config.get("memory_limit_mb", 0)))
     with contextlib.suppress(BrokenPipeError):  # the web worker went away: nothing left to answer
         _serve(channel_in, channel_out, limits, connections, answerer.answer)

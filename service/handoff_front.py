@@ -27,18 +27,18 @@ from __future__ import annotations
 import logging
 import socket
 import time
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from service.answer_cache import AnswerCache
 from service.api import request_cycle
 from service.api.metrics import count_request
+from service.api.responses import JSON_CONTENT_TYPE, encode_json
 from service.connection_handoff import (
     EXTRACT_PATH,
     HANDOFF_MAX_BYTES,
     HEAD_MAX_BYTES,
     ConnectionJob,
-    RequestHead,
     bytes_written,
     http_response,
     parse_head,
@@ -54,9 +54,6 @@ log = logging.getLogger("service")
 # left to gunicorn (which reads it with the CLEANER_READ_TIMEOUT_S deadline). Loopback and LAN
 # clients send a page in well under a millisecond; this only bounds the unusual.
 HANDOFF_WAIT_S = 1.0
-# Body bytes that choose a request's extraction process (with its length and query) when the
-# answer cache is on: a repeated page then goes to the process that has its answer.
-ROUTE_PREFIX_BYTES = 4096
 KEEP, CLOSE, FALLBACK = "keep", "close", "fallback"
 
 
@@ -80,6 +77,9 @@ class HandoffFront:
         self.cors_origins = cors_origins
         self.idle_timeout_s = idle_timeout_s
         self.max_content_length = min(runtime.settings.max_body_bytes, HANDOFF_MAX_BYTES)
+        # Answers to handed-off requests, keyed by the request as sent (the runtime's cache, keyed
+        # by the parsed job, serves what falls back to gunicorn).
+        self.cache = AnswerCache(runtime.settings.cache_entries)
 
     def serve(self, conn: Connection, keep_alive: bool) -> str:
         """Serve one request of ``conn``: KEEP (the next may follow), CLOSE, or FALLBACK (gunicorn
@@ -112,6 +112,19 @@ class HandoffFront:
         }
         always, defaults = request_cycle.common_headers(context, head.headers.get("origin"), self.cors_origins)
         keep_alive = keep_alive and not head.wants_close
+        key = ""
+        if self.cache.enabled:  # the request is all in the buffer: hash it as sent
+            whole = client.recv(head.whole, socket.MSG_PEEK)
+            key = AnswerCache.request_key(
+                memoryview(whole)[head.size :],
+                head.headers.get("content-type"),
+                head.headers.get("content-encoding"),
+                head.query_string,
+            )
+            cached = self.cache.get(key)
+            if cached is not None:  # answered here, even under overload: it costs no extraction
+                _discard(client, head.whole)
+                return self._answer_from_cache(conn, cached, context, always, defaults, keep_alive)
         try:
             with self.runtime.admission.admit():
                 job = ConnectionJob(
@@ -123,21 +136,22 @@ class HandoffFront:
                     max_body_bytes=self.runtime.settings.max_body_bytes,
                     started=started,
                     keep_alive=keep_alive,
+                    return_answer=bool(key),
                     always_headers=always,
                     default_headers=defaults,
                 )
-                return self._hand_off(conn, job, context, self._route(peeked, head, client))
+                return self._hand_off(conn, job, context, key)
         except Overloaded as error:
             # Answered here, not by gunicorn: under overload every request counts. The request
             # is all in the socket buffer: read past it and keep the connection.
             _discard(client, head.whole)
             return self._answer_problem(conn, error, context, always, defaults, keep_alive)
 
-    def _hand_off(self, conn: Connection, job: ConnectionJob, context: dict[str, Any], route: int) -> str:
+    def _hand_off(self, conn: Connection, job: ConnectionJob, context: dict[str, Any], key: str) -> str:
         client = conn.socket
         HANDED_OFF.inc()
         try:
-            summary, _seconds = self.runtime.pool.submit(job, connection=client.fileno(), route=route)
+            summary, _seconds = self.runtime.pool.submit(job, connection=client.fileno())
         except ServiceError as error:  # a kill, a crash, or no process within the budget
             if conn.written is None or bytes_written(client) != conn.written:
                 return CLOSE  # part of an answer may be out: a problem document would corrupt it
@@ -152,8 +166,30 @@ class HandoffFront:
         for name in ("bytes_in", "mode", "warnings", "error_code"):
             if name in summary:
                 context[name] = summary[name]
+        if "answer" in summary:
+            self.cache.put(key, {"answer": summary["answer"], "mode": summary["mode"], "bytes_in": summary["bytes_in"]})
         self._account(summary["status"], context)
         return CLOSE if summary["close"] else KEEP
+
+    def _answer_from_cache(
+        self,
+        conn: Connection,
+        cached: dict[str, Any],
+        context: dict[str, Any],
+        always: list[tuple[str, str]],
+        defaults: list[tuple[str, str]],
+        keep_alive: bool,
+    ) -> str:
+        answer = cached["answer"]
+        context.update(mode=cached["mode"], bytes_in=cached["bytes_in"], warnings=answer.get("warnings", []))
+        payload = {**answer, "timing_ms": round((time.perf_counter() - context["started"]) * 1000, 2)}
+        headers = [("Content-Type", JSON_CONTENT_TYPE), ("X-Cache", "hit")]
+        data, keep = http_response(200, headers, encode_json(payload).encode(), always, defaults, keep_alive)
+        conn.socket.sendall(data)
+        if conn.written is not None:
+            conn.written += len(data)
+        self._account(200, context)
+        return KEEP if keep else CLOSE
 
     def _answer_problem(
         self,
@@ -172,16 +208,6 @@ class HandoffFront:
             conn.written += len(data)
         self._account(status, context)
         return KEEP if keep else CLOSE
-
-    def _route(self, peeked: bytes, head: RequestHead, client: socket.socket) -> int:
-        """The process a request prefers (``ExtractionPool.submit``): -1 (none) with the cache
-        off, else a hash of its first body bytes, length and query."""
-        if not self.runtime.cache.enabled:
-            return -1
-        end = min(head.whole, head.size + ROUTE_PREFIX_BYTES)
-        if len(peeked) < end:  # peeked before the body was all in
-            peeked = client.recv(end, socket.MSG_PEEK)
-        return zlib.crc32(peeked[head.size : end], zlib.crc32(f"{head.content_length} {head.query_string}".encode()))
 
     def _account(self, status: int, context: dict[str, Any]) -> None:
         """Log and count an answer, as the web worker does its own."""

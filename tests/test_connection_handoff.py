@@ -164,12 +164,12 @@ def test_send_what_fits_returns_what_a_full_socket_could_not_take() -> None:
         assert _send_what_fits(ours, b"z") is None  # the peer has gone
 
 
-def _answer_on_socket(request: bytes, job: ConnectionJob, cache: AnswerCache) -> tuple[dict, bytes]:  # type: ignore[type-arg]
+def _answer_on_socket(request: bytes, job: ConnectionJob) -> tuple[dict, bytes]:  # type: ignore[type-arg]
     """Answer ``request`` as an extraction process would: (summary, bytes the client got)."""
     client, server_side = socket.socketpair()
     with client, server_side:
         client.sendall(request + b"NEXT")  # a pipelined next request must stay unread
-        answerer = ConnectionAnswerer(Limits(), cache)
+        answerer = ConnectionAnswerer(Limits())
         # The process gets its own descriptor; the web worker keeps one (here: server_side).
         summary = answerer.answer(os.dup(server_side.fileno()), job)
         assert server_side.recv(100) == b"NEXT"
@@ -217,7 +217,7 @@ def test_the_process_answers_as_the_web_worker_does(client: FlaskClient) -> None
     page = hc.page(hc.article_html())
     for query in ("", "?format=markdown&links=true"):
         request = _post(page, query=query)
-        summary, received = _answer_on_socket(request, _job(request), AnswerCache(0))
+        summary, received = _answer_on_socket(request, _job(request))
         status, headers, body = _split(received)
         expected = client.post("/v1/extract" + query, data=page, content_type="text/html")
         assert status == "HTTP/1.1 200 OK"
@@ -244,7 +244,7 @@ def test_the_process_answers_errors_with_the_same_problem_document(client: Flask
         (_post(b"not gzip", **{"Content-Encoding": "gzip"}), None),
     ]
     for request, code in cases:
-        summary, received = _answer_on_socket(request, _job(request), AnswerCache(0))
+        summary, received = _answer_on_socket(request, _job(request))
         status, headers, body = _split(received)
         head = parse_head(request, LIMIT)
         assert head is not None
@@ -261,26 +261,39 @@ def test_the_process_answers_errors_with_the_same_problem_document(client: Flask
             assert summary["error_code"] == code
 
 
-def test_a_repeated_page_is_answered_from_the_process_cache() -> None:
-    cache = AnswerCache(8)
+def test_the_article_comes_back_only_when_asked_for() -> None:
     request = _post(hc.page(hc.article_html()))
-    _summary, first = _answer_on_socket(request, _job(request), cache)
-    _summary, second = _answer_on_socket(request, _job(request), cache)
-    assert _split(first)[1]["X-Cache"] == "miss"
-    assert _split(second)[1]["X-Cache"] == "hit"
-    assert cache.hits == 1
+    plain, _received = _answer_on_socket(request, _job(request))
+    asked, received = _answer_on_socket(request, _job(request, return_answer=True))
+    assert "answer" not in plain
+    article = json.loads(_split(received)[2])
+    article.pop("timing_ms")
+    assert asked["answer"] == article
+
+
+def test_request_keys_differ_by_every_part_that_shapes_the_answer() -> None:
+    base = AnswerCache.request_key(b"<p>x</p>", "text/html", None, "")
+    assert base == AnswerCache.request_key(memoryview(b"..<p>x</p>")[2:], "text/html", None, "")
+    others = {
+        AnswerCache.request_key(b"<p>y</p>", "text/html", None, ""),
+        AnswerCache.request_key(b"<p>x</p>", "text/plain", None, ""),
+        AnswerCache.request_key(b"<p>x</p>", "text/html", "gzip", ""),
+        AnswerCache.request_key(b"<p>x</p>", "text/html", None, "format=markdown"),
+    }
+    assert base not in others
+    assert len(others) == 4
 
 
 def test_connection_close_and_a_vanished_client() -> None:
     request = _post(hc.page(hc.article_html()))
-    summary, received = _answer_on_socket(request, _job(request, keep_alive=False), AnswerCache(0))
+    summary, received = _answer_on_socket(request, _job(request, keep_alive=False))
     assert summary["close"]
     assert _split(received)[1]["Connection"] == "close"
     client, server_side = socket.socketpair()
     client.sendall(request[:-10])
     client.close()  # gone before the whole request was there
     with server_side:
-        answerer = ConnectionAnswerer(Limits(), AnswerCache(0))
+        answerer = ConnectionAnswerer(Limits())
         result = answerer.answer(os.dup(server_side.fileno()), _job(request))
     assert result["status"] == 0
     assert result["close"]

@@ -425,3 +425,79 @@ def test_processes_are_not_pinned_when_turned_off_or_not_one_per_cpu(two_cpus: l
             pinned = pool.pinned_cpus()
             assert set(pinned.values()) == {None}
             assert all(_affinity(pid) == sorted(psutil.Process().cpu_affinity()) for pid in pinned)
+
+
+class _PipesOnly:
+    """The parts of a pool process ``_withdraw`` looks at, on real pipes."""
+
+    def __init__(self) -> None:
+        self.job_read, self.to_child = os.pipe()
+        self.from_child, self.answer_write = os.pipe()
+        for fd in (self.job_read, self.to_child, self.from_child):
+            os.set_blocking(fd, False)
+        self.inbox = bytearray()
+        self.frames_read = 0
+
+    def written(self) -> bytes:
+        try:
+            return os.read(self.job_read, 100)
+        except BlockingIOError:
+            return b""
+
+    def close(self) -> None:
+        for fd in (self.job_read, self.to_child, self.from_child, self.answer_write):
+            os.close(fd)
+
+
+@pytest.fixture
+def pipes() -> Iterator[_PipesOnly]:
+    process = _PipesOnly()
+    yield process
+    process.close()
+
+
+def _queued(seq: int, exclusive: bool) -> Any:
+    return extraction_pool._Ticket(seq, time.monotonic() + 10, 100, extraction_pool.QUEUED, exclusive=exclusive)
+
+
+def test_a_connection_is_withdrawn_only_while_the_page_ahead_has_not_answered(pipes: _PipesOnly) -> None:
+    """A handed-off connection must never be answered by two processes (extraction_pool._withdraw)."""
+    pool = ExtractionPool.__new__(ExtractionPool)
+    pool.stats = extraction_pool.PoolStats()
+    ticket = _queued(7, exclusive=True)
+    assert pool._withdraw(pipes, ticket)  # type: ignore[arg-type]
+    assert ticket.state == extraction_pool.WITHDRAWN
+    assert pipes.written() == extraction_pool.JOB_HEADER.pack(0, 7)
+    # The page ahead has answered: the process is starting this one; it stays, nothing written.
+    os.write(pipes.answer_write, b"an answer")
+    ticket = _queued(8, exclusive=True)
+    assert not pool._withdraw(pipes, ticket)  # type: ignore[arg-type]
+    assert ticket.state == extraction_pool.QUEUED
+    assert pipes.written() == b""
+    # An ordinary page is withdrawn anyway (run twice at worst); the caller writes its withdrawal.
+    assert pool._withdraw(pipes, _queued(9, exclusive=False))  # type: ignore[arg-type]
+    assert pipes.written() == b""
+    assert pool.stats.withdrawals == 2
+
+
+def test_a_withdrawal_the_answer_overtook_leaves_the_connection_queued(
+    pipes: _PipesOnly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer ahead lands while the withdrawal is written: the process may or may not see it,
+    so the page stays and its own answer ("withdrawn" or the page's) decides."""
+    pool = ExtractionPool.__new__(ExtractionPool)
+    pool.stats = extraction_pool.PoolStats()
+    real_write = os.write
+
+    def write_then_answer(fd: int, data: bytes) -> int:
+        written = real_write(fd, data)
+        if fd == pipes.to_child:
+            real_write(pipes.answer_write, b"an answer")
+        return written
+
+    monkeypatch.setattr(extraction_pool.os, "write", write_then_answer)
+    ticket = _queued(3, exclusive=True)
+    assert not pool._withdraw(pipes, ticket)  # type: ignore[arg-type]
+    assert ticket.state == extraction_pool.QUEUED
+    assert pipes.written() == extraction_pool.JOB_HEADER.pack(0, 3)
+    assert pool.stats.withdrawals == 0
