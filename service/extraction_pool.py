@@ -122,6 +122,9 @@ class PoolStats:
 # taken back (withdrawn: its answer, "withdrawn" or a result, is drained and dropped), or its
 # process died before it started (orphaned: it is placed again).
 HEAD, QUEUED, WITHDRAWN, ORPHANED = "head", "queued", "withdrawn", "orphaned"
+# An exclusive page (a connection) whose process was killed after the page ahead had answered:
+# it may have started, so it is not placed again but fails as a crash (see _kill).
+LOST = "lost"
 
 
 @dataclass(eq=False)
@@ -407,6 +410,7 @@ class ExtractionPool:
 
         Raises:
             TimeBudgetExceeded: the budget ran out while it waited (it was withdrawn).
+            _Dead: its process was killed after it may have started this (exclusive) page.
         """
         if ticket.state == HEAD:
             return True
@@ -427,6 +431,8 @@ class ExtractionPool:
             if ticket.state == QUEUED:  # never, unless the head's reader is stuck: make sure
                 self._kill(process, overran=True)
                 raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.")
+        if ticket.state == LOST:
+            raise _Dead
         return ticket.state == HEAD  # ORPHANED: its process died before it started
 
     def _withdraw(self, process: _Process, ticket: _Ticket) -> bool:
@@ -551,9 +557,12 @@ class ExtractionPool:
                 self.stats.timeouts += 1
             else:
                 self.stats.crashes += 1
+            # The answer ahead came (a reader found it past its deadline): the process may have
+            # started the page behind, which must then not run again if it is a connection.
+            started_next = _answer_waiting(process)
             for ticket in process.lane[1:]:
                 if ticket.state == QUEUED:
-                    ticket.state = ORPHANED
+                    ticket.state = LOST if ticket.exclusive and started_next else ORPHANED
                     ticket.turn.set()
             process.lane.clear()
         self._replace(process, kill=True)

@@ -10,6 +10,11 @@ then a pickled ``Job``; a length of 0 withdraws the job of that number. From it:
 4-byte big-endian length), then a pickle: ``("ready", pid)`` first, then one answer per job, in
 order: ``("ok", response_dict, seconds)``, ``("error", ServiceError)`` or ``("withdrawn",)``.
 
+A job may instead be a ``ConnectionJob`` (the connection hand-off, ``connection_handoff``): its
+client's connection comes first, on the process's connection socket (``ConnectionInbox``), and
+the process answers the client itself (``connection_answer``); its answer on the pipe is then
+``("ok", summary, seconds)``.
+
 Why withdrawals: the pool writes a page to a busy process's pipe while its current page runs, so
 the process starts it without waiting for the web worker (``extraction_pool``, "pipelining").
 When the current page runs long, the queued one is withdrawn and sent elsewhere; if it is still

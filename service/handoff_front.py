@@ -4,14 +4,15 @@ themselves (``connection_handoff``).
 
 Per connection (``HandoffWorker.handle``), for each request:
 1. wait for it (at most gunicorn's ``keepalive`` between requests) and peek at its head;
-2. anything but a plain ``POST /v1/extract`` (``connection_handoff.parse_head``), a request that
-   the API keys refuse, or one over the admission limit: gunicorn serves the rest of the
-   connection as it always did (the peek consumed nothing, so it reads the request from its
-   start and answers 401, 429, ... the usual way);
+2. anything but a plain ``POST /v1/extract`` (``connection_handoff.parse_head``), or a request
+   that the API keys refuse: gunicorn serves the rest of the connection as it always did (the
+   peek consumed nothing, so it reads the request from its start and answers 401, ... the usual
+   way);
 3. wait, without reading, until the whole request is in the socket buffer (``SO_RCVLOWAT``),
    at most ``HANDOFF_WAIT_S``: a slow client holds a greenlet, never an extraction process, and
    one still sending after that goes to gunicorn too, whose read deadline answers 408;
-4. hand the connection to an extraction process through the pool (``ExtractionPool.submit``
+4. answer a cache hit (keyed by the request as sent) or, over the admission limit, 429 itself;
+   else hand the connection to an extraction process through the pool (``ExtractionPool.submit``
    with the descriptor): the pool's lanes, withdrawals, time budget and kills apply unchanged;
 5. log and count the answer from the process's summary, send what the client's socket could not
    take at once, and go on with the next request unless the connection is to close.
@@ -71,6 +72,9 @@ class Connection:
 class HandoffFront:
     """What ``HandoffWorker.handle`` does for each request (steps 1-5 of the module doc)."""
 
+    # What ``serve`` returns (here too for the worker, which imports this module late).
+    KEEP, CLOSE, FALLBACK = KEEP, CLOSE, FALLBACK
+
     def __init__(self, runtime: Runtime, keyring: Any, cors_origins: frozenset[str], idle_timeout_s: float) -> None:
         self.runtime = runtime
         self.keyring = keyring
@@ -113,8 +117,8 @@ class HandoffFront:
         always, defaults = request_cycle.common_headers(context, head.headers.get("origin"), self.cors_origins)
         keep_alive = keep_alive and not head.wants_close
         key = ""
-        if self.cache.enabled:  # the request is all in the buffer: hash it as sent
-            whole = client.recv(head.whole, socket.MSG_PEEK)
+        whole = client.recv(head.whole, socket.MSG_PEEK) if self.cache.enabled else b""
+        if len(whole) == head.whole:  # the cache is on (the request is all in): hash it as sent
             key = AnswerCache.request_key(
                 memoryview(whole)[head.size :],
                 head.headers.get("content-type"),

@@ -53,14 +53,14 @@ class HandoffWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no ty
             conn = self._connection(client)
             while True:
                 outcome = front.serve(conn, keep_alive=self.alive and self.cfg.keepalive > 0)
-                if outcome == "fallback":
+                if outcome == front.FALLBACK:
                     # Nothing of this request was read: gunicorn serves the connection from it on.
                     super().handle(listener, client, addr)
                     return
                 self.nr += 1
                 if self.nr >= self.max_requests:
                     self.alive = False
-                if outcome == "close" or not self.alive:
+                if outcome == front.CLOSE or not self.alive:
                     return
         except OSError:  # the client reset or went away
             log.debug("connection dropped", exc_info=True)

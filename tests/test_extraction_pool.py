@@ -501,3 +501,30 @@ def test_a_withdrawal_the_answer_overtook_leaves_the_connection_queued(
     assert ticket.state == extraction_pool.QUEUED
     assert pipes.written() == extraction_pool.JOB_HEADER.pack(0, 3)
     assert pool.stats.withdrawals == 0
+
+
+def test_a_connection_behind_a_killed_process_is_placed_again_only_if_it_cannot_have_started(
+    pipes: _PipesOnly,
+) -> None:
+    """The pool kills a process whose answer ahead came past its deadline: the connection queued
+    behind may have started there, so it fails as a crash instead of being answered twice."""
+    pool = ExtractionPool.__new__(ExtractionPool)
+    pool.stats = extraction_pool.PoolStats()
+    pool._changed = threading.Condition(threading.Lock())
+    pool._replace = lambda process, kill: None  # type: ignore[method-assign]
+    for answered, exclusive, expected in [
+        (False, True, extraction_pool.ORPHANED),
+        (True, False, extraction_pool.ORPHANED),
+        (True, True, extraction_pool.LOST),
+    ]:
+        process: Any = _PipesOnly()
+        queued = _queued(1, exclusive=exclusive)
+        process.lane = [_queued(0, exclusive=False), queued]
+        pool._live = [process]
+        if answered:
+            os.write(process.answer_write, b"an answer")
+        pool._kill(process, overran=True)
+        assert process.lane == []
+        assert queued.state == expected, (answered, exclusive)
+        assert queued.turn.is_set()
+        process.close()

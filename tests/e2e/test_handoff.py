@@ -228,3 +228,34 @@ def test_a_crashed_extraction_is_answered_500(servers: dict[str, LiveServer], tm
     assert b"Connection: close" in answer
     assert handed_off(server) == before + 1
     assert post(server, hc.page(hc.article_html())).status_code == 200
+
+
+def test_the_hostile_corpus_through_the_handoff(live_server: LiveServer) -> None:
+    """Every case of ``tests/hostile_corpus`` (``test_hostile_input.py`` runs it in process) on the
+    default server, where each one up to 1 MB is handed off: the same statuses and articles, in
+    time, nothing leaked."""
+    from tests.test_hostile_input import DEADLINE_S, PROBLEM_KEYS
+
+    before = handed_off(live_server)
+    small = 0
+    for name in hc.case_names():
+        case = hc.make_case(name)
+        small += len(case.body) <= 1024 * 1024
+        started = time.monotonic()
+        response = requests.post(
+            live_server.url + "/v1/extract", data=case.body, headers={"Content-Type": case.content_type}, timeout=60
+        )
+        elapsed = time.monotonic() - started
+        assert response.status_code in case.statuses, (name, response.status_code, response.text[:300])
+        assert elapsed < DEADLINE_S, (name, elapsed)
+        for marker in case.must_not_contain:
+            assert marker not in response.text, (name, marker)
+        document = response.json()
+        if response.status_code == 200:
+            if case.must_contain:
+                assert case.must_contain in document["text"], name
+            if case.warning:
+                assert case.warning in document["warnings"], name
+        else:
+            assert set(document) >= PROBLEM_KEYS, name
+    assert handed_off(live_server) - before == small
