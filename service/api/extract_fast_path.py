@@ -1,4 +1,6 @@
-"""``POST /v1/extract`` answered before Flask sees it: the hot path of the service, as plain WSGI.
+"""``POST /v1/extract`` answered before Flask sees it, as plain WSGI: the web worker's path for
+the requests the connection hand-off leaves to it (``handoff_front``: slow, large or unusual
+requests, or all of them with ``CLEANER_HANDOFF=0``).
 
 Flask and Werkzeug cost the web worker ~0.37 ms a request (request and response objects, context
 locals, routing, hooks): 1.28 -> 0.91 ms of its CPU per page under load without them, and the
