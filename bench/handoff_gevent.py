@@ -29,10 +29,9 @@ from bench.handoff_prototype import (
     HEAD_PEEK_BYTES,
     LANE,
     fork_extractors,
-    grow_receive_buffer,
     request_size,
-    unread_bytes,
 )
+from service.connection_handoff import grow_receive_buffer, unread_bytes
 
 HANDED_OFF = ("POST", "/v1/extract")
 

@@ -27,7 +27,6 @@ It exists so that the README's numbers for it can be reproduced.
 from __future__ import annotations
 
 import array
-import fcntl
 import json
 import os
 import selectors
@@ -35,7 +34,6 @@ import signal
 import socket
 import struct
 import sys
-import termios
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,26 +44,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# A connection's receive buffer is grown at the accept to hold a request of this size unread
-# (``grow_receive_buffer``), so that every page of the mix (up to ~0.6 MB) can wait in it whole.
-HANDOFF_MAX_BYTES = 1024 * 1024
+# The service's own: session 11 built the hand-off from this prototype.
+from service.connection_handoff import grow_receive_buffer, unread_bytes  # noqa: E402
+
 LANE = 2  # connections an extraction process holds at once: the one it answers and one waiting
 HEAD_PEEK_BYTES = 65536
 CONN_ID = struct.Struct(">I")
-
-
-def grow_receive_buffer(conn: socket.socket) -> None:
-    """Let ``conn`` hold a request of up to ``HANDOFF_MAX_BYTES`` without reading it.
-
-    Setting ``SO_RCVLOWAT`` makes Linux grow the receive buffer (and the window it advertises)
-    to hold that mark, and it never shrinks it back; setting the mark straight back to 1 keeps
-    the growth while the head still wakes the front. Measured (``bench/socket_buffer.py``): the
-    mark set only once the head has arrived, or after the sender stalled, can leave a request
-    stuck short of it (127,973 of 150,000 bytes), and an explicit ``SO_RCVBUF`` is capped by
-    ``net.core.rmem_max`` (208 KB on a stock distribution). Growing at the accept held every
-    size tried, with autotuning left on."""
-    conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 2 * HANDOFF_MAX_BYTES)
-    conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
 
 
 def parse_head(raw: bytes) -> tuple[str, str, dict[str, str]]:
@@ -87,13 +71,6 @@ def request_size(peeked: bytes) -> tuple[str, str, int] | None:
         return None
     method, target, headers = parse_head(peeked[:end])
     return method, target.partition("?")[0], end + 4 + int(headers.get("content-length", "0"))
-
-
-def unread_bytes(sock: socket.socket | int) -> int:
-    """Bytes waiting unread in a socket's receive buffer (FIONREAD)."""
-    available = array.array("i", [0])
-    fcntl.ioctl(sock, termios.FIONREAD, available)
-    return available[0]
 
 
 def answer(target: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from bench.handoff_prototype import unread_bytes
+from service.connection_handoff import unread_bytes
 
 SETTLE_S = 0.2
 

@@ -154,7 +154,7 @@ def grow_receive_buffer(conn: socket.socket) -> None:
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
 
 
-def unread_bytes(fd: int) -> int:
+def unread_bytes(fd: socket.socket | int) -> int:
     """Bytes waiting unread in a socket's receive buffer (FIONREAD)."""
     available = array.array("i", [0])
     fcntl.ioctl(fd, termios.FIONREAD, available)
