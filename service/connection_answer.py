@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import logging
 import socket
-import time
 from typing import TYPE_CHECKING, Any
 
 from service.api.body import decode_body
 from service.api.request_cycle import problem
 from service.api.request_forms import job_from_request, query_arguments
-from service.api.responses import JSON_CONTENT_TYPE, encode_json
-from service.connection_handoff import EXTRACT_PATH, ConnectionJob, http_response
+from service.api.responses import article_headers, article_json
+from service.connection_handoff import EXTRACT_PATH, ConnectionJob, discard, http_response
 from service.errors import ServiceError
 from service.extraction_worker import run_guarded
 
@@ -52,11 +51,11 @@ class ConnectionAnswerer:
         try:
             conn.settimeout(READ_GRACE_S)
             try:
-                raw = _receive(conn, job.head_size + job.content_length)
+                raw_body = _receive_body(conn, job.head_size, job.content_length)
             except OSError:
                 return {"status": 0, "close": True, "unsent": b""}
             summary: dict[str, Any] = {}
-            status, headers, text = self._respond(bytes(raw[job.head_size :]), job, summary)
+            status, headers, text = self._respond(raw_body, job, summary)
             data, keep = http_response(
                 status, headers, text.encode(), job.always_headers, job.default_headers, job.keep_alive
             )
@@ -83,8 +82,7 @@ class ConnectionAnswerer:
             summary["warnings"] = answer.get("warnings", [])
             if job.return_answer:
                 summary["answer"] = answer
-            payload = {**answer, "timing_ms": round((time.perf_counter() - job.started) * 1000, 2)}
-            return 200, [("Content-Type", JSON_CONTENT_TYPE), ("X-Cache", "miss")], encode_json(payload)
+            return 200, article_headers(cached=False), article_json(answer, job.started)
         except ServiceError as error:
             summary["error_code"] = error.code
             return problem(error, EXTRACT_PATH)
@@ -95,17 +93,17 @@ class ConnectionAnswerer:
             return problem(unexpected, EXTRACT_PATH)
 
 
-def _receive(conn: socket.socket, size: int) -> memoryview:
-    """Exactly ``size`` bytes: this request and nothing of a pipelined next one."""
-    buffer = bytearray(size)
-    view = memoryview(buffer)
-    got = 0
-    while got < size:
-        count = conn.recv_into(view[got:])
-        if not count:
+def _receive_body(conn: socket.socket, head_size: int, length: int) -> bytes:
+    """The body of this request, past its head, and nothing of a pipelined next one."""
+    discard(conn, head_size)
+    parts, missing = [], length
+    while missing:  # one read: it is all in the buffer (more only if the kernel splits it)
+        part = conn.recv(missing)
+        if not part:
             raise ConnectionResetError("the client closed the connection")
-        got += count
-    return view
+        parts.append(part)
+        missing -= len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _send_what_fits(conn: socket.socket, data: bytes) -> bytes | None:

@@ -161,6 +161,17 @@ def unread_bytes(fd: socket.socket | int) -> int:
     return available[0]
 
 
+def discard(conn: socket.socket, size: int) -> None:
+    """Read and drop the next ``size`` bytes of ``conn``, already in its receive buffer (a head,
+    or a request answered without its body)."""
+    scratch = bytearray(min(size, 256 * 1024))
+    while size > 0:
+        count = conn.recv_into(scratch, min(size, len(scratch)))
+        if not count:
+            raise ConnectionResetError("the client closed the connection")
+        size -= count
+
+
 def bytes_written(conn: socket.socket) -> int | None:
     """Bytes the application has written to a TCP connection so far: acknowledged by the peer
     (``tcpi_bytes_acked``) plus still in the send queue (SIOCOUTQ); None if the kernel does not

@@ -34,13 +34,15 @@ from typing import Any
 from service.answer_cache import AnswerCache
 from service.api import request_cycle
 from service.api.metrics import count_request
-from service.api.responses import JSON_CONTENT_TYPE, encode_json
+from service.api.responses import article_headers, article_json
 from service.connection_handoff import (
     EXTRACT_PATH,
     HANDOFF_MAX_BYTES,
     HEAD_MAX_BYTES,
     ConnectionJob,
     bytes_written,
+    discard,
+    grow_receive_buffer,
     http_response,
     parse_head,
     unread_bytes,
@@ -63,10 +65,14 @@ class Connection:
     """One client connection as the front serves it."""
 
     socket: socket.socket
-    # Bytes written to it so far, as the kernel counts them (``bytes_written``) once at the
-    # first request, then by adding every answer: a kill is answered only if none went out.
+    # Bytes written to it so far, as the kernel counts them (``bytes_written``) once when it is
+    # opened, then by adding every answer: a kill is answered only if none went out.
     written: int | None = None
-    first: bool = True
+
+    def wrote(self, size: int) -> None:
+        """``size`` more bytes of answers went to the socket."""
+        if self.written is not None:
+            self.written += size
 
 
 class HandoffFront:
@@ -85,15 +91,18 @@ class HandoffFront:
         # by the parsed job, serves what falls back to gunicorn).
         self.cache = AnswerCache(runtime.settings.cache_entries)
 
+    def open(self, client: socket.socket) -> Connection:
+        """A new connection, ready for ``serve``: its buffer grown to hold a whole request."""
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        grow_receive_buffer(client)
+        # The idle wait between requests; the peek in serve waits on the socket's own watcher.
+        client.settimeout(self.idle_timeout_s)
+        return Connection(client, written=bytes_written(client))
+
     def serve(self, conn: Connection, keep_alive: bool) -> str:
         """Serve one request of ``conn``: KEEP (the next may follow), CLOSE, or FALLBACK (gunicorn
         must serve the connection from this request on)."""
         client = conn.socket
-        if conn.first:
-            conn.first = False
-            # The idle wait between requests; the peek below waits on the socket's own watcher.
-            client.settimeout(self.idle_timeout_s)
-            conn.written = bytes_written(client)
         try:
             peeked = client.recv(HEAD_MAX_BYTES, socket.MSG_PEEK)
         except TimeoutError:  # an idle keep-alive connection
@@ -127,7 +136,7 @@ class HandoffFront:
             )
             cached = self.cache.get(key)
             if cached is not None:  # answered here, even under overload: it costs no extraction
-                _discard(client, head.whole)
+                discard(client, head.whole)
                 return self._answer_from_cache(conn, cached, context, always, defaults, keep_alive)
         try:
             with self.runtime.admission.admit():
@@ -148,7 +157,7 @@ class HandoffFront:
         except Overloaded as error:
             # Answered here, not by gunicorn: under overload every request counts. The request
             # is all in the socket buffer: read past it and keep the connection.
-            _discard(client, head.whole)
+            discard(client, head.whole)
             return self._answer_problem(conn, error, context, always, defaults, keep_alive)
 
     def _hand_off(self, conn: Connection, job: ConnectionJob, context: dict[str, Any], key: str) -> str:
@@ -163,8 +172,7 @@ class HandoffFront:
             return self._answer_problem(conn, error, context, always, defaults, keep_alive=False)
         if summary["unsent"]:
             client.sendall(summary["unsent"])
-        if conn.written is not None:
-            conn.written += summary.get("sent", 0)
+        conn.wrote(summary.get("sent", 0))
         if not summary["status"]:
             return CLOSE  # the request could not be read: the client has gone
         for name in ("bytes_in", "mode", "warnings", "error_code"):
@@ -186,14 +194,8 @@ class HandoffFront:
     ) -> str:
         answer = cached["answer"]
         context.update(mode=cached["mode"], bytes_in=cached["bytes_in"], warnings=answer.get("warnings", []))
-        payload = {**answer, "timing_ms": round((time.perf_counter() - context["started"]) * 1000, 2)}
-        headers = [("Content-Type", JSON_CONTENT_TYPE), ("X-Cache", "hit")]
-        data, keep = http_response(200, headers, encode_json(payload).encode(), always, defaults, keep_alive)
-        conn.socket.sendall(data)
-        if conn.written is not None:
-            conn.written += len(data)
-        self._account(200, context)
-        return KEEP if keep else CLOSE
+        text = article_json(answer, context["started"])
+        return self._answer(conn, 200, article_headers(cached=True), text, context, always, defaults, keep_alive)
 
     def _answer_problem(
         self,
@@ -206,10 +208,23 @@ class HandoffFront:
     ) -> str:
         context["error_code"] = error.code
         status, headers, text = request_cycle.problem(error, EXTRACT_PATH)
+        return self._answer(conn, status, headers, text, context, always, defaults, keep_alive)
+
+    def _answer(
+        self,
+        conn: Connection,
+        status: int,
+        headers: list[tuple[str, str]],
+        text: str,
+        context: dict[str, Any],
+        always: list[tuple[str, str]],
+        defaults: list[tuple[str, str]],
+        keep_alive: bool,
+    ) -> str:
+        """Send an answer of the web worker's own (a cache hit, a problem), log and count it."""
         data, keep = http_response(status, headers, text.encode(), always, defaults, keep_alive)
         conn.socket.sendall(data)
-        if conn.written is not None:
-            conn.written += len(data)
+        conn.wrote(len(data))
         self._account(status, context)
         return KEEP if keep else CLOSE
 
@@ -217,16 +232,6 @@ class HandoffFront:
         """Log and count an answer, as the web worker does its own."""
         request_cycle.log_access("POST", EXTRACT_PATH, status, context)
         count_request(EXTRACT_PATH, status, context, self.runtime)
-
-
-def _discard(client: socket.socket, size: int) -> None:
-    """Read and drop ``size`` bytes that are already in ``client``'s receive buffer."""
-    scratch = bytearray(min(size, 256 * 1024))
-    while size > 0:
-        count = client.recv_into(scratch, min(size, len(scratch)))
-        if not count:
-            raise ConnectionResetError("the client closed the connection")
-        size -= count
 
 
 def _await_whole(client: socket.socket, size: int) -> bool:

@@ -9,7 +9,6 @@ of the service there (the metrics registry, for one, must first see its multipro
 from __future__ import annotations
 
 import logging
-import socket
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.workers.ggevent import GeventWorker
@@ -31,11 +30,8 @@ class HandoffWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no ty
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        from service.connection_handoff import grow_receive_buffer
-        from service.handoff_front import Connection, HandoffFront
+        from service.handoff_front import HandoffFront
 
-        self._grow_receive_buffer = grow_receive_buffer
-        self._connection = Connection
         extensions = getattr(self.wsgi, "extensions", {})
         runtime = extensions.get("cleaner")
         if runtime is not None and runtime.settings.handoff:
@@ -48,9 +44,7 @@ class HandoffWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no ty
             super().handle(listener, client, addr)
             return
         try:
-            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._grow_receive_buffer(client)
-            conn = self._connection(client)
+            conn = front.open(client)
             while True:
                 outcome = front.serve(conn, keep_alive=self.alive and self.cfg.keepalive > 0)
                 if outcome == front.FALLBACK:

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from service.api.body import read_body
 from service.api.request_forms import job_from_request
-from service.api.responses import JSON_CONTENT_TYPE, encode_json
+from service.api.responses import JSON_CONTENT_TYPE, article_json
 from service.runtime import Runtime
 
 blueprint = Blueprint("extract", __name__)
@@ -54,5 +54,4 @@ def answer_body(
     with runtime.admission.admit():
         answer, cached = runtime.extract(job)
     context["warnings"] = answer.get("warnings", [])
-    payload: dict[str, Any] = {**answer, "timing_ms": round((time.perf_counter() - started) * 1000, 2)}
-    return encode_json(payload), cached
+    return article_json(answer, started), cached

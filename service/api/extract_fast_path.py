@@ -28,7 +28,7 @@ from service.api import request_cycle
 from service.api.extract import answer_body
 from service.api.metrics import EXTRACT_ENDPOINT, count_request
 from service.api.request_forms import query_arguments
-from service.api.responses import JSON_CONTENT_TYPE
+from service.api.responses import article_headers
 from service.errors import ServiceError
 
 log = logging.getLogger("service")
@@ -56,7 +56,7 @@ class ExtractFastPath:
             query = query_arguments(environ.get("QUERY_STRING", ""))
             text, cached = answer_body(self.runtime, environ, environ.get("CONTENT_TYPE"), query, context)
             status = 200
-            headers = [("Content-Type", JSON_CONTENT_TYPE), ("X-Cache", "hit" if cached else "miss")]
+            headers = article_headers(cached)
         except ServiceError as error:
             status, headers, text = self._problem(error, context)
         except Exception:  # the same answer as Flask's handler of unexpected errors
