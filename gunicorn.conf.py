@@ -21,9 +21,8 @@ except ConfigError as error:
 
 bind = [f"[{_settings.host}]:{_settings.port}" if ":" in _settings.host else f"{_settings.host}:{_settings.port}"]
 workers = _settings.web_workers
-# gunicorn's gevent worker, which hands whole POST /v1/extract requests to the extraction
-# processes (service/handoff_worker.py; CLEANER_HANDOFF=0: plain gevent).
-worker_class = "service.handoff_worker.HandoffWorker"
+# gunicorn's gevent worker: a greenlet per connection, so a slow client costs no web worker.
+worker_class = "gevent"
 # Connections one web worker holds at once (slow clients included); admission control bounds
 # how many of them may be extracting.
 worker_connections = 1000

@@ -1,8 +1,7 @@
 """A small bounded LRU of answers, keyed by the body's hash and everything that shapes the answer.
 
 Crawlers re-send the same bytes; a hit skips the extraction process entirely (issue 5).
-Per web worker, in memory: bounded by ``CLEANER_CACHE_ENTRIES`` answers (0 turns it off). The
-connection hand-off's front keeps one more, keyed by the request as sent (``request_key``).
+Per web worker, in memory: bounded by ``CLEANER_CACHE_ENTRIES`` answers (0 turns it off).
 """
 
 from __future__ import annotations
@@ -31,15 +30,6 @@ class AnswerCache:
     def key(job: Job) -> str:
         digest = hashlib.blake2b(job.body, digest_size=20)
         digest.update(repr((job.mode, job.url, job.declared_charset, job.options.cache_key())).encode())
-        return digest.hexdigest()
-
-    @staticmethod
-    def request_key(body: bytes | memoryview, *shape: str | None) -> str:
-        """The key of a request as it was sent, with no parsing: its body's bytes and the
-        headers and query that shape its answer (``shape``). The connection hand-off's front
-        uses it: a crawler re-sends the same bytes."""
-        digest = hashlib.blake2b(body, digest_size=20)
-        digest.update(repr(shape).encode())
         return digest.hexdigest()
 
     def get(self, key: str) -> dict[str, Any] | None:

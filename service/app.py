@@ -14,7 +14,6 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from service.api import batch, docs, extract, health, metrics, playground, request_cycle
-from service.api.extract_fast_path import ExtractFastPath
 from service.auth import KeyRing
 from service.errors import (
     BadRequest,
@@ -58,8 +57,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_error_handler(ServiceError, render_problem)
     app.register_error_handler(HTTPException, _render_http_exception)
     app.register_error_handler(Exception, _render_unexpected)
-    # POST /v1/extract is answered before Flask's request machinery (extract_fast_path).
-    app.wsgi_app = ExtractFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    # POST /v1/extract is answered before Flask's request machinery (extract.ExtractEndpoint).
+    app.wsgi_app = extract.ExtractEndpoint(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

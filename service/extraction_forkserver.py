@@ -11,10 +11,9 @@ Started by ``ForkServer`` (the pool's side, below) as
 ``python -m service.extraction_forkserver CONFIG_JSON CONTROL_FD``. The control channel is a
 ``SOCK_SEQPACKET`` Unix socket, one message each way per request:
 - the server says ``b"ready"`` once warm;
-- the pool sends ``b"spawn"`` (or ``b"spawn CPU"``: pin the new process to that CPU) with three
-  file descriptors (SCM_RIGHTS): the read end of the new process's job pipe, the write end of
-  its answer pipe (``extraction_worker`` wire format) and its end of the datagram socket on
-  which client connections are handed to it (``connection_handoff``);
+- the pool sends ``b"spawn"`` (or ``b"spawn CPU"``: pin the new process to that CPU) with two
+  file descriptors (SCM_RIGHTS): the read end of the new process's job pipe and the write end of
+  its answer pipe (``extraction_worker`` wire format);
 - the server forks, answers with the new process's pid (``PID``) and a pidfd of it when the
   kernel has them (so the pool's signals can never hit a reused pid), or ``FORK_FAILED``.
 
@@ -62,13 +61,12 @@ class ForkServerDown(Exception):
 @dataclass(frozen=True)
 class Forked:
     """A new extraction process as the pool sees it: its pid, a pidfd (-1 without), and the
-    pool's ends of its pipes and of its connection socket."""
+    pool's ends of its pipes."""
 
     pid: int
     pidfd: int
     to_child: int
     from_child: int
-    connections: int
 
 
 class ForkServer:
@@ -145,19 +143,16 @@ class ForkServer:
         assert self._control is not None
         job_read, job_write = os.pipe()
         answer_read, answer_write = os.pipe()
-        connections, child_connections = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             message = SPAWN if cpu is None else b"%s %d" % (SPAWN, cpu)
-            socket.send_fds(self._control, [message], [job_read, answer_write, child_connections.fileno()])
+            socket.send_fds(self._control, [message], [job_read, answer_write])
             reply, fds, _flags, _address = socket.recv_fds(self._control, 64, 1)
         except OSError:  # includes the timeout
             reply, fds = b"", []
         finally:
             os.close(job_read)  # the child has its own copies now (or there is no child)
             os.close(answer_write)
-            child_connections.close()
         if len(reply) != PID.size:
-            connections.close()
             for fd in (job_write, answer_read, *fds):
                 os.close(fd)
             if reply == FORK_FAILED:
@@ -169,7 +164,6 @@ class ForkServer:
             pidfd=fds[0] if fds else -1,
             to_child=job_write,
             from_child=answer_read,
-            connections=connections.detach(),
         )
 
     def _discard(self, grace_s: float) -> None:
@@ -225,13 +219,13 @@ def _serve_forks(control: socket.socket, config: dict[str, Any], limits: Limits,
     web_worker_pidfd = _pidfd(web_worker)
     while True:
         try:
-            message, fds, _flags, _address = socket.recv_fds(control, 64, 3)
+            message, fds, _flags, _address = socket.recv_fds(control, 64, 2)
         except OSError:
             return
         if not message:  # the pool closed the socket, or the web worker died
             return
         cpu = _spawn_cpu(message)
-        if cpu is None or len(fds) != 3:
+        if cpu is None or len(fds) != 2:
             for fd in fds:
                 os.close(fd)
             continue
@@ -254,7 +248,7 @@ def _serve_forks(control: socket.socket, config: dict[str, Any], limits: Limits,
                 if cpu >= 0:
                     with contextlib.suppress(OSError):  # a CPU gone offline: keep the inherited set
                         os.sched_setaffinity(0, {cpu})
-                extraction_worker.serve(fds[0], fds[1], fds[2], limits, config, web_worker_pidfd)
+                extraction_worker.serve(fds[0], fds[1], limits, config, web_worker_pidfd)
                 status = 0
             finally:
                 os._exit(status)

@@ -14,7 +14,7 @@ CPU pinning: with one process per CPU this process may use (the default), each p
 to its own CPU (a replacement takes the CPU its predecessor left). The web worker runs on the
 same cores, and without pinning the scheduler moves extraction processes between cores, away
 from the L2 cache they filled: pinned, pages/s rose ~2.5 % on average, the extraction CPU per
-page fell about as much (``bench/pinning_ab.py``: 8 experiments at 4 and 16 clients, 4-6
+page fell about as much (a removed one-off A/B script: 8 experiments at 4 and 16 clients, 4-6
 alternating pairs each on one server, from -0.8 % to +5.9 %). Not pinned when other processes
 share the CPUs (CLEANER_PIN_EXTRACTORS=0), or when there are fewer processes than CPUs (e.g. a
 CPU quota): the scheduler places them better.
@@ -41,7 +41,6 @@ monkey-patching makes each of those calls cooperative.
 
 from __future__ import annotations
 
-import array
 import contextlib
 import fcntl
 import json
@@ -51,15 +50,12 @@ import pickle
 import random
 import select
 import signal
-import socket
-import termios
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.connection_handoff import CONNECTION_SEQ, ConnectionJob
 from service.errors import ExtractorCrashed, ExtractorUnavailable, ServiceError, TimeBudgetExceeded
 from service.extraction_forkserver import Forked, ForkServer, ForkServerDown
 from service.extraction_worker import HEADER, JOB_HEADER
@@ -93,9 +89,6 @@ _F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 QUEUE_PATIENCE_S = 0.5
 # Pages a process holds at once: the one it extracts and one waiting behind it in its pipe.
 LANE_PAGES = 2
-# How long past its deadline a page that could not be withdrawn waits for its turn, which comes
-# as soon as the answer before it, already written, is read (see _withdraw).
-ANSWER_GRACE_S = 1.0
 
 
 class _Timeout(Exception):
@@ -122,9 +115,6 @@ class PoolStats:
 # taken back (withdrawn: its answer, "withdrawn" or a result, is drained and dropped), or its
 # process died before it started (orphaned: it is placed again).
 HEAD, QUEUED, WITHDRAWN, ORPHANED = "head", "queued", "withdrawn", "orphaned"
-# An exclusive page (a connection) whose process was killed after the page ahead had answered:
-# it may have started, so it is not placed again but fails as a crash (see _kill).
-LOST = "lost"
 
 
 @dataclass(eq=False)
@@ -136,7 +126,6 @@ class _Ticket:
     size: int  # bytes of its frame in the pipe
     state: str
     written: bool = False
-    exclusive: bool = False  # must never run twice (a client's connection): see _withdraw
     since: float = field(default_factory=time.monotonic)  # became head / was queued
     turn: threading.Event = field(default_factory=threading.Event)  # set when it leaves QUEUED
 
@@ -150,11 +139,9 @@ class _Process:
     retiring: bool = False  # takes no new page; stopped when its lane is empty
     next_seq: int = 0
     inbox: bytearray = field(default_factory=bytearray)  # answer bytes read ahead of their turn
-    frames_read: int = 0  # answers read so far
     pid: int = field(init=False)
     to_child: int = field(init=False)
     from_child: int = field(init=False)
-    connections: socket.socket = field(init=False)  # hands it client connections (SCM_RIGHTS)
     cpu: int | None = None  # the CPU it is pinned to (None: not pinned, or already given back)
     pipe_bytes: int = field(init=False, default=64 * 1024)
     _statm: int = field(init=False, default=-1)
@@ -163,10 +150,6 @@ class _Process:
         self.pid = self.forked.pid
         self.to_child = self.forked.to_child
         self.from_child = self.forked.from_child
-        # Cooperative under gevent (socket is patched), plainly blocking elsewhere: a datagram of
-        # 4 bytes to a process holding at most two never waits in practice.
-        self.connections = socket.socket(fileno=self.forked.connections)
-        self.connections.setblocking(True)
         # Set once here, not per frame: every page then costs no fcntl calls, and the frame
         # functions try the syscall first and only wait (select) when the pipe is full/empty.
         for fd in (self.to_child, self.from_child):
@@ -208,7 +191,6 @@ class _Process:
 
     def close_fds(self) -> None:
         self.close_input()
-        self.connections.close()
         for fd in (self.from_child, self.forked.pidfd, self._statm):
             if fd >= 0:
                 with contextlib.suppress(OSError):
@@ -300,14 +282,8 @@ class ExtractionPool:
 
     # -- work ---------------------------------------------------------------------------------
 
-    def submit(
-        self, job: Job | ConnectionJob, budget_s: float | None = None, connection: int | None = None
-    ) -> tuple[dict[str, Any], float]:
+    def submit(self, job: Job, budget_s: float | None = None) -> tuple[dict[str, Any], float]:
         """Run ``job`` in a process within ``budget_s``; returns (response, seconds).
-
-        A ``ConnectionJob`` comes with the client's ``connection`` (a file descriptor, passed to
-        the process: ``connection_handoff``), and its response is the process's summary of what
-        it answered the client.
 
         Raises:
             TimeBudgetExceeded: no answer within the budget (the process was killed).
@@ -318,7 +294,7 @@ class ExtractionPool:
         deadline = time.monotonic() + budget
         payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         while True:  # again only when the page was withdrawn or orphaned before it started
-            placed = self._place(payload, deadline, budget, connection)
+            placed = self._place(payload, deadline, budget)
             if placed is None:
                 continue
             process, ticket = placed
@@ -330,10 +306,6 @@ class ExtractionPool:
                 raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
             except _Dead:
                 raise ExtractorCrashed("The extraction process died on this page.") from None
-            if answer[0] == "withdrawn":  # a withdrawal _withdraw could not be sure of was in time
-                self.stats.withdrawals += 1
-                self._after_answer(process)
-                continue
             break
         self.stats.jobs += 1
         process.jobs_done += 1
@@ -352,9 +324,7 @@ class ExtractionPool:
 
     # -- placing pages --------------------------------------------------------------------------
 
-    def _place(
-        self, payload: bytes, deadline: float, budget: float, connection: int | None
-    ) -> tuple[_Process, _Ticket] | None:
+    def _place(self, payload: bytes, deadline: float, budget: float) -> tuple[_Process, _Ticket] | None:
         """Put the page in a lane and write it to that process's pipe; None if that process
         died under a page this one was queued behind (it never started: place it again).
 
@@ -372,14 +342,10 @@ class ExtractionPool:
                 if now >= deadline:
                     raise TimeBudgetExceeded(f"No extraction process became free within the {budget:g} s budget.")
                 self._changed.wait(deadline - now)  # woken when a lane has room
-            ticket = _Ticket(
-                process.next_seq, deadline, size, HEAD if not process.lane else QUEUED, exclusive=connection is not None
-            )
+            ticket = _Ticket(process.next_seq, deadline, size, HEAD if not process.lane else QUEUED)
             process.next_seq += 1
             process.lane.append(ticket)
         try:
-            if connection is not None:  # before its job frame: the process takes it by number
-                _send_connection(process, ticket.seq, connection)
             _write_frame(process, JOB_HEADER.pack(len(payload), ticket.seq), payload, deadline)
         except _Timeout:  # only a head writes more than the pipe holds, and its deadline passed
             self._kill(process, overran=True)
@@ -410,7 +376,6 @@ class ExtractionPool:
 
         Raises:
             TimeBudgetExceeded: the budget ran out while it waited (it was withdrawn).
-            _Dead: its process was killed after it may have started this (exclusive) page.
         """
         if ticket.state == HEAD:
             return True
@@ -418,51 +383,17 @@ class ExtractionPool:
         ticket.turn.wait(max(0.0, patience_end - time.monotonic()))
         with self._changed:
             # Its head runs long: take the page back.
-            withdraw = ticket.state == QUEUED and self._withdraw(process, ticket)
+            withdraw = ticket.state == QUEUED
+            if withdraw:
+                ticket.state = WITHDRAWN
+                self.stats.withdrawals += 1
         if withdraw:
-            if not ticket.exclusive:  # (an exclusive page's withdrawal is written by _withdraw)
-                with contextlib.suppress(_Dead, _Timeout):  # a dead process: its head finds out
-                    _write_frame(process, JOB_HEADER.pack(0, ticket.seq), b"", time.monotonic() + 1.0)
+            with contextlib.suppress(_Dead, _Timeout):  # a dead process: its head finds out
+                _write_frame(process, JOB_HEADER.pack(0, ticket.seq), b"", time.monotonic() + 1.0)
             if time.monotonic() >= ticket.deadline:
                 raise TimeBudgetExceeded(f"No extraction process became free within the {budget:g} s budget.")
             return False
-        if ticket.state == QUEUED:  # an exclusive page that could not be withdrawn: its turn is near
-            ticket.turn.wait(max(0.0, ticket.deadline + ANSWER_GRACE_S - time.monotonic()))
-            if ticket.state == QUEUED:  # never, unless the head's reader is stuck: make sure
-                self._kill(process, overran=True)
-                raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.")
-        if ticket.state == LOST:
-            raise _Dead
         return ticket.state == HEAD  # ORPHANED: its process died before it started
-
-    def _withdraw(self, process: _Process, ticket: _Ticket) -> bool:
-        """Withdraw the QUEUED ``ticket`` (called holding ``_changed``): True if it is withdrawn,
-        False if it stays in the lane.
-
-        A withdrawal comes too late when the process has already finished its head and started
-        this page; an ordinary page then runs twice (counted as a late withdrawal), but a
-        client's connection must never be answered twice. So an exclusive page is withdrawn
-        only when its head's answer had not come before its withdrawal was written: the process
-        then finds the withdrawal in its pipe when it gets to the page. When the answer comes
-        in between, the page stays in the lane, and its own answer (the page's, or
-        "withdrawn") says which (``submit``).
-        """
-        if not ticket.exclusive:
-            ticket.state = WITHDRAWN
-            self.stats.withdrawals += 1
-            return True
-        frames_read = process.frames_read
-        if _answer_waiting(process):
-            return False  # the head is done: this page starts now
-        try:  # 8 bytes: one write, which never waits (may_queue keeps room for it)
-            os.write(process.to_child, JOB_HEADER.pack(0, ticket.seq))
-        except OSError:  # the process is dead or stopped: its head finds out
-            return False
-        if _answer_waiting(process) or process.frames_read != frames_read:
-            return False  # too late to be sure: the page's own answer tells
-        ticket.state = WITHDRAWN
-        self.stats.withdrawals += 1
-        return True
 
     def _next_in_lane(self, process: _Process) -> None:
         """The head's answer is in: the page behind it, if any, heads the lane now (a withdrawn
@@ -557,12 +488,9 @@ class ExtractionPool:
                 self.stats.timeouts += 1
             else:
                 self.stats.crashes += 1
-            # The answer ahead came (a reader found it past its deadline): the process may have
-            # started the page behind, which must then not run again if it is a connection.
-            started_next = _answer_waiting(process)
             for ticket in process.lane[1:]:
                 if ticket.state == QUEUED:
-                    ticket.state = LOST if ticket.exclusive and started_next else ORPHANED
+                    ticket.state = ORPHANED
                     ticket.turn.set()
             process.lane.clear()
         self._replace(process, kill=True)
@@ -695,30 +623,6 @@ def _write_frame(process: _Process, header: bytes, payload: bytes, deadline: flo
             raise _Dead from None
 
 
-def _send_connection(process: _Process, seq: int, connection: int) -> None:
-    """Pass the client's connection to ``process`` for job ``seq``.
-
-    Raises:
-        _Dead: the process is gone.
-    """
-    try:
-        socket.send_fds(process.connections, [CONNECTION_SEQ.pack(seq)], [connection])
-    except OSError:
-        raise _Dead from None
-
-
-def _answer_waiting(process: _Process) -> bool:
-    """Has ``process`` written an answer that is not read yet (in its pipe or its inbox)?"""
-    if process.inbox:
-        return True
-    try:
-        waiting = array.array("i", [0])
-        fcntl.ioctl(process.from_child, termios.FIONREAD, waiting)
-    except OSError:
-        return True  # cannot tell: assume it has
-    return waiting[0] > 0
-
-
 def _read_frame(process: _Process, deadline: float) -> Any:
     """Read the next answer of ``process``: usually one wait and one read.
 
@@ -734,7 +638,6 @@ def _read_frame(process: _Process, deadline: float) -> Any:
             with memoryview(data) as view, view[HEADER.size : need] as frame:
                 answer = pickle.loads(frame)
             del data[:need]
-            process.frames_read += 1
             return answer
         if time.monotonic() >= deadline:  # an answer that arrives late is a late answer
             raise _Timeout

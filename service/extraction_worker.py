@@ -10,11 +10,6 @@ then a pickled ``Job``; a length of 0 withdraws the job of that number. From it:
 4-byte big-endian length), then a pickle: ``("ready", pid)`` first, then one answer per job, in
 order: ``("ok", response_dict, seconds)``, ``("error", ServiceError)`` or ``("withdrawn",)``.
 
-A job may instead be a ``ConnectionJob`` (the connection hand-off, ``connection_handoff``): its
-client's connection comes first, on the process's connection socket (``ConnectionInbox``), and
-the process answers the client itself (``connection_answer``); its answer on the pipe is then
-``("ok", summary, seconds)``.
-
 Why withdrawals: the pool writes a page to a busy process's pipe while its current page runs, so
 the process starts it without waiting for the web worker (``extraction_pool``, "pipelining").
 When the current page runs long, the queued one is withdrawn and sent elsewhere; if it is still
@@ -32,11 +27,9 @@ import os
 import pickle
 import resource
 import select
-import socket
 import struct
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
@@ -116,7 +109,6 @@ def prepare(config: dict[str, Any]) -> Limits:
 
     limits = Limits(max_elements=config.get("max_elements", 30_000), max_depth=config.get("max_depth", 180))
     warm_up()
-    import service.connection_answer  # noqa: F401  (the hand-off's HTTP side, warm in every fork)
 
     # Everything alive now (modules, models, caches) lives as long as the processes: out of the
     # cyclic collector's sight, each full collection during a page no longer walks it, and the
@@ -126,33 +118,19 @@ def prepare(config: dict[str, Any]) -> Limits:
     return limits
 
 
-def serve(
-    job_fd: int, answer_fd: int, connection_fd: int, limits: Limits, config: dict[str, Any], web_worker_pidfd: int
-) -> None:
+def serve(job_fd: int, answer_fd: int, limits: Limits, config: dict[str, Any], web_worker_pidfd: int) -> None:
     """The life of one extraction process, right after the fork: answer jobs until EOF."""
-    from service.connection_answer import ConnectionAnswerer
-
     _die_with_web_worker(web_worker_pidfd)
     channel_out = os.fdopen(answer_fd, "wb")
     # Unbuffered: whether a withdrawal already follows a job is asked of the pipe itself (select),
     # which a read-ahead buffer would hide.
     channel_in = os.fdopen(job_fd, "rb", buffering=0)
-    connections = ConnectionInbox(connection_fd)
-    answerer = ConnectionAnswerer(limits)
     _limit_memory(int(config.get("memory_limit_mb", 0)))
     with contextlib.suppress(BrokenPipeError):  # the web worker went away: nothing left to answer
-        _serve(channel_in, channel_out, limits, connections, answerer.answer)
+        _serve(channel_in, channel_out, limits)
 
 
-def _serve(
-    channel_in: BinaryIO,
-    channel_out: BinaryIO,
-    limits: Limits,
-    connections: ConnectionInbox,
-    answer_connection: Callable[[int, Any], dict[str, Any]],
-) -> None:
-    from service.connection_handoff import ConnectionJob
-
+def _serve(channel_in: BinaryIO, channel_out: BinaryIO, limits: Limits) -> None:
     write_frame(channel_out, ("ready", os.getpid()))
     ahead: list[tuple[int, Any]] = []  # frames read while looking for a withdrawal
     while True:
@@ -162,18 +140,10 @@ def _serve(
         seq, job = frame
         if job is None:  # the withdrawal of a job this process already answered: too late
             continue
-        handed_off = isinstance(job, ConnectionJob)
         if _withdrawn(seq, channel_in, ahead):
-            if handed_off:
-                os.close(connections.take(seq))  # the web worker places it again elsewhere
             write_frame(channel_out, ("withdrawn",))
             continue
-        if handed_off:
-            started = time.perf_counter()
-            summary = answer_connection(connections.take(seq), job)
-            write_frame(channel_out, ("ok", summary, time.perf_counter() - started))
-        else:
-            write_frame(channel_out, run_guarded(job, limits))
+        write_frame(channel_out, run_guarded(job, limits))
 
 
 def run_guarded(job: Any, limits: Limits) -> tuple[Any, ...]:
@@ -194,27 +164,6 @@ def run_guarded(job: Any, limits: Limits) -> tuple[Any, ...]:
     except Exception:
         logging.getLogger(__name__).exception("extraction failed")
         return ("error", ExtractorCrashed("The extraction failed on this page."))
-
-
-class ConnectionInbox:
-    """The client connections the web worker passes to this process (``SCM_RIGHTS``, one per
-    datagram with its job's sequence number), taken by sequence number. The web worker sends a
-    connection before its job frame, so the one a job needs has always been sent already."""
-
-    def __init__(self, fd: int) -> None:
-        self.channel = socket.socket(fileno=fd)
-        self.channel.setblocking(True)  # a gevent parent made its socketpair non-blocking
-        self._received: dict[int, int] = {}
-
-    def take(self, seq: int) -> int:
-        from service.connection_handoff import CONNECTION_SEQ
-
-        while seq not in self._received:
-            message, fds, _flags, _address = socket.recv_fds(self.channel, CONNECTION_SEQ.size, 1)
-            if not message or not fds:
-                raise BrokenPipeError("the web worker closed the connection channel")
-            self._received[CONNECTION_SEQ.unpack(message)[0]] = fds[0]
-        return self._received.pop(seq)
 
 
 def _withdrawn(seq: int, channel_in: BinaryIO, ahead: list[tuple[int, Any]]) -> bool:

@@ -108,12 +108,6 @@ EXTRACTOR_EVENTS = Counter(
     ["event"],
 )
 EXTRACTOR_JOBS = Counter(f"{PREFIX}_extractor_jobs", "Pages run through an extraction process (cache misses).")
-HANDED_OFF = Counter(
-    f"{PREFIX}_handed_off",
-    "POST /v1/extract requests whose connection went to an extraction process, which answered the "
-    "client itself; the web worker answered the rest (CLEANER_HANDOFF=0, unusual heads, slow or "
-    "large bodies, refused keys, overload).",
-)
 WEB_WORKERS_STARTED = Counter(f"{PREFIX}_web_workers_started", "Web workers (apps) that started serving.")
 EXTRACTORS_ALIVE = Gauge(
     f"{PREFIX}_extractors_alive",

@@ -70,14 +70,6 @@ class Settings:
         "to its own CPU: the scheduler then never moves one away from the caches it has filled "
         "(~2.5 % more pages/s, measured). Turn off when other busy processes share these CPUs.",
     )
-    handoff: bool = _setting(
-        True,
-        "CLEANER_HANDOFF",
-        "Hand each whole POST /v1/extract request's connection to an extraction process, which "
-        "answers the client itself: the web worker no longer copies pages and answers (~4 points "
-        "more of the in-process pages/s, docs/handoff.md). Off: the web worker reads and answers "
-        "every request.",
-    )
     max_body_bytes: int = _setting(
         10 * 1024 * 1024,
         "CLEANER_MAX_BODY_BYTES",

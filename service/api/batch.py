@@ -20,7 +20,7 @@ does not leave the other processes idle while its followers wait to be sent; mem
 most that many finished-but-unsent answers. Each item has its own time budget
 (``CLEANER_TIME_BUDGET_S``). The batch holds ``min(valid items, 2 x pool size, admission
 limit)`` admission slots (what it can occupy at once) until the last line is sent or the client
-leaves. Measured with ``bench/batch_vs_single.py`` (400 items of the benchmark mix, 2
+leaves. Measured with a one-off script since removed (400 items of the benchmark mix, 2
 processes, against 4 concurrent clients of ``/v1/extract`` in the same minutes): 0.74-0.84x
 their pages/s with one item per process and a window of that size, 0.91-1.03x with this.
 """

@@ -41,7 +41,7 @@ def _count_request(response: Response) -> Response:
 
 
 def count_request(endpoint: str, status: int, context: dict[str, Any], runtime: Runtime | None) -> None:
-    """The metrics of one answered request (also called by ``extract_fast_path``)."""
+    """The metrics of one answered request (also called by ``extract.ExtractEndpoint``)."""
     mode = context.get("mode") or m.NO_MODE
     m.request_counter(endpoint, mode, str(status)).inc()
     if "bytes_in" in context:

@@ -1,7 +1,7 @@
 """What every request goes through besides its view, as plain functions of the WSGI environ and
 a context dict: its id, the common response headers, the problem document of an error, the
-access-log line. ``app`` calls them from Flask's hooks, ``extract_fast_path`` from its own
-handling of ``POST /v1/extract``: one implementation for both."""
+access-log line. ``app`` calls them from Flask's hooks, ``extract.ExtractEndpoint`` from its
+own handling of ``POST /v1/extract``: one implementation for both."""
 
 from __future__ import annotations
 

@@ -1,0 +1,56 @@
+"""``POST /v1/extract`` is answered by ``ExtractEndpoint`` in front of Flask; Flask's routing
+still answers the other methods and the CORS preflight of the path."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from flask import Flask
+from werkzeug.test import Client
+
+from service.api.extract import ExtractEndpoint
+from service.app import create_app
+from service.runtime import Runtime
+from tests.conftest import FIXTURES, make_settings
+
+PAGE = (FIXTURES / "html-german-news" / "input.html").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def app(runtime: Runtime) -> Flask:
+    return create_app(settings=make_settings(cors_origins="https://app.example"), runtime=runtime)
+
+
+def test_the_endpoint_writes_one_access_line_per_request(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    assert isinstance(app.wsgi_app, ExtractEndpoint)
+    with caplog.at_level(logging.INFO, logger="service.access"):
+        Client(app.wsgi_app).post("/v1/extract", data=b"", content_type="text/html")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "service.access"]
+    assert len(lines) == 1
+    assert lines[0]["error"] == "not-a-page"
+    assert lines[0]["status"] == 422
+    assert lines[0]["path"] == "/v1/extract"
+
+
+def test_only_post_to_the_extract_path_reaches_the_endpoint(app: Flask) -> None:
+    client = Client(app.wsgi_app)
+    assert client.get("/v1/extract").status_code == 405  # Flask's routing answers
+    preflight = client.options("/v1/extract", headers={"Origin": "https://app.example"})
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["Allow"]
+    assert client.post("/v1/extract/", data=PAGE, content_type="text/html").status_code in {308, 404}
+
+
+def test_api_keys_are_checked_on_the_endpoint(runtime: Runtime) -> None:
+    keyed = create_app(settings=make_settings(api_keys="sekret"), runtime=runtime)
+    client = Client(keyed.wsgi_app)
+    refused = client.post("/v1/extract", data=PAGE, content_type="text/html")
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    allowed = client.post(
+        "/v1/extract", data=PAGE, content_type="text/html", headers={"Authorization": "Bearer sekret"}
+    )
+    assert allowed.status_code == 200
