@@ -53,4 +53,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["python3", "-c", "import os, urllib.request as u; h = os.environ.get('HOST', ''); h = '127.0.0.1' if h in ('', '0.0.0.0', '::') else h; u.urlopen(f\"http://{h}:{os.environ.get('PORT', '8080')}/healthz\", timeout=4)"]
 
-CMD ["gunicorn", "--config", "gunicorn.conf.py", "service.wsgi:app"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "service.http.wsgi:app"]

@@ -21,7 +21,7 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m service.check_config
-	exec $(BIN)/gunicorn --config gunicorn.conf.py service.wsgi:app
+	exec $(BIN)/gunicorn --config gunicorn.conf.py service.http.wsgi:app
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -30,13 +30,13 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 check: $(STAMP)
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
-	$(BIN)/mypy service
+	$(BIN)/ruff check service pagecleaner_client tests bench
+	$(BIN)/ruff format --check service pagecleaner_client tests bench
+	$(BIN)/mypy service pagecleaner_client
 
 fmt: $(STAMP)
-	$(BIN)/ruff format service tests bench
-	$(BIN)/ruff check --fix service tests bench
+	$(BIN)/ruff format service pagecleaner_client tests bench
+	$(BIN)/ruff check --fix service pagecleaner_client tests bench
 
 # Build the container image with podman (no Docker engine here) and smoke-test it.
 container-smoke:

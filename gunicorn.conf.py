@@ -59,7 +59,7 @@ def worker_exit(server, worker):
         runtime.close()
 
 
-# Prometheus multiprocess mode (service/metrics_registry.py): every web worker writes its samples
+# Prometheus multiprocess mode (service/http/metrics_registry.py): every web worker writes its samples
 # to files in one directory, and /metrics sums them. The directory must be fresh for each server.
 _PROMETHEUS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _owned_prometheus_dir: list[str] = []

@@ -521,7 +521,7 @@ def run_server(
     command = (
         command_for_port(port)
         if command_for_port
-        else [str(gunicorn), "--config", "gunicorn.conf.py", "service.wsgi:app"]
+        else [str(gunicorn), "--config", "gunicorn.conf.py", "service.http.wsgi:app"]
     )
     with log_path.open("wb") as log:
         started = time.perf_counter()

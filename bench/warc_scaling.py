@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from service.models import Options
+from service.offline.warc.records import ChunkScanner, Page, read_chunk
+from service.offline.warc.writer import Request, Response, Warcinfo, write_warc
 from service.settings import Settings
-from service.warc.records import ChunkScanner, Page, read_chunk
-from service.warc.writer import Request, Response, Warcinfo, write_warc
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_PAGES = ROOT.parent / "shared" / "bench" / "mozilla-readability" / "pages"
@@ -67,8 +67,8 @@ def build(path: Path, count: int, encoded: bool = True) -> int:
 
 
 def scaling(archive: Path, worker_counts: list[int], settings: Settings) -> dict[int, float]:
-    from service.warc.runner import WarcJob, WarcRunner, dask_client
-    from service.warc.tasks import warm_up
+    from service.offline.warc.runner import WarcJob, WarcRunner, dask_client
+    from service.offline.warc.tasks import warm_up
 
     rates: dict[int, float] = {}
     for workers in worker_counts:
@@ -99,7 +99,7 @@ def read_fastwarc(path: Path) -> int:
     """Every record in one pass, sorted and decoded as a worker does (``records._classify``)."""
     from fastwarc.warc import ArchiveIterator
 
-    from service.warc.records import READ_BUFFER_BYTES, _classify
+    from service.offline.warc.records import READ_BUFFER_BYTES, _classify
 
     total = 0
     with open(path, "rb") as stream:

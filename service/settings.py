@@ -235,7 +235,7 @@ class Settings:
 
     @property
     def in_flight_limit(self) -> int:
-        # Per process: the page it extracts, the page waiting in its pipe (extraction_pool,
+        # Per process: the page it extracts, the page waiting in its pipe (workers.pool,
         # "pipelining") and one more in the web worker, which refills the pipe the moment an
         # answer frees it instead of after a client's round trip (16 clients: idle cores 1.1 %
         # -> 0.6 % against x 2). Beyond that a request would only wait: 429 at once instead.

@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.app import create_app
-from service.runtime import Runtime
+from service.http.app import create_app
 from service.settings import Settings
+from service.workers.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from service.app import create_app
-from service.runtime import Runtime
+from service.http.app import create_app
+from service.workers.runtime import Runtime
 from tests.conftest import make_settings
 
 # A page big enough to keep an extraction process busy for a noticeable while.

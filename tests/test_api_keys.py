@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.app import create_app
-from service.runtime import Runtime
+from service.http.app import create_app
+from service.workers.runtime import Runtime
 from tests.conftest import make_settings
 
 PAGE = b"<html><body><article><p>" + b"Words of a real article paragraph. " * 10 + b"</p></article></body></html>"

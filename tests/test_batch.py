@@ -13,11 +13,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.admission import Admission
-from service.answer_cache import AnswerCache
-from service.api.batch import ITEMS_IN_FLIGHT_PER_PROCESS
-from service.app import create_app
-from service.runtime import Runtime
+from service.http.app import create_app
+from service.http.batch import ITEMS_IN_FLIGHT_PER_PROCESS
+from service.workers.admission import Admission
+from service.workers.cache import AnswerCache
+from service.workers.runtime import Runtime
 from tests.conftest import make_settings
 
 NDJSON = "application/x-ndjson"
@@ -271,7 +271,7 @@ def test_no_page_content_is_logged(client: FlaskClient) -> None:
             records.append(record.getMessage())
 
     handler = Keep(level=logging.DEBUG)
-    loggers = [logging.getLogger(name) for name in ("service", "service.access", "service.api.batch", "")]
+    loggers = [logging.getLogger(name) for name in ("service", "service.access", "service.http.batch", "")]
     for logger in loggers:
         logger.addHandler(handler)
     try:

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from service.cli import COMMANDS, build_parser
-from service.cli.common import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, EXIT_USAGE, raw_options
-from service.cli.extract import mode_for
 from service.models import Options
+from service.offline.cli import COMMANDS, build_parser
+from service.offline.cli.common import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, EXIT_USAGE, raw_options
+from service.offline.cli.extract import mode_for
 from tests.conftest import FIXTURES, ROOT
 from tests.hostile_corpus import large_page
 from tests.test_extract_api import ARTICLE, SCHEMA_KEYS

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from service import client
-from service.client import (
+import pagecleaner_client as client
+from pagecleaner_client import (
     MAX_RETRY_WAIT_S,
     RequestRejectedError,
     ServiceUnavailableError,

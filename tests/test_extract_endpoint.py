@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from werkzeug.test import Client
 
-from service.api.extract import ExtractEndpoint
-from service.app import create_app
-from service.runtime import Runtime
+from service.http.app import create_app
+from service.http.extract import ExtractEndpoint
+from service.workers.runtime import Runtime
 from tests.conftest import FIXTURES, make_settings
 
 PAGE = (FIXTURES / "html-german-news" / "input.html").read_bytes()

@@ -17,11 +17,12 @@ from typing import Any
 import psutil
 import pytest
 
-from service import extraction_forkserver, extraction_pool
 from service.errors import ExtractorCrashed, NotAPage, TimeBudgetExceeded
-from service.extraction_pool import ExtractionPool
 from service.models import Job
 from service.pipeline import Limits
+from service.workers import forkserver as extraction_forkserver
+from service.workers import pool as extraction_pool
+from service.workers.pool import ExtractionPool
 from tests.conftest import ROOT, make_settings
 
 PAGE = b"<html><body><article><p>" + b"A sentence of an ordinary article. " * 20 + b"</p></article></body></html>"
@@ -302,7 +303,7 @@ def test_a_dead_fork_server_is_started_again_and_running_processes_keep_serving(
 
 _OWNER = """
 import sys, threading, time
-from service.extraction_pool import ExtractionPool
+from service.workers.pool import ExtractionPool
 from service.models import Job
 from service.pipeline import Limits
 from tests.conftest import make_settings

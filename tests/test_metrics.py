@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from service.app import create_app
-from service.runtime import Runtime
+from service.http.app import create_app
+from service.workers.runtime import Runtime
 from tests.conftest import make_settings
 from tests.test_batch import HEAVY_PAGE, PAGE, TEXT, ndjson
 

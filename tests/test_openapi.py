@@ -13,9 +13,9 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from service import errors
-from service.api.docs import DOCS_CSP
-from service.api.request_forms import QUERY_PARAMETERS
+from service.http.docs import DOCS_CSP
 from service.models import FAVORS, FORMATS
+from service.request_forms import QUERY_PARAMETERS
 from tests.test_batch import PAGE, TEXT, ndjson
 
 METHODS_NOT_DOCUMENTED = {"HEAD", "OPTIONS"}
@@ -151,7 +151,7 @@ def test_docs_page_is_offline_and_locked_down(client: FlaskClient, spec: dict[st
 
 
 def test_docs_data_block_cannot_end_the_script(spec: dict[str, Any]) -> None:
-    from service.api.docs import _json_data_block
+    from service.http.docs import _json_data_block
 
     hostile = {"description": "</script><script>alert(1)</script> \u2028 <!-- & >"}
     block = _json_data_block(hostile)

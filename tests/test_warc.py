@@ -21,9 +21,8 @@ from typing import Any
 import pytest
 
 from service.models import Options
-from service.settings import Settings
-from service.warc.output import OutputFile, OutputPaths, output_name
-from service.warc.records import (
+from service.offline.warc.output import OutputFile, OutputPaths, output_name
+from service.offline.warc.records import (
     SKIP_HTTP_STATUS,
     SKIP_NOT_HTML,
     SKIP_NOT_RESPONSE,
@@ -35,8 +34,9 @@ from service.warc.records import (
     decode_payload,
     read_chunk,
 )
-from service.warc.summary import Summary
-from service.warc.writer import Request, Response, Warcinfo, write_warc
+from service.offline.warc.summary import Summary
+from service.offline.warc.writer import Request, Response, Warcinfo, write_warc
+from service.settings import Settings
 from tests.conftest import FIXTURES, ROOT
 
 # Budget for the command runs: the fixtures clean in 10-250 ms, the slow page needs seconds.
@@ -394,7 +394,7 @@ def test_a_task_whose_worker_dies_is_retried_on_a_live_worker(tmp_path: Path) ->
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
         Client(cluster) as client,
     ):
-        from service.warc.tasks import clean_chunk
+        from service.offline.warc.tasks import clean_chunk
 
         future = client.submit(clean_chunk, chunk, Options(), settings, retries=2, pure=False)
         deadline = time.monotonic() + 60

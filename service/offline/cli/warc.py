@@ -5,7 +5,7 @@ options, same time budget per page, same answer, plus the record's ``warc_target
 ``warc_record_id`` and ``warc_date``), on all cores through a Dask LocalCluster, or on any Dask
 cluster given ``--scheduler tcp://HOST:8786``. Per input: ``DIR/<name>.jsonl.gz`` and
 ``DIR/<name>.summary.json``; inputs whose outputs are complete are skipped (re-runs resume).
-The design is in ``service.warc``; operators' documentation in docs/at_scale.md.
+The design is in ``service.offline.warc``; operators' documentation in docs/at_scale.md.
 
 Exit codes: 0 when every input's output is complete (pages that failed are counted in the
 summaries: at crawl scale some always do), 3 when a chunk failed for good (re-run to finish),
@@ -22,7 +22,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from service.cli.common import (
+from service.errors import BadRequest, ServiceError
+from service.models import Options
+from service.offline.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     InputUnreadable,
@@ -32,10 +34,8 @@ from service.cli.common import (
     raw_options,
     report_problem,
 )
-from service.errors import BadRequest, ServiceError
-from service.models import Options
-from service.warc.output import OutputPaths, output_name
-from service.warc.records import DEFAULT_CHUNK_RECORDS
+from service.offline.warc.output import OutputPaths, output_name
+from service.offline.warc.records import DEFAULT_CHUNK_RECORDS
 
 NAME = "warc"
 HELP = "clean the HTML pages of WARC files on all cores or a Dask cluster; JSON lines out, one file per input"
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         return report_problem(error, "warc")
 
     # Dask is imported only for this command: it costs about a second.
-    from service.warc.runner import InputReport, WarcJob, WarcRunner, dashboard_line, dask_client
+    from service.offline.warc.runner import InputReport, WarcJob, WarcRunner, dashboard_line, dask_client
 
     job = WarcJob(list(args.inputs), Path(args.out), options, settings, args.chunk_records)
     all_paths = [OutputPaths.for_input(job.out_dir, path) for path in job.inputs]

@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from service.cli.common import (
+from service.errors import BodyTooLarge, ServiceError
+from service.models import Job, Mode, Options
+from service.offline.cli.common import (
     EXIT_OK,
     InputUnreadable,
     add_option_flags,
@@ -23,8 +25,6 @@ from service.cli.common import (
     running_pool,
     write_json,
 )
-from service.errors import BodyTooLarge, ServiceError
-from service.models import Job, Mode, Options
 
 NAME = "extract"
 HELP = "clean one page (file or - for stdin) and print the API's JSON answer"

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from service.errors import BadRequest, ServiceError
-from service.extraction_pool import SPAWN_TIMEOUT_S, ExtractionPool
 from service.models import FAVORS, FORMATS
 from service.settings import ConfigError, Settings
+from service.workers.pool import SPAWN_TIMEOUT_S, ExtractionPool
 
 # Exit codes (documented in docs/cli.md).
 EXIT_OK = 0

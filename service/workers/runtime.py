@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from service.admission import Admission
-from service.answer_cache import AnswerCache
-from service.extraction_pool import ExtractionPool
 from service.models import Job
 from service.settings import Settings
+from service.workers.admission import Admission
+from service.workers.cache import AnswerCache
+from service.workers.pool import ExtractionPool
 
 
 @dataclass

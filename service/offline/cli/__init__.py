@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from service import __version__
-from service.cli import batch, extract, warc
+from service.offline.cli import batch, extract, warc
 
 COMMANDS: tuple[ModuleType, ...] = (extract, batch, warc)
 PROG = "python -m service"

@@ -33,11 +33,11 @@ from distributed import Client, Future, LocalCluster, as_completed
 from tqdm import tqdm
 
 from service.models import Options
+from service.offline.warc.output import OutputFile, OutputPaths
+from service.offline.warc.records import DEFAULT_CHUNK_RECORDS, Chunk, ChunkScanner
+from service.offline.warc.summary import SKIP_TASK_FAILED, Summary
+from service.offline.warc.tasks import ChunkResult, clean_chunk
 from service.settings import Settings
-from service.warc.output import OutputFile, OutputPaths
-from service.warc.records import DEFAULT_CHUNK_RECORDS, Chunk, ChunkScanner
-from service.warc.summary import SKIP_TASK_FAILED, Summary
-from service.warc.tasks import ChunkResult, clean_chunk
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import ServiceError
-from service.extraction_pool import CapacityGate, ExtractionPool
 from service.models import Job, Options
+from service.offline.warc.records import Chunk, Page, Refused, Skipped, read_chunk
+from service.offline.warc.summary import Summary
 from service.settings import Settings
-from service.warc.records import Chunk, Page, Refused, Skipped, read_chunk
-from service.warc.summary import Summary
+from service.workers.pool import CapacityGate, ExtractionPool
 
 # Compression of each chunk's gzip member (zlib's default: ~3x on JSON at ~50 MB/s a core).
 OUTPUT_GZIP_LEVEL = 6

@@ -13,9 +13,9 @@ from typing import Any, cast
 from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 
-from service import metrics_registry as m
 from service.errors import Overloaded, TimeBudgetExceeded
-from service.runtime import Runtime
+from service.http import metrics_registry as m
+from service.workers.runtime import Runtime
 
 blueprint = Blueprint("metrics", __name__)
 

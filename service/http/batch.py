@@ -14,7 +14,7 @@ the upload, or no extraction slots for the items).
 
 Items run concurrently on the extraction pool, at most two per extraction process at a time
 (the page it extracts and one waiting in its pipe, as for concurrent ``/v1/extract`` requests:
-``extraction_pool``, "pipelining"), and lines go out in the items' order. Items are started up
+``workers.pool``, "pipelining"), and lines go out in the items' order. Items are started up
 to ``REORDER_ITEMS_PER_PROCESS`` per process ahead of the oldest unsent one, so one slow item
 does not leave the other processes idle while its followers wait to be sent; memory holds at
 most that many finished-but-unsent answers. Each item has its own time budget
@@ -40,10 +40,6 @@ from flask import Blueprint, Response, current_app, g, request, stream_with_cont
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_options_header
 
-from service import metrics_registry as metrics
-from service.api.body import read_body
-from service.api.request_forms import job_from_json, options_from_query
-from service.api.responses import encode_json
 from service.errors import (
     BadRequest,
     InvalidField,
@@ -53,9 +49,13 @@ from service.errors import (
     TimeBudgetExceeded,
     UnsupportedMediaType,
 )
-from service.extraction_pool import LANE_PAGES
+from service.http import metrics_registry as metrics
+from service.http.body import read_body
+from service.http.responses import encode_json
 from service.models import Job
-from service.runtime import Runtime
+from service.request_forms import job_from_json, options_from_query
+from service.workers.pool import LANE_PAGES
+from service.workers.runtime import Runtime
 
 blueprint = Blueprint("batch", __name__)
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Nothing here is a second copy of a rule that can drift:
 
 - options, formats and favors come from ``service.models`` (``Options``, ``FORMATS``, ``FAVORS``);
-- query parameters from ``service.api.request_forms`` (``QUERY_PARAMETERS``, ``JSON_FIELDS``);
+- query parameters from ``service.request_forms`` (``QUERY_PARAMETERS``, ``JSON_FIELDS``);
 - error codes, statuses and titles from the ``ServiceError`` family in ``service.errors``;
 - the answer's keys from ``service.pipeline.serialize.to_response`` run on an empty article
   (a key the serializer adds without a schema here makes ``build_spec`` fail, and the tests);
@@ -18,8 +18,8 @@ from typing import Any
 from flask import Flask
 
 from service import __version__, errors
-from service.api.request_forms import JSON_FIELDS, MAX_URL_CHARS, QUERY_PARAMETERS
 from service.models import _FALSE, _TRUE, BOOLEAN_OPTIONS, FAVORS, FORMATS, Article, Metadata, Options, Removed
+from service.request_forms import JSON_FIELDS, MAX_URL_CHARS, QUERY_PARAMETERS
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -124,7 +124,7 @@ def answer_schema(extra_required: dict[str, Any] | None = None) -> dict[str, Any
         elif key in metadata_types:
             properties[key] = _ANNOTATION_SCHEMAS[metadata_types[key]]
         else:
-            raise KeyError(f"the answer key {key!r} has no schema in service/openapi.py")
+            raise KeyError(f"the answer key {key!r} has no schema in service/http/openapi.py")
     return {
         "type": "object",
         "properties": properties,
@@ -185,7 +185,7 @@ def query_parameters(names: frozenset[str]) -> list[dict[str, Any]]:
             schema = {**_boolean_query_schema(), "default": str(getattr(defaults, name)).lower()}
             doc = f"true/false (also 1/0, yes/no, on/off). Default {str(getattr(defaults, name)).lower()}."
         else:
-            raise KeyError(f"the query parameter {name!r} has no schema in service/openapi.py")
+            raise KeyError(f"the query parameter {name!r} has no schema in service/http/openapi.py")
         param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
         param["description"] = doc
         if name == "format":

@@ -28,8 +28,8 @@ from typing import Any, BinaryIO
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from service.api.request_forms import HTML_TYPES
 from service.errors import BodyTooLarge, UnsupportedMediaType
+from service.request_forms import HTML_TYPES
 
 # Records per chunk (one Dask task): Common Crawl holds ~3 records per page (request, response,
 # metadata), so ~100 pages, ~2-5 s of extraction at 20-50 ms a page (bench/warc_scaling.py):

@@ -1,6 +1,6 @@
 """A small Python client for a pagecleaner server, standard library only (vendor this one file).
 
-    from service.client import extract, extract_many
+    from pagecleaner_client import extract, extract_many
 
     article = extract(html, "https://example.com/a", format=["text", "markdown"])
     for result in extract_many([{"id": 1, "html": page_1}, {"id": 2, "text": text_2}]):

@@ -6,9 +6,9 @@ import trafilatura
 from flask import Blueprint, Response, current_app
 
 from service import __version__
-from service.api.responses import json_response
 from service.errors import ServiceError
-from service.runtime import Runtime
+from service.http.responses import json_response
+from service.workers.runtime import Runtime
 
 blueprint = Blueprint("health", __name__)
 

@@ -1,6 +1,6 @@
 """The playground: ``GET /``, a self-contained page to try the cleaner in a browser.
 
-The page is plain HTML, CSS and JavaScript served from ``service/static/playground`` on the same
+The page is plain HTML, CSS and JavaScript served from ``service/http/static/playground`` on the same
 origin (no CDN, no build step), so it runs under a strict Content-Security-Policy: no inline
 script or style, and it only talks to ``POST /v1/extract`` and ``GET /playground/example``.
 
@@ -18,7 +18,7 @@ from flask import Blueprint, Response, send_from_directory
 
 from service.errors import NotFound
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "playground"
+STATIC_DIR = Path(__file__).resolve().parent / "static" / "playground"
 STATIC_URL_PATH = "/playground/static"
 PAGE_FILE = "index.html"
 # A copy of fixtures/text-seed-news-recent-posts/input.txt: the container image ships service/

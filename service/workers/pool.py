@@ -7,7 +7,7 @@ Why processes, and why supervised (issue 2, issue 4):
   replacement is started in the background while the others keep serving;
 - its memory ratchets over many pages: a process is recycled after ``max_jobs`` pages (with
   jitter, so they do not all restart together) or as soon as its RSS passes the ceiling.
-Processes are forked from a warm fork server (``extraction_forkserver``), so a replacement is
+Processes are forked from a warm fork server (``workers.forkserver``), so a replacement is
 ready in milliseconds, not after ~0.75 s of CPU spent importing and warming up.
 
 CPU pinning: with one process per CPU this process may use (the default), each process is pinned
@@ -29,7 +29,7 @@ pipeline's pages/s over 7 alternating pairs of runs, 0.877x -> 0.939x at 16 clie
 At most one page waits per process (its "lane" holds ``LANE_PAGES``, two), only behind a page
 that started less than ``QUEUE_PATIENCE_S`` ago and only if both fit in the pipe at once (the
 write never waits).
-A page still waiting after ``QUEUE_PATIENCE_S`` is withdrawn (``extraction_worker``: the process
+A page still waiting after ``QUEUE_PATIENCE_S`` is withdrawn (``workers.child``: the process
 answers "withdrawn" instead of running it) and placed again, so one slow page holds up no other
 page for long; a page queued behind a process that is killed (budget) or dies never started
 there: it is placed again with what is left of its budget.
@@ -57,10 +57,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import ExtractorCrashed, ExtractorUnavailable, ServiceError, TimeBudgetExceeded
-from service.extraction_forkserver import Forked, ForkServer, ForkServerDown
-from service.extraction_worker import HEADER, JOB_HEADER
 from service.models import Job
 from service.settings import Settings
+from service.workers.child import HEADER, JOB_HEADER
+from service.workers.forkserver import Forked, ForkServer, ForkServerDown
 
 log = logging.getLogger(__name__)
 

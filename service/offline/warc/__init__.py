@@ -1,6 +1,6 @@
 """Bulk cleaning of web archives: WARC files in, one JSON Lines file (gzip) per input out.
 
-``python -m service warc`` (``service.cli.warc``) drives it; the package owns everything behind it:
+``python -m service warc`` (``service.offline.cli.warc``) drives it; the package owns everything behind it:
 
 - ``records``: reading WARC files with FastWARC: the scan that cuts a file into chunks of records
   (by offset), reading one chunk, sorting records into pages and skips, HTTP payload decoding;

@@ -16,12 +16,12 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app
 
-from service.api.responses import json_response
-from service.openapi import build_spec
+from service.http.openapi import build_spec
+from service.http.responses import json_response
 
 blueprint = Blueprint("docs", __name__)
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 DOCS_PAGE = STATIC_DIR / "docs" / "docs.html"
 SPEC_PLACEHOLDER = "{{SPEC_JSON}}"
 DOCS_CSP = "; ".join(

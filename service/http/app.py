@@ -13,8 +13,6 @@ import time
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from service.api import batch, docs, extract, health, metrics, playground, request_cycle
-from service.auth import KeyRing
 from service.errors import (
     BadRequest,
     BodyTooLarge,
@@ -23,8 +21,10 @@ from service.errors import (
     ServiceError,
     UnsupportedMediaType,
 )
-from service.runtime import Runtime
+from service.http import batch, docs, extract, health, metrics, playground, request_cycle
+from service.http.auth import KeyRing
 from service.settings import Settings
+from service.workers.runtime import Runtime
 
 log = logging.getLogger("service")
 _HTTP_TO_SERVICE: dict[int, type[ServiceError]] = {

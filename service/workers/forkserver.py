@@ -8,17 +8,17 @@ process that has already imported and warmed everything starts in milliseconds, 
 the parent's memory until it writes to it (``gc.freeze`` keeps the collector from touching it).
 
 Started by ``ForkServer`` (the pool's side, below) as
-``python -m service.extraction_forkserver CONFIG_JSON CONTROL_FD``. The control channel is a
+``python -m service.workers.forkserver CONFIG_JSON CONTROL_FD``. The control channel is a
 ``SOCK_SEQPACKET`` Unix socket, one message each way per request:
 - the server says ``b"ready"`` once warm;
 - the pool sends ``b"spawn"`` (or ``b"spawn CPU"``: pin the new process to that CPU) with two
   file descriptors (SCM_RIGHTS): the read end of the new process's job pipe and the write end of
-  its answer pipe (``extraction_worker`` wire format);
+  its answer pipe (``child`` wire format);
 - the server forks, answers with the new process's pid (``PID``) and a pidfd of it when the
   kernel has them (so the pool's signals can never hit a reused pid), or ``FORK_FAILED``.
 
 The server exits when the control socket closes (the pool closed it, or the web worker died).
-Extraction processes watch the web worker itself (``extraction_worker.serve``), not the server,
+Extraction processes watch the web worker itself (``child.serve``), not the server,
 so a fork server that dies and is restarted takes no running extraction with it.
 """
 
@@ -51,7 +51,7 @@ START_TIMEOUT_S = 60.0
 FORK_TIMEOUT_S = 10.0
 # Grace for the server to exit after its control socket closes before it is killed.
 STOP_GRACE_S = 5.0
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class ForkServerDown(Exception):
@@ -113,7 +113,7 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._popen = subprocess.Popen(
-                [sys.executable, "-m", "service.extraction_forkserver", self._config, str(theirs.fileno())],
+                [sys.executable, "-m", "service.workers.forkserver", self._config, str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 cwd=_ROOT,
@@ -213,7 +213,7 @@ def _spawn_cpu(message: bytes) -> int | None:
 
 
 def _serve_forks(control: socket.socket, config: dict[str, Any], limits: Limits, web_worker: int) -> None:
-    from service import extraction_worker
+    from service.workers import child
 
     # A pidfd of the web worker, inherited by every child: they exit when it does.
     web_worker_pidfd = _pidfd(web_worker)
@@ -248,7 +248,7 @@ def _serve_forks(control: socket.socket, config: dict[str, Any], limits: Limits,
                 if cpu >= 0:
                     with contextlib.suppress(OSError):  # a CPU gone offline: keep the inherited set
                         os.sched_setaffinity(0, {cpu})
-                extraction_worker.serve(fds[0], fds[1], limits, config, web_worker_pidfd)
+                child.serve(fds[0], fds[1], limits, config, web_worker_pidfd)
                 status = 0
             finally:
                 os._exit(status)
@@ -273,9 +273,9 @@ def main() -> int:
     os.dup2(2, 1)  # nothing here or in the children writes to stdout: library prints go to stderr
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
 
-    from service import extraction_worker
+    from service.workers import child
 
-    limits = extraction_worker.prepare(config)
+    limits = child.prepare(config)
     signal.signal(signal.SIGCHLD, _reap)
     try:
         control.sendall(READY)

@@ -1,6 +1,6 @@
 """The extraction process: reads jobs on a pipe, runs the pipeline, writes answers back.
 
-Forked from the warm fork server (``extraction_forkserver``), which runs ``prepare`` once; each
+Forked from the warm fork server (``workers.forkserver``), which runs ``prepare`` once; each
 process then runs ``serve``. One page at a time (trafilatura is not thread-safe, trafilatura#840,
 #925); the pool kills a process when a page overruns its time budget and recycles it when its
 memory grows.
@@ -11,7 +11,7 @@ then a pickled ``Job``; a length of 0 withdraws the job of that number. From it:
 order: ``("ok", response_dict, seconds)``, ``("error", ServiceError)`` or ``("withdrawn",)``.
 
 Why withdrawals: the pool writes a page to a busy process's pipe while its current page runs, so
-the process starts it without waiting for the web worker (``extraction_pool``, "pipelining").
+the process starts it without waiting for the web worker (``workers.pool``, "pipelining").
 When the current page runs long, the queued one is withdrawn and sent elsewhere; if it is still
 in the pipe when this process gets to it, the withdrawal follows it there, and this process
 answers ``("withdrawn",)`` instead of extracting it. A withdrawal that comes too late (the page

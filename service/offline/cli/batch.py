@@ -26,8 +26,10 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
-from service.api.batch import UTF8_BOM, parse_line
-from service.cli.common import (
+from service.errors import BodyTooLarge, ServiceError
+from service.http.batch import UTF8_BOM, parse_line
+from service.models import Options
+from service.offline.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
     InputUnreadable,
@@ -39,10 +41,8 @@ from service.cli.common import (
     running_pool,
     write_json,
 )
-from service.errors import BodyTooLarge, ServiceError
-from service.extraction_pool import CapacityGate, ExtractionPool
-from service.models import Options
 from service.settings import Settings
+from service.workers.pool import CapacityGate, ExtractionPool
 
 NAME = "batch"
 HELP = "clean a JSON-lines file of pages on all cores; one answer line per input line, in order"
