@@ -40,10 +40,10 @@ from flask import Blueprint, Response, current_app, g, request, stream_with_cont
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_options_header
 
+from service.answers import answer_record, encode_json, error_record, seconds_ms
+from service.batch_items import BatchItem, parse_items
 from service.errors import (
     BadRequest,
-    InvalidField,
-    InvalidJSON,
     InvalidOption,
     ServiceError,
     TimeBudgetExceeded,
@@ -51,9 +51,7 @@ from service.errors import (
 )
 from service.http import metrics_registry as metrics
 from service.http.body import read_body
-from service.http.responses import encode_json
-from service.models import Job
-from service.request_forms import job_from_json, options_from_query
+from service.request_forms import options_from_query
 from service.workers.pool import LANE_PAGES
 from service.workers.runtime import Runtime
 
@@ -65,9 +63,7 @@ NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson"})
 NDJSON_CONTENT_TYPE = "application/x-ndjson; charset=utf-8"
 # Batch-wide defaults for every item's options; a page URL only makes sense per item.
 BATCH_QUERY_EXCLUDED = frozenset({"url"})
-MAX_ID_CHARS = 1024
 BATCH_MODE = "batch"
-UTF8_BOM = b"\xef\xbb\xbf"
 # After a client disconnects, running items get their budget plus this to finish before the
 # batch's admission slots are given back (they still occupy extraction processes until then).
 DRAIN_GRACE_S = 1.0
@@ -76,16 +72,6 @@ DRAIN_GRACE_S = 1.0
 ITEMS_IN_FLIGHT_PER_PROCESS = LANE_PAGES
 # How far past the oldest unsent item the batch may start items (finished answers wait in memory).
 REORDER_ITEMS_PER_PROCESS = 8
-
-
-@dataclass
-class BatchItem:
-    """One parsed line: a job to run, or the error that line already has."""
-
-    line: int
-    id: str | int | None
-    job: Job | None = None
-    error: ServiceError | None = None
 
 
 @dataclass
@@ -152,51 +138,6 @@ def batch_query_options(query: MultiDict[str, str]) -> dict[str, Any]:
         if name in query:
             raise InvalidOption(name, "give the page URL per item in the batch body")
     return options_from_query(query)
-
-
-def parse_items(body: bytes, query_options: dict[str, Any]) -> list[BatchItem]:
-    """Every non-blank line of ``body`` as an item (blank lines are skipped, numbering is kept)."""
-    items: list[BatchItem] = []
-    for number, raw in enumerate(body.split(b"\n"), start=1):
-        line = raw[len(UTF8_BOM) :] if number == 1 and raw.startswith(UTF8_BOM) else raw
-        if not line.strip():
-            continue
-        items.append(parse_line(number, line, query_options))
-    return items
-
-
-def parse_line(number: int, line: bytes, query_options: dict[str, Any]) -> BatchItem:
-    item_id: str | int | None = None
-    try:
-        document = _load_line(line)
-        if not isinstance(document, dict):
-            raise InvalidField("item", "each line must be a JSON object")
-        item_id = _check_id(document.get("id"))
-        job = job_from_json(document, query_options)
-    except ServiceError as error:
-        return BatchItem(line=number, id=item_id, error=error)
-    return BatchItem(line=number, id=item_id, job=job)
-
-
-def _load_line(line: bytes) -> Any:
-    try:
-        return json.loads(line.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidJSON("The line is not valid UTF-8.") from None
-    except json.JSONDecodeError as error:
-        raise InvalidJSON(f"The line is not valid JSON: {error.msg} at column {error.colno}") from None
-    except (ValueError, RecursionError):
-        raise InvalidJSON("The line is not valid JSON: nested too deeply.") from None
-
-
-def _check_id(value: Any) -> str | int:
-    if value is None:
-        raise InvalidField("id", "required: a string or an integer that identifies the item")
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidField("id", "must be a string or an integer")
-    if isinstance(value, str) and len(value) > MAX_ID_CHARS:
-        raise InvalidField("id", f"longer than {MAX_ID_CHARS} characters")
-    return value
 
 
 def _stream(
@@ -285,14 +226,12 @@ def _finish(running: _Running) -> tuple[bytes, int]:
     record: dict[str, Any]
     if error is not None or running.answer is None:
         error = error or ServiceError()
-        problem = error.to_problem(instance=BATCH_ENDPOINT)
-        problem["line"] = item.line
-        record = {"id": item.id, "error": problem}
+        record = error_record(error, {"id": item.id}, BATCH_ENDPOINT, line=item.line)
         metrics.BATCH_ITEMS.labels(mode=mode, outcome=error.code).inc()
         if error.code == TimeBudgetExceeded.code:
             metrics.TIME_BUDGET_EXCEEDED.labels(endpoint=BATCH_ENDPOINT).inc()
     else:
-        record = {"id": item.id, **running.answer, "timing_ms": round(running.seconds * 1000, 2)}
+        record = answer_record(running.answer, seconds_ms(running.seconds), {"id": item.id})
         metrics.BATCH_ITEMS.labels(mode=mode, outcome="ok").inc()
     if item.job is not None:
         metrics.EXTRACTION_SECONDS.labels(endpoint=BATCH_ENDPOINT, mode=mode).observe(running.seconds)

@@ -21,11 +21,12 @@ from flask import Blueprint, Flask
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import HTTP_STATUS_CODES
 
+from service.answers import article_json
 from service.errors import ServiceError
 from service.http import request_cycle
 from service.http.body import read_body
 from service.http.metrics import EXTRACT_ENDPOINT, count_request
-from service.http.responses import article_headers, article_json
+from service.http.responses import article_headers
 from service.request_forms import job_from_request, query_arguments
 from service.workers.runtime import Runtime
 

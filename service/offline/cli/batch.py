@@ -1,7 +1,7 @@
 """``python -m service batch IN.jsonl OUT.jsonl``: many pages on every core, without the server.
 
 Each input line is what ``POST /v1/extract/batch`` takes (``{"id", "html"|"text", "url",
-"options"}``), parsed and validated by that endpoint's own ``parse_line`` (which uses the API's
+"options"}``), parsed and validated by that endpoint's own ``batch_items.parse_line`` (which uses the API's
 ``job_from_json``), and every line gets exactly the output line the endpoint would send, in input
 order and carrying its ``id``: the API's answer, or ``{"id", "error": {problem, "line": n}}``.
 One difference: an item over ``CLEANER_MAX_BODY_BYTES`` is refused (413) on its own line, since
@@ -26,8 +26,9 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
+from service.answers import answer_record, elapsed_ms, error_record
+from service.batch_items import UTF8_BOM, parse_line
 from service.errors import BodyTooLarge, ServiceError
-from service.http.batch import UTF8_BOM, parse_line
 from service.models import Options
 from service.offline.cli.common import (
     EXIT_OK,
@@ -144,23 +145,18 @@ class BatchRunner:
             with self._capacity.slot():
                 started = time.perf_counter()
                 answer, _seconds = self.pool.submit(item.job, self.settings.time_budget_s)
-            timing_ms = round((time.perf_counter() - started) * 1000, 2)
+            timing_ms = elapsed_ms(started)
         except ServiceError as error:
             with self._lock:
                 self.failed += 1
-            return error_line(item.id, error, number)
-        return {"id": item.id, **answer, "timing_ms": timing_ms}
+            return error_record(error, {"id": item.id}, line=number)
+        return answer_record(answer, timing_ms, {"id": item.id})
 
     def _tick(self, _future: Future[dict[str, Any]]) -> None:
         with self._lock:
             self.bar.update(1)
             if self.failed:
                 self.bar.set_postfix(failed=self.failed, refresh=False)
-
-
-def error_line(item_id: Any, error: ServiceError, number: int) -> dict[str, Any]:
-    """The per-item error line: the item's id and the API's problem document (plus its line)."""
-    return {"id": item_id, "error": {**error.to_problem(), "line": number}}
 
 
 def count_lines(path: str) -> int | None:

@@ -11,8 +11,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
+from service.answers import answer_record, elapsed_ms
 from service.errors import BodyTooLarge, ServiceError
 from service.models import Job, Mode, Options
 from service.offline.cli.common import (
@@ -68,10 +68,10 @@ def run(args: argparse.Namespace) -> int:
         with running_pool(settings, POOL_SIZE) as pool:
             started = time.perf_counter()
             answer, _seconds = pool.submit(job, settings.time_budget_s)
-            elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+            timing_ms = elapsed_ms(started)
     except ServiceError as error:
         return report_problem(error, instance)
-    document: dict[str, Any] = {**answer, "timing_ms": elapsed_ms}
+    document = answer_record(answer, timing_ms)
     write_json(document, sys.stdout, indent=2 if args.pretty else None)
     return EXIT_OK
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import atexit
 import gzip
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.answers import answer_record, elapsed_ms, encode_json, error_record
 from service.errors import ServiceError
 from service.models import Job, Options
 from service.offline.warc.records import Chunk, Page, Refused, Skipped, read_chunk
@@ -59,7 +59,7 @@ def clean_chunk(chunk: Chunk, options: Options, settings: Settings) -> ChunkResu
             continue
         if isinstance(item, Refused):  # before the pipeline: too large, unknown content coding
             summary.fail(item.error.code)
-            lines.append(_dump({**_record_fields(item), "error": item.error.to_problem()}))
+            lines.append(_dump(error_record(item.error, _record_fields(item))))
             continue
         line = _clean_page(item, options, settings, pool, capacity)
         if "error" in line:
@@ -81,10 +81,10 @@ def _clean_page(
         with capacity.slot():
             started = time.perf_counter()
             answer, _seconds = pool.submit(job, settings.time_budget_s)
-        timing_ms = round((time.perf_counter() - started) * 1000, 2)
+        timing_ms = elapsed_ms(started)
     except ServiceError as error:
-        return {**record, "error": error.to_problem()}
-    return {**record, **answer, "timing_ms": timing_ms}
+        return error_record(error, record)
+    return answer_record(answer, timing_ms, record)
 
 
 def _record_fields(item: Page | Refused) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def _record_fields(item: Page | Refused) -> dict[str, Any]:
 
 
 def _dump(line: dict[str, Any]) -> str:
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return encode_json(line) + "\n"
 
 
 # -- the per-process pool ------------------------------------------------------------------------
