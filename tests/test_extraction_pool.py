@@ -23,6 +23,7 @@ from service.pipeline import Limits
 from service.workers import forkserver as extraction_forkserver
 from service.workers import pool as extraction_pool
 from service.workers.pool import ExtractionPool
+from service.workers.process import Process
 from tests.conftest import ROOT, make_settings
 
 PAGE = b"<html><body><article><p>" + b"A sentence of an ordinary article. " * 20 + b"</p></article></body></html>"
@@ -196,13 +197,13 @@ def test_a_process_due_for_recycling_takes_no_new_page_meanwhile(monkeypatch: py
     # freed slot of a process that is due: with recycling after every page, a process answers at
     # most its page and the one already queued behind it, so 5 pages need at least 3 processes.
     # (Marked only after the slot was freed, one process answered all 5.)
-    real_rss = extraction_pool._Process.rss_mb
+    real_rss = Process.rss_mb
 
-    def slow_rss(process: extraction_pool._Process) -> float:
+    def slow_rss(process: Process) -> float:
         time.sleep(0.05)
         return real_rss(process)
 
-    monkeypatch.setattr(extraction_pool._Process, "rss_mb", slow_rss)
+    monkeypatch.setattr(Process, "rss_mb", slow_rss)
     pool = ExtractionPool(make_settings(extractors=1, max_jobs_per_extractor=1))
     pool.start()
     try:
@@ -304,6 +305,7 @@ def test_a_dead_fork_server_is_started_again_and_running_processes_keep_serving(
 _OWNER = """
 import sys, threading, time
 from service.workers.pool import ExtractionPool
+from service.workers.process import Process
 from service.models import Job
 from service.pipeline import Limits
 from tests.conftest import make_settings

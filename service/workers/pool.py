@@ -10,14 +10,7 @@ Why processes, and why supervised (issue 2, issue 4):
 Processes are forked from a warm fork server (``workers.forkserver``), so a replacement is
 ready in milliseconds, not after ~0.75 s of CPU spent importing and warming up.
 
-CPU pinning: with one process per CPU this process may use (the default), each process is pinned
-to its own CPU (a replacement takes the CPU its predecessor left). The web worker runs on the
-same cores, and without pinning the scheduler moves extraction processes between cores, away
-from the L2 cache they filled: pinned, pages/s rose ~2.5 % on average, the extraction CPU per
-page fell about as much (a removed one-off A/B script: 8 experiments at 4 and 16 clients, 4-6
-alternating pairs each on one server, from -0.8 % to +5.9 %). Not pinned when other processes
-share the CPUs (CLEANER_PIN_EXTRACTORS=0), or when there are fewer processes than CPUs (e.g. a
-CPU quota): the scheduler places them better.
+CPU pinning: ``workers.cpus``. The pool's handle of one process (its lane, its pipes): ``workers.process``.
 
 Pipelining: when every process is busy, a page is written to the pipe of a busy process, behind
 the page it is extracting, instead of waiting in the web worker until a process is free. The
@@ -42,25 +35,36 @@ monkey-patching makes each of those calls cooperative.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
-import os
 import pickle
 import random
-import select
-import signal
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from service.errors import ExtractorCrashed, ExtractorUnavailable, ServiceError, TimeBudgetExceeded
 from service.models import Job
 from service.settings import Settings
-from service.workers.child import HEADER, JOB_HEADER
-from service.workers.forkserver import Forked, ForkServer, ForkServerDown
+from service.workers.child import JOB_HEADER
+from service.workers.cpus import CpuPins, cpus_to_pin
+from service.workers.forkserver import ForkServer, ForkServerDown
+from service.workers.process import (
+    HEAD,
+    LANE_PAGES,
+    ORPHANED,
+    QUEUED,
+    WITHDRAWN,
+    Process,
+    ProcessDead,
+    ProcessTimeout,
+    Ticket,
+    read_frame,
+    write_frame,
+)
+
+__all__ = ["LANE_PAGES", "ExtractionPool", "PoolStats"]
 
 log = logging.getLogger(__name__)
 
@@ -74,29 +78,9 @@ CAPACITY_POLL_S = 0.05
 STOP_GRACE_S = 10.0
 # Recycle thresholds are spread by this fraction so processes do not all restart at once.
 RECYCLE_JITTER = 0.10
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-# Pipe capacity asked for (Linux F_SETPIPE_SZ; the default is 64 KiB): the mix's median page
-# (~100 KB) then goes to the extraction process in one write, with no wait for it to drain the
-# pipe half-way, and its answer comes back in one read.
-PIPE_BYTES = 1024 * 1024
-_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
-# Largest single read of answers (the rest of a frame comes in further calls; bytes of the next
-# answer stay in the process's inbox).
-_READ_CHUNK = 1024 * 1024
-_F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 # A page waits behind a busy process's page only if that page started less than this long ago,
 # and is withdrawn and placed again if it still waits this long (pages take ~10 ms; p99 ~0.1 s).
 QUEUE_PATIENCE_S = 0.5
-# Pages a process holds at once: the one it extracts and one waiting behind it in its pipe.
-LANE_PAGES = 2
-
-
-class _Timeout(Exception):
-    pass
-
-
-class _Dead(Exception):
-    pass
 
 
 @dataclass
@@ -111,112 +95,6 @@ class PoolStats:
     late_withdrawals: int = 0  # of those, pages the process had already started (run twice)
 
 
-# A ticket's states: the process is extracting it (or about to), it waits behind the head, it was
-# taken back (withdrawn: its answer, "withdrawn" or a result, is drained and dropped), or its
-# process died before it started (orphaned: it is placed again).
-HEAD, QUEUED, WITHDRAWN, ORPHANED = "head", "queued", "withdrawn", "orphaned"
-
-
-@dataclass(eq=False)
-class _Ticket:
-    """One page's place in a process's lane."""
-
-    seq: int
-    deadline: float
-    size: int  # bytes of its frame in the pipe
-    state: str
-    written: bool = False
-    since: float = field(default_factory=time.monotonic)  # became head / was queued
-    turn: threading.Event = field(default_factory=threading.Event)  # set when it leaves QUEUED
-
-
-@dataclass(eq=False)
-class _Process:
-    forked: Forked
-    recycle_after: int
-    jobs_done: int = 0
-    lane: list[_Ticket] = field(default_factory=list)  # [head, queued]: answers come in this order
-    retiring: bool = False  # takes no new page; stopped when its lane is empty
-    next_seq: int = 0
-    inbox: bytearray = field(default_factory=bytearray)  # answer bytes read ahead of their turn
-    pid: int = field(init=False)
-    to_child: int = field(init=False)
-    from_child: int = field(init=False)
-    cpu: int | None = None  # the CPU it is pinned to (None: not pinned, or already given back)
-    pipe_bytes: int = field(init=False, default=64 * 1024)
-    _statm: int = field(init=False, default=-1)
-
-    def __post_init__(self) -> None:
-        self.pid = self.forked.pid
-        self.to_child = self.forked.to_child
-        self.from_child = self.forked.from_child
-        # Set once here, not per frame: every page then costs no fcntl calls, and the frame
-        # functions try the syscall first and only wait (select) when the pipe is full/empty.
-        for fd in (self.to_child, self.from_child):
-            os.set_blocking(fd, False)
-            _grow_pipe(fd)
-        with contextlib.suppress(OSError):
-            self.pipe_bytes = fcntl.fcntl(self.to_child, _F_GETPIPE_SZ)
-        with contextlib.suppress(OSError):
-            self._statm = os.open(f"/proc/{self.pid}/statm", os.O_RDONLY | os.O_CLOEXEC)
-
-    def kill(self) -> None:
-        """SIGKILL, through the pidfd when there is one (a pid alone may have been reused)."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            if self.forked.pidfd >= 0:
-                signal.pidfd_send_signal(self.forked.pidfd, signal.SIGKILL)
-            else:
-                os.kill(self.pid, signal.SIGKILL)
-
-    def close_input(self) -> None:
-        """EOF on the job pipe: the process finishes its page, if any, and exits."""
-        if self.to_child >= 0:
-            os.close(self.to_child)
-            self.to_child = -1
-
-    def wait_exit(self, timeout: float) -> bool:
-        """Wait until the process has exited (its answer pipe reaches EOF: only it writes there)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if not os.read(self.from_child, _READ_CHUNK):
-                    return True
-            except BlockingIOError:
-                try:
-                    _wait(self.from_child, False, deadline)
-                except _Timeout:
-                    return False
-            except OSError:
-                return True
-
-    def close_fds(self) -> None:
-        self.close_input()
-        for fd in (self.from_child, self.forked.pidfd, self._statm):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self.from_child = self._statm = -1
-
-    def rss_mb(self) -> float:
-        # Checked after every page: one pread on a file kept open (not open/read/close).
-        try:
-            return int(os.pread(self._statm, 128, 0).split()[1]) * _PAGE_SIZE / 2**20
-        except (OSError, IndexError, ValueError):
-            return 0.0
-
-    def may_queue(self, size: int, now: float) -> bool:
-        """May a page of ``size`` frame bytes wait behind this process's only page?"""
-        if len(self.lane) != LANE_PAGES - 1 or self.retiring:
-            return False
-        head = self.lane[0]
-        return (
-            head.written
-            and now - head.since < QUEUE_PATIENCE_S
-            # Both pages and a withdrawal fit in the pipe at once: no write to it ever waits.
-            and head.size + size + JOB_HEADER.size <= self.pipe_bytes
-        )
-
-
 class ExtractionPool:
     """``size`` extraction processes, each with a lane of at most two pages (see the module doc)."""
 
@@ -224,13 +102,13 @@ class ExtractionPool:
         self.settings = settings
         self.size = size or settings.extractors
         self.stats = PoolStats()
-        self._lock = threading.Lock()  # _alive, _cpu_users
+        self._lock = threading.Lock()  # _alive
         # Guards every lane and ``_live``; notified whenever a process may take a page.
         self._changed = threading.Condition()
-        self._live: list[_Process] = []  # started, not stopping
+        self._live: list[Process] = []  # started, not stopping
         self._alive = 0
         self._closed = False
-        self._cpu_users = dict.fromkeys(_cpus_to_pin(settings, self.size), 0)  # pinned processes per CPU
+        self._cpus = CpuPins(cpus_to_pin(settings, self.size))
         self._forkserver = ForkServer(
             json.dumps(
                 {
@@ -302,9 +180,9 @@ class ExtractionPool:
                 if not self._await_turn(process, ticket, budget):
                     continue
                 answer = self._next_answer(process, ticket.deadline)
-            except _Timeout:
+            except ProcessTimeout:
                 raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
-            except _Dead:
+            except ProcessDead:
                 raise ExtractorCrashed("The extraction process died on this page.") from None
             break
         self.stats.jobs += 1
@@ -324,7 +202,7 @@ class ExtractionPool:
 
     # -- placing pages --------------------------------------------------------------------------
 
-    def _place(self, payload: bytes, deadline: float, budget: float) -> tuple[_Process, _Ticket] | None:
+    def _place(self, payload: bytes, deadline: float, budget: float) -> tuple[Process, Ticket] | None:
         """Put the page in a lane and write it to that process's pipe; None if that process
         died under a page this one was queued behind (it never started: place it again).
 
@@ -342,15 +220,15 @@ class ExtractionPool:
                 if now >= deadline:
                     raise TimeBudgetExceeded(f"No extraction process became free within the {budget:g} s budget.")
                 self._changed.wait(deadline - now)  # woken when a lane has room
-            ticket = _Ticket(process.next_seq, deadline, size, HEAD if not process.lane else QUEUED)
+            ticket = Ticket(process.next_seq, deadline, size, HEAD if not process.lane else QUEUED)
             process.next_seq += 1
             process.lane.append(ticket)
         try:
-            _write_frame(process, JOB_HEADER.pack(len(payload), ticket.seq), payload, deadline)
-        except _Timeout:  # only a head writes more than the pipe holds, and its deadline passed
+            write_frame(process, JOB_HEADER.pack(len(payload), ticket.seq), payload, deadline)
+        except ProcessTimeout:  # only a head writes more than the pipe holds, and its deadline passed
             self._kill(process, overran=True)
             raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
-        except _Dead:
+        except ProcessDead:
             if ticket.state != HEAD:  # the page ahead of it is being read: its reader kills
                 return None
             self._kill(process, overran=False)
@@ -361,17 +239,19 @@ class ExtractionPool:
                 self._changed.notify()  # a page may now queue behind this one
         return process, ticket
 
-    def _choose(self, size: int, now: float) -> _Process | None:
+    def _choose(self, size: int, now: float) -> Process | None:
         """A free process; else the busy one whose page started last, if a page may wait there."""
-        behind: _Process | None = None
+        behind: Process | None = None
         for process in self._live:
             if not process.lane and not process.retiring:
                 return process
-            if process.may_queue(size, now) and (behind is None or process.lane[0].since > behind.lane[0].since):
+            if process.may_queue(size, now, QUEUE_PATIENCE_S) and (
+                behind is None or process.lane[0].since > behind.lane[0].since
+            ):
                 behind = process
         return behind
 
-    def _await_turn(self, process: _Process, ticket: _Ticket, budget: float) -> bool:
+    def _await_turn(self, process: Process, ticket: Ticket, budget: float) -> bool:
         """Wait until ``ticket`` heads its lane: True; False if it must be placed again.
 
         Raises:
@@ -388,14 +268,14 @@ class ExtractionPool:
                 ticket.state = WITHDRAWN
                 self.stats.withdrawals += 1
         if withdraw:
-            with contextlib.suppress(_Dead, _Timeout):  # a dead process: its head finds out
-                _write_frame(process, JOB_HEADER.pack(0, ticket.seq), b"", time.monotonic() + 1.0)
+            with contextlib.suppress(ProcessDead, ProcessTimeout):  # a dead process: its head finds out
+                write_frame(process, JOB_HEADER.pack(0, ticket.seq), b"", time.monotonic() + 1.0)
             if time.monotonic() >= ticket.deadline:
                 raise TimeBudgetExceeded(f"No extraction process became free within the {budget:g} s budget.")
             return False
         return ticket.state == HEAD  # ORPHANED: its process died before it started
 
-    def _next_in_lane(self, process: _Process) -> None:
+    def _next_in_lane(self, process: Process) -> None:
         """The head's answer is in: the page behind it, if any, heads the lane now (a withdrawn
         one still gets an answer from the process, drained in the background)."""
         with self._changed:
@@ -412,12 +292,12 @@ class ExtractionPool:
             # waiter, not all: with 16 clients, waking every waiter per page cost ~0.2 ms.)
             self._changed.notify()
 
-    def _drain(self, process: _Process, ticket: _Ticket) -> None:
+    def _drain(self, process: Process, ticket: Ticket) -> None:
         """Read and drop the answer to a withdrawn page ("withdrawn", or a result if the
         withdrawal came after the process had started it), within that page's budget."""
         try:
             answer = self._next_answer(process, ticket.deadline)
-        except (_Timeout, _Dead):
+        except (ProcessTimeout, ProcessDead):
             return
         if answer[0] != "withdrawn":
             self.stats.late_withdrawals += 1
@@ -425,7 +305,7 @@ class ExtractionPool:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _after_answer(self, process: _Process) -> None:
+    def _after_answer(self, process: Process) -> None:
         """An answer of ``process`` was read (its head's, or a drained withdrawn page's): retire
         it if due, give its lane slot to the page behind, and recycle it once its lane is empty,
         in that order (see ``_retire_if_due``)."""
@@ -433,7 +313,7 @@ class ExtractionPool:
         self._next_in_lane(process)
         self._recycle_if_retiring(process)
 
-    def _retire_if_due(self, process: _Process) -> None:
+    def _retire_if_due(self, process: Process) -> None:
         """After an answer, before its lane slot is given back: a process due for recycling takes
         no new page from now on (the page already queued behind it still runs there).
 
@@ -452,7 +332,7 @@ class ExtractionPool:
             process.retiring = True
         log.info("recycling extraction process %s after %s pages (rss %.0f MB)", process.pid, process.jobs_done, rss)
 
-    def _recycle_if_retiring(self, process: _Process) -> None:
+    def _recycle_if_retiring(self, process: Process) -> None:
         """Once a retiring process's lane is empty: take it out and start its replacement."""
         with self._changed:
             if not process.retiring or process.lane or process not in self._live:
@@ -461,23 +341,23 @@ class ExtractionPool:
         self.stats.recycles += 1
         self._replace(process, kill=False)
 
-    def _next_answer(self, process: _Process, deadline: float) -> Any:
+    def _next_answer(self, process: Process, deadline: float) -> Any:
         """The next answer of ``process``, read by its lane's head.
 
         Raises:
-            _Timeout: none by ``deadline`` (the process was killed).
-            _Dead: the process died or sent garbage (it was killed).
+            ProcessTimeout: none by ``deadline`` (the process was killed).
+            ProcessDead: the process died or sent garbage (it was killed).
         """
         try:
-            return _read_frame(process, deadline)
-        except _Timeout:
+            return read_frame(process, deadline)
+        except ProcessTimeout:
             self._kill(process, overran=True)
             raise
-        except (_Dead, OSError, pickle.UnpicklingError, EOFError):
+        except (ProcessDead, OSError, pickle.UnpicklingError, EOFError):
             self._kill(process, overran=False)
-            raise _Dead from None
+            raise ProcessDead from None
 
-    def _kill(self, process: _Process, overran: bool) -> None:
+    def _kill(self, process: Process, overran: bool) -> None:
         """Count (a budget overrun or a crash), kill and replace ``process``; a page queued behind
         its head never started there, so it is placed again."""
         with self._changed:
@@ -495,15 +375,15 @@ class ExtractionPool:
             process.lane.clear()
         self._replace(process, kill=True)
 
-    def _replace(self, process: _Process, kill: bool) -> None:
-        self._free_cpu(process)  # before the replacement chooses its CPU
+    def _replace(self, process: Process, kill: bool) -> None:
+        self._cpus.free(process)  # before the replacement chooses its CPU
         with self._lock:
             self._alive -= 1
         threading.Thread(target=self._stop, args=(process, kill), daemon=True).start()
         if not self._closed:
             threading.Thread(target=self._spawn_until_up, daemon=True).start()
 
-    def _stop(self, process: _Process, kill: bool) -> None:
+    def _stop(self, process: Process, kill: bool) -> None:
         """Kill ``process``, or let it finish and exit (EOF on its job pipe; killed if it takes
         longer than STOP_GRACE_S). The fork server, its parent, reaps it."""
         try:
@@ -515,7 +395,7 @@ class ExtractionPool:
                     process.kill()
         finally:
             process.close_fds()
-            self._free_cpu(process)
+            self._cpus.free(process)
 
     def _spawn_until_up(self) -> None:
         while not self._closed:
@@ -533,21 +413,21 @@ class ExtractionPool:
             self.stats.spawn_failures += 1
             time.sleep(SPAWN_RETRY_PAUSE_S)
 
-    def _spawn(self) -> _Process | None:
-        cpu = self._reserve_cpu()
+    def _spawn(self) -> Process | None:
+        cpu = self._cpus.reserve()
         try:
             forked = self._forkserver.spawn(cpu)
         except ForkServerDown as error:
             log.error("no extraction process could be started: %s", error)
-            self._unreserve_cpu(cpu)
+            self._cpus.unreserve(cpu)
             return None
         jitter = 1 + random.uniform(-RECYCLE_JITTER, RECYCLE_JITTER)
-        process = _Process(
+        process = Process(
             forked=forked, recycle_after=max(1, round(self.settings.max_jobs_per_extractor * jitter)), cpu=cpu
         )
         try:
-            hello = _read_frame(process, time.monotonic() + SPAWN_TIMEOUT_S)
-        except (_Timeout, _Dead, OSError, pickle.UnpicklingError, EOFError):
+            hello = read_frame(process, time.monotonic() + SPAWN_TIMEOUT_S)
+        except (ProcessTimeout, ProcessDead, OSError, pickle.UnpicklingError, EOFError):
             hello = None
         if not (isinstance(hello, tuple) and hello[0] == "ready"):
             log.error("extraction process %s failed to start", process.pid)
@@ -555,129 +435,3 @@ class ExtractionPool:
             return None
         self.stats.spawns += 1
         return process
-
-    def _reserve_cpu(self) -> int | None:
-        """The CPU with the fewest pinned processes, counted as taken; None when not pinning."""
-        if not self._cpu_users:
-            return None
-        with self._lock:
-            cpu = min(self._cpu_users, key=self._cpu_users.__getitem__)
-            self._cpu_users[cpu] += 1
-            return cpu
-
-    def _unreserve_cpu(self, cpu: int | None) -> None:
-        if cpu is not None:
-            with self._lock:
-                self._cpu_users[cpu] -= 1
-
-    def _free_cpu(self, process: _Process) -> None:
-        """Give ``process``'s CPU back, once (its stop and its replacement both call this)."""
-        with self._lock:
-            cpu, process.cpu = process.cpu, None
-        self._unreserve_cpu(cpu)
-
-
-def _cpus_to_pin(settings: Settings, size: int) -> list[int]:
-    """The CPUs to pin the pool's processes to, one each: only when there is one process per CPU
-    this process may use (with fewer, e.g. under a CPU quota, the scheduler places them best)."""
-    if not settings.pin_extractors or not hasattr(os, "sched_getaffinity"):
-        return []
-    allowed = sorted(os.sched_getaffinity(0))
-    return allowed if size == len(allowed) > 1 else []
-
-
-def _grow_pipe(fd: int) -> None:
-    """Ask for a PIPE_BYTES pipe; keep the default where the kernel says no (per-user limits)."""
-    with contextlib.suppress(OSError):
-        fcntl.fcntl(fd, _F_SETPIPE_SZ, PIPE_BYTES)
-
-
-def _wait(fd: int, writing: bool, deadline: float) -> None:
-    """Block (cooperatively under gevent: select is patched) until ``fd`` is ready, or time out."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise _Timeout
-    ready = select.select([], [fd], [], remaining)[1] if writing else select.select([fd], [], [], remaining)[0]
-    if not ready:
-        raise _Timeout
-
-
-def _write_frame(process: _Process, header: bytes, payload: bytes, deadline: float) -> None:
-    """Write one frame to the process's non-blocking job pipe: header and payload in one writev.
-
-    The pipe's fd is read afresh after every wait: a process stopped meanwhile has -1 there
-    (EBADF: dead), never a number the kernel may have given to another pipe since.
-    """
-    total, sent = len(header) + len(payload), 0
-    while sent < total:
-        if time.monotonic() >= deadline:  # e.g. the budget went waiting for a free process
-            raise _Timeout
-        try:
-            if sent < len(header):  # writev: no header + payload concatenation (a copy of the page)
-                sent += os.writev(process.to_child, [header[sent:], payload])
-            else:
-                sent += os.write(process.to_child, memoryview(payload)[sent - len(header) :])
-        except BlockingIOError:  # the pipe is full: wait until the process drains it
-            _wait(process.to_child, True, deadline)
-        except OSError:  # EPIPE: the process died; EBADF: it was stopped
-            raise _Dead from None
-
-
-def _read_frame(process: _Process, deadline: float) -> Any:
-    """Read the next answer of ``process``: usually one wait and one read.
-
-    A read may also bring (part of) the answer after it, when a page queued behind finished
-    quickly: those bytes stay in the process's inbox for the next call.
-    """
-    data = process.inbox
-    need = 0  # the frame's size, once its header is in
-    while True:
-        if not need and len(data) >= HEADER.size:
-            need = HEADER.size + HEADER.unpack_from(data)[0]
-        if need and len(data) >= need:
-            with memoryview(data) as view, view[HEADER.size : need] as frame:
-                answer = pickle.loads(frame)
-            del data[:need]
-            return answer
-        if time.monotonic() >= deadline:  # an answer that arrives late is a late answer
-            raise _Timeout
-        try:
-            chunk = os.read(process.from_child, _READ_CHUNK)
-        except BlockingIOError:  # nothing yet: the page is still being extracted
-            _wait(process.from_child, False, deadline)
-            continue
-        if not chunk:
-            raise _Dead
-        data += chunk
-
-
-class CapacityGate:
-    """Start a page's clock only when an extraction process is free for it (bulk callers).
-
-    ``ExtractionPool.submit`` counts the wait for a free process against the page's budget: right
-    for the API (the client's budget is wall-clock), wrong for a bulk job, where after a kill the
-    pool is one short until the replacement is up (a fork: milliseconds; longer if the fork
-    server itself had to be started again, ~1 s) and the next page would lose its budget waiting.
-    Bulk callers (the batch and warc commands) hold a slot around ``submit``.
-    """
-
-    def __init__(self, pool: ExtractionPool) -> None:
-        self.pool = pool
-        self.busy = 0
-        self._lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one process's worth of capacity for the block (waits at most SPAWN_TIMEOUT_S)."""
-        deadline = time.monotonic() + SPAWN_TIMEOUT_S
-        while True:
-            with self._lock:
-                if self.busy < self.pool.alive or time.monotonic() > deadline:
-                    self.busy += 1
-                    break
-            time.sleep(CAPACITY_POLL_S)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self.busy -= 1

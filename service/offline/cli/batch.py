@@ -43,7 +43,8 @@ from service.offline.cli.common import (
     write_json,
 )
 from service.settings import Settings
-from service.workers.pool import CapacityGate, ExtractionPool
+from service.workers.capacity import CapacityGate
+from service.workers.pool import ExtractionPool
 
 NAME = "batch"
 HELP = "clean a JSON-lines file of pages on all cores; one answer line per input line, in order"

@@ -26,7 +26,8 @@ from service.models import Job, Options
 from service.offline.warc.records import Chunk, Page, Refused, Skipped, read_chunk
 from service.offline.warc.summary import Summary
 from service.settings import Settings
-from service.workers.pool import CapacityGate, ExtractionPool
+from service.workers.capacity import CapacityGate
+from service.workers.pool import ExtractionPool
 
 # Compression of each chunk's gzip member (zlib's default: ~3x on JSON at ~50 MB/s a core).
 OUTPUT_GZIP_LEVEL = 6
