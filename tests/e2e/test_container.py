@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import ROOT, free_port
-from tests.test_fixtures import check_answer
+from tests.http.test_fixtures import check_answer
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(1200)]
 

@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.e2e.conftest import free_port
-from tests.test_warc import TEST_BUDGET_S, TEST_CHUNK_RECORDS, build_archive, check_run, run_command
+from tests.offline.test_warc import TEST_BUDGET_S, TEST_CHUNK_RECORDS, build_archive, check_run, run_command
 
 DASK = str(Path(sys.executable).with_name("dask"))
 WORKERS = 2

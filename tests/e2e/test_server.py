@@ -11,7 +11,7 @@ import requests
 
 from tests.conftest import fixture_cases, load_case
 from tests.e2e.conftest import LiveServer
-from tests.test_fixtures import check_answer
+from tests.http.test_fixtures import check_answer
 
 pytestmark = pytest.mark.e2e
 

@@ -18,8 +18,8 @@ from service.offline.cli.common import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, EXIT
 from service.offline.cli.extract import mode_for
 from tests.conftest import FIXTURES, ROOT
 from tests.hostile_corpus import large_page
-from tests.test_extract_api import ARTICLE, SCHEMA_KEYS
-from tests.test_fixtures import check_answer
+from tests.http.test_extract_api import ARTICLE, SCHEMA_KEYS
+from tests.http.test_fixtures import check_answer
 
 SEED = FIXTURES / "text-seed-news-recent-posts"
 SEED_TITLE = "Regulators recommend that Chinese developers abandon Nvidia accelerators in favor of Chinese analogues"

@@ -15,7 +15,7 @@ import pytest
 
 from bench import metrics
 
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "metrics.py"
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "bench" / "metrics.py"
 WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "ünïcode", "42")
 SYNTHETIC_PAGES = 60
 SYNTHETIC_SEED = 7

@@ -16,7 +16,7 @@ from service import errors
 from service.http.docs import DOCS_CSP
 from service.models import FAVORS, FORMATS
 from service.request_forms import QUERY_PARAMETERS
-from tests.test_batch import PAGE, TEXT, ndjson
+from tests.http.test_batch import PAGE, TEXT, ndjson
 
 METHODS_NOT_DOCUMENTED = {"HEAD", "OPTIONS"}
 

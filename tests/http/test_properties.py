@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import hostile_corpus as hc
-from tests.test_hostile_input import check_invariants
+from tests.http.test_hostile_input import check_invariants
 
 SEED_PAGES = [
     hc.page(hc.article_html()),

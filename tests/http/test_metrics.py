@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from service.http.app import create_app
 from service.workers.runtime import Runtime
 from tests.conftest import make_settings
-from tests.test_batch import HEAVY_PAGE, PAGE, TEXT, ndjson
+from tests.http.test_batch import HEAVY_PAGE, PAGE, TEXT, ndjson
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 RESPAWN_WAIT_S = 30.0
