@@ -1,1 +1,1 @@
-"""HTTP endpoints, one blueprint per feature."""
+"""The HTTP layer: the Flask app, its endpoints, body reading, responses, auth, OpenAPI and metrics."""

@@ -1,0 +1,1 @@
+"""The service without the HTTP server: the command line and WARC processing (no ``service.http``)."""
