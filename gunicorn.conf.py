@@ -30,8 +30,10 @@ worker_connections = 1000
 timeout = 30
 graceful_timeout = 15
 keepalive = 5
-# Room for a long ?url= (the app allows 8 KB URLs); gunicorn's default 4094 answers 414 in HTML.
-limit_request_line = 10240
+# Room for a long ?url=: the app allows 8,192-character URLs and answers longer ones with a
+# problem document; gunicorn caps any positive value at 8,190 bytes (a 414 in HTML before the app
+# sees the request), so 0: no limit of its own beyond its 1 MB request-line buffer.
+limit_request_line = 0
 # Web workers do not ratchet memory (extraction runs in the pool's processes, which recycle).
 max_requests = 0
 preload_app = False  # each worker builds its app (and its pool) after gevent has patched

@@ -79,3 +79,28 @@ def test_a_batch_streams_every_item_in_order_under_gunicorn(live_server: LiveSer
     assert [a["id"] for a in answers] == [*range(12), "bad"]
     assert all("batch under the real server" in a["text"] for a in answers[:12])
     assert answers[-1]["error"]["code"] == "invalid-field"
+
+
+def test_the_longest_url_the_app_allows_reaches_it_and_a_longer_one_gets_a_problem(live_server: LiveServer) -> None:
+    """gunicorn itself must not refuse a request line the app accepts (8,192-character URLs)."""
+    page = b"<html><body><article><p>" + b"A sentence of an ordinary article. " * 20 + b"</p></article></body></html>"
+    longest = "https://example.org/" + "a" * (8192 - len("https://example.org/"))
+    accepted = requests.post(
+        live_server.url + "/v1/extract",
+        params={"url": longest},
+        data=page,
+        headers={"Content-Type": "text/html"},
+        timeout=30,
+    )
+    assert accepted.status_code == 200
+    assert accepted.json()["url"] == longest
+    refused = requests.post(
+        live_server.url + "/v1/extract",
+        params={"url": longest + "a"},
+        data=page,
+        headers={"Content-Type": "text/html"},
+        timeout=30,
+    )
+    assert refused.status_code == 400
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert refused.json()["code"] == "invalid-field"
