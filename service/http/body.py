@@ -43,23 +43,6 @@ def read_body(environ: dict[str, Any], max_bytes: int, read_timeout_s: float) ->
     return raw
 
 
-def decode_body(raw: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
-    """A body already received whole (the connection hand-off) checked and decoded as
-    ``read_body`` does it.
-
-    Raises:
-        BodyTooLarge, UnsupportedMediaType, BadRequest: as ``read_body``.
-    """
-    encoding = _encoding(content_encoding)
-    if encoding in _DECOMPRESSIBLE:
-        if len(raw) > max_bytes * 4:
-            raise BodyTooLarge(_too_large(max_bytes * 4))
-        return _decompress(raw, max_bytes)
-    if len(raw) > max_bytes:
-        raise BodyTooLarge(_too_large(max_bytes))
-    return raw
-
-
 def _encoding(header: str | None) -> str:
     """The Content-Encoding, lower-cased ("identity" when absent).
 
