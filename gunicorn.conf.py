@@ -1,6 +1,6 @@
 """gunicorn settings, all derived from the service's validated Settings (environment).
 
-Serving model (README, "Why this serving model"): gevent workers only do I/O (read bodies with
+Serving model (docs/architecture.md): gevent workers only do I/O (read bodies with
 a deadline, parse JSON, wait on pipes), so slow clients cost a greenlet, not a worker; each web
 worker owns a supervised pool of extraction processes that do the CPU work and can be killed.
 """

@@ -804,7 +804,7 @@ def cache_check(server: Server, page: MixPage) -> dict[str, float]:
     after the other, one run's hits met such a spell: 0.56 ms instead of the usual 0.28, and
     9.8x for a target of 10x. Spread out, hits are also ~15 % slower than in a block of hits,
     because the web worker is colder after a fresh page. That is closer to a crawler's mix
-    of repeats and new pages (README, "Performance", session 10)."""
+    of repeats and new pages (measured in session 10; see the tag handoff-final README, "Performance")."""
     conn = LeanConnection(server.host, server.port, timeout=HTTP_TIMEOUT_S)
 
     def post(body: bytes) -> tuple[float, str]:

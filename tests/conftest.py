@@ -17,7 +17,7 @@ from service.workers.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-# Keys every 200 answer of /v1/extract carries with default options (README "Response").
+# Keys every 200 answer of /v1/extract carries with default options (README, "The answer").
 ANSWER_KEYS = frozenset(
     {
         "url",
