@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 CONTAINER_ENV = Path(os.environ.get("CONTAINER_ENV_SCRIPT", "/work/shared/tools/container-env.sh"))
 # First run installs podman and bootstraps the base image (~2 minutes), then pip installs.
@@ -59,6 +60,26 @@ class Podman:
         assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
         print(f"\nbuild of {tag}: {time.monotonic() - started:.1f} s")
         return tag
+
+    def wait_ready(self, url: str, container: str, timeout_s: float) -> None:
+        """Returns once ``url``/readyz answers 200; fails with the container's logs if it exits first."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url + "/readyz", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            state = self.run("container", "inspect", "--format", "{{.State.Running}}", container)
+            if state.stdout.strip() != "true":
+                break  # exited: its logs say why
+            time.sleep(0.5)
+        logs = self.logs(container)[-4000:]
+        pytest.fail(f"{container} did not become ready at {url} in {timeout_s} s:\n{logs}")
+
+    def logs(self, container: str) -> str:
+        logged = self.run("logs", container)
+        return logged.stdout + logged.stderr
 
 
 def prepare_podman() -> Podman:

@@ -7,7 +7,6 @@ tests/e2e/podman.py says; skipped with the reason when podman cannot be set up h
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ def container(podman: Podman, service_image: str) -> Iterator[Container]:
     assert started.returncode == 0, started.stderr
     container = Container(name=name, url=f"http://127.0.0.1:{port}")
     try:
-        _wait_ready(podman, container)
+        podman.wait_ready(container.url, name, READY_TIMEOUT_S)
         yield container
     finally:
         podman.run("rm", "--force", "--time", "10", name)  # stops, then removes
@@ -62,23 +61,6 @@ _EFFECTIVE_UIDS = (
     "    try: print(next(l.split()[2] for l in status.read_text().splitlines() if l.startswith('Uid:')))\n"
     "    except OSError: pass\n"
 )
-
-
-def _wait_ready(podman: Podman, container: Container) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(container.url + "/readyz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        state = podman.run("container", "inspect", "--format", "{{.State.Running}}", container.name)
-        if state.stdout.strip() != "true":
-            break  # exited: its logs say why
-        time.sleep(0.5)
-    logged = podman.run("logs", container.name)
-    logs = (logged.stdout + logged.stderr)[-4000:]
-    pytest.fail(f"the container did not become ready in {READY_TIMEOUT_S} s:\n{logs}")
 
 
 def test_container_cleans_a_fixture_over_http(container: Container) -> None:

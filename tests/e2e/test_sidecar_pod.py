@@ -132,19 +132,14 @@ def wait_exited(podman: Podman, container: str, timeout_s: float) -> int:
         if status == "exited":
             return int(code)
         time.sleep(1)
-    pytest.fail(f"{container} still runs after {timeout_s} s:\n{logs(podman, container)}")
-
-
-def logs(podman: Podman, container: str) -> str:
-    logged = podman.run("logs", container)
-    return logged.stdout + logged.stderr
+    pytest.fail(f"{container} still runs after {timeout_s} s:\n{podman.logs(container)}")
 
 
 def test_crawler_gets_the_article_from_its_sidecar(podman: Podman, pod: PlayedPod) -> None:
     crawler = pod.container(CRAWLER)
     code = wait_exited(podman, crawler, CRAWL_TIMEOUT_S)
     printed = podman.run("logs", crawler)
-    cleaner_log = logs(podman, pod.container(CLEANER))[-3000:]
+    cleaner_log = podman.logs(pod.container(CLEANER))[-3000:]
     assert code == 0, printed.stdout + printed.stderr + "\n--- sidecar:\n" + cleaner_log
     answers = [json.loads(line) for line in printed.stdout.splitlines() if line.startswith("{")]
     assert [answer["page"] for answer in answers] == ["seed-wordpress-news.html"]
@@ -153,10 +148,10 @@ def test_crawler_gets_the_article_from_its_sidecar(podman: Podman, pod: PlayedPo
     check_answer(answers[0], {rule: value for rule, value in expected.items() if rule != "removed"})
 
 
-def test_sidecar_takes_its_key_from_the_secret(pod: PlayedPod) -> None:
+def test_sidecar_takes_its_key_from_the_secret(podman: Podman, pod: PlayedPod) -> None:
     page = (CASE / "input.html").read_bytes()
     html = {"Content-Type": "text/html; charset=utf-8"}
-    wait_ready(pod)
+    podman.wait_ready(pod.url, pod.container(CLEANER), CRAWL_TIMEOUT_S)
     assert requests.post(pod.url + "/v1/extract", data=page, headers=html, timeout=30).status_code == 401
     wrong = {**html, "Authorization": "Bearer " + secrets.token_hex(32)}
     assert requests.post(pod.url + "/v1/extract", data=page, headers=wrong, timeout=30).status_code == 401
@@ -169,7 +164,7 @@ def test_sidecar_takes_its_key_from_the_secret(pod: PlayedPod) -> None:
 def test_sidecar_runs_with_the_manifests_limits(podman: Podman, pod: PlayedPod) -> None:
     spec = container_spec(pod.manifest, CLEANER)
     extractors = int(env_of(spec)["CLEANER_EXTRACTORS"])
-    wait_ready(pod)
+    podman.wait_ready(pod.url, pod.container(CLEANER), CRAWL_TIMEOUT_S)
     assert requests.get(pod.url + "/readyz", timeout=5).json() == {"status": "ready", "extractors": extractors}
     cleaner = pod.container(CLEANER)
     inspected = podman.run(
@@ -189,15 +184,3 @@ def test_sidecar_runs_with_the_manifests_limits(podman: Podman, pod: PlayedPod) 
 def mebibytes(quantity: str) -> int:
     units = {"Mi": 1, "Gi": 1024}
     return int(float(quantity[:-2]) * units[quantity[-2:]])
-
-
-def wait_ready(pod: PlayedPod, timeout_s: float = CRAWL_TIMEOUT_S) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(pod.url + "/readyz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"the sidecar of {pod.name} was not ready in {timeout_s} s")
