@@ -24,6 +24,7 @@ import yaml
 
 from tests.e2e.conftest import ROOT, free_port
 from tests.e2e.podman import CHECKOUT_TAG, Podman
+from tests.test_deploy_manifests import CLEANER, CRAWLER, container, env, mebibytes
 from tests.test_fixtures import check_answer
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(1200)]
@@ -32,7 +33,6 @@ POD_MANIFEST = ROOT / "deploy" / "kubernetes" / "pod.yaml"
 SECRET_MANIFEST = ROOT / "deploy" / "kubernetes" / "secret.yaml"
 CRAWLER_CONTEXT = ROOT / "deploy" / "crawler"
 CASE = ROOT / "fixtures" / "html-seed-wordpress-news"
-CLEANER, CRAWLER = "pagecleaner", "crawler"
 # The crawler waits for the sidecar's /readyz (gunicorn start, one warm-up page per extraction
 # process: ~5 s here, more while other tests load the machine), then cleans one page.
 CRAWL_TIMEOUT_S = 180.0
@@ -49,28 +49,20 @@ class PlayedPod:
         return f"{self.name}-{name}"  # podman kube play's naming
 
 
-def container_spec(manifest: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(c for c in manifest["spec"]["containers"] if c["name"] == name)
-
-
-def env_of(container: dict[str, Any]) -> dict[str, Any]:
-    return {item["name"]: item.get("value", item.get("valueFrom")) for item in container["env"]}
-
-
 def played_manifest(
     manifest: dict[str, Any], suffix: str, images: dict[str, str], secret_name: str, host_port: int
 ) -> dict[str, Any]:
     """The manifest with only what a shared machine needs changed, each for the reason given."""
     played = copy.deepcopy(manifest)
     played["metadata"]["name"] += f"-{suffix}"  # pods are global to the machine
-    for container in played["spec"]["containers"]:
-        container["image"] = images[container["name"]]  # built here: no registry
-        for item in container["env"]:
+    for spec in played["spec"]["containers"]:
+        spec["image"] = images[spec["name"]]  # built here: no registry
+        for item in spec["env"]:
             if "secretKeyRef" in item.get("valueFrom", {}):
                 item["valueFrom"]["secretKeyRef"]["name"] = secret_name  # secrets are global too
     # podman (4.3) publishes every containerPort on the host at the same number, where 8080 may
     # be taken; Kubernetes publishes none. A free host port also lets the test call the sidecar.
-    for port in container_spec(played, CLEANER)["ports"]:
+    for port in container(CLEANER, played)["ports"]:
         port["hostPort"] = host_port
     return played
 
@@ -162,8 +154,8 @@ def test_sidecar_takes_its_key_from_the_secret(podman: Podman, pod: PlayedPod) -
 
 
 def test_sidecar_runs_with_the_manifests_limits(podman: Podman, pod: PlayedPod) -> None:
-    spec = container_spec(pod.manifest, CLEANER)
-    extractors = int(env_of(spec)["CLEANER_EXTRACTORS"])
+    spec = container(CLEANER, pod.manifest)
+    extractors = int(env(spec)["CLEANER_EXTRACTORS"])
     podman.wait_ready(pod.url, pod.container(CLEANER), CRAWL_TIMEOUT_S)
     assert requests.get(pod.url + "/readyz", timeout=5).json() == {"status": "ready", "extractors": extractors}
     cleaner = pod.container(CLEANER)
@@ -179,8 +171,3 @@ def test_sidecar_runs_with_the_manifests_limits(podman: Podman, pod: PlayedPod) 
     assert (read_only, user) == ("true", str(spec["securityContext"]["runAsUser"]))
     used = podman.run("stats", "--no-stream", "--format", "{{.MemUsage}}", cleaner).stdout.strip()
     print(f"\nsidecar memory after the crawl: {used}")
-
-
-def mebibytes(quantity: str) -> int:
-    units = {"Mi": 1, "Gi": 1024}
-    return int(float(quantity[:-2]) * units[quantity[-2:]])
