@@ -61,6 +61,11 @@ def test_sidecar_memory_limit_covers_every_extraction_process() -> None:
     assert limit_mib * 2**20 >= (BASE_MEMORY_MB + extractors * EXTRACTOR_RSS_MB) * 10**6
 
 
+def test_pod_is_guaranteed_qos() -> None:
+    for spec in POD["spec"]["containers"]:
+        assert spec["resources"]["requests"] == spec["resources"]["limits"], spec["name"]
+
+
 def test_sidecar_probes_liveness_on_healthz_and_readiness_on_readyz() -> None:
     cleaner = container(CLEANER)
     port = int(env(cleaner)["PORT"])
