@@ -41,9 +41,10 @@ USER ${APP_UID}:${APP_UID}
 # loopback. Every other setting keeps its default: see `python3 -m service.check_config --list`.
 ENV HOST=0.0.0.0 \
     PORT=8080
-# The server refuses a non-loopback bind without API keys unless this is set. As a sidecar the
-# service shares the pod's network namespace and is meant to be reached only by its neighbours:
-# keep the pod's port unexposed (no Service/Ingress), or set API keys and remove this line.
+# The server refuses a non-loopback bind without API keys unless this is set, so the image starts
+# without configuration. It then answers anyone who reaches the port: a published port
+# (`docker run -p 8080:8080`) or a pod's IP (any pod in the cluster). Wherever that is possible,
+# run it with CLEANER_API_KEYS and CLEANER_ALLOW_OPEN=0 (docs/container.md, deploy/kubernetes/).
 ENV CLEANER_ALLOW_OPEN=1
 
 EXPOSE 8080

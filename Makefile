@@ -30,13 +30,13 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 check: $(STAMP)
-	$(BIN)/ruff check service pagecleaner_client tests bench
-	$(BIN)/ruff format --check service pagecleaner_client tests bench
+	$(BIN)/ruff check service pagecleaner_client tests bench deploy
+	$(BIN)/ruff format --check service pagecleaner_client tests bench deploy
 	$(BIN)/mypy service pagecleaner_client
 
 fmt: $(STAMP)
-	$(BIN)/ruff format service pagecleaner_client tests bench
-	$(BIN)/ruff check --fix service pagecleaner_client tests bench
+	$(BIN)/ruff format service pagecleaner_client tests bench deploy
+	$(BIN)/ruff check --fix service pagecleaner_client tests bench deploy
 
 # Build the container image with podman (no Docker engine here) and smoke-test it.
 container-smoke:

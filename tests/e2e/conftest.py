@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.e2e.podman import CHECKOUT_TAG, Podman, prepare_podman
+
 ROOT = Path(__file__).resolve().parents[2]
 # Starting gunicorn, importing trafilatura in each extraction process and warming up.
 STARTUP_TIMEOUT_S = 60.0
@@ -82,3 +84,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = start_server(tmp_path_factory.mktemp("server"))
     yield server
     stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def podman() -> Podman:
+    return prepare_podman()
+
+
+@pytest.fixture(scope="session")
+def service_image(podman: Podman) -> str:
+    """The service's image, built once per test session from this checkout's Dockerfile."""
+    return podman.build(f"localhost/pagecleaner:e2e-{CHECKOUT_TAG}", ROOT)

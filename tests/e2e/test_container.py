@@ -1,35 +1,25 @@
 """The container image builds, runs as non-root, becomes healthy and cleans a page over HTTP.
 
-Uses podman through /work/shared/tools/container-env.sh (no Docker engine on these machines),
-which installs podman with apt when it is missing: the test prepares its own tools, and is
-skipped (with the reason) only when that preparation fails, e.g. without root or apt.
+Uses podman and the image built by the session fixtures of tests/e2e/conftest.py (set up as
+tests/e2e/podman.py says; skipped with the reason when podman cannot be set up here).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.e2e.conftest import ROOT, free_port
+from tests.e2e.podman import Podman
 from tests.http.test_fixtures import check_answer
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(1200)]
 
-CONTAINER_ENV = Path(os.environ.get("CONTAINER_ENV_SCRIPT", "/work/shared/tools/container-env.sh"))
-IMAGE = "localhost/pagecleaner:e2e"
-# First run installs podman and bootstraps the base image (~2 minutes), then pip installs.
-SETUP_TIMEOUT_S = 900.0
-BUILD_TIMEOUT_S = 900.0
 # gunicorn start plus one warm extraction process per core, inside the container.
 READY_TIMEOUT_S = 120.0
 APP_UID = "10001"
@@ -40,84 +30,24 @@ EXPECTED_TITLE = (
 
 
 @dataclass
-class Podman:
-    command: list[str]
-    base_image: str
-    host_ca: str
-
-    def run(self, *args: str, timeout: float = 120.0, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*self.command, *args],
-            input=stdin.decode() if stdin is not None else None,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-
-@dataclass
 class Container:
     name: str
     url: str
 
 
 @pytest.fixture(scope="module")
-def podman() -> Podman:
-    if not CONTAINER_ENV.exists():
-        pytest.skip(f"{CONTAINER_ENV} is missing: no way to set up podman on this machine")
-    prepared = subprocess.run(
-        [str(CONTAINER_ENV)], capture_output=True, text=True, timeout=SETUP_TIMEOUT_S, check=False
-    )
-    if prepared.returncode != 0:
-        pytest.skip(f"podman could not be set up by {CONTAINER_ENV}:\n{prepared.stderr[-2000:]}")
-    printed = subprocess.run(
-        [
-            "bash",
-            "-c",
-            f'source <({shlex.quote(str(CONTAINER_ENV))} --print-env) && printf "%s\\0" '
-            '"$PODMAN" "$BASE_IMAGE" "$HOST_CA"',
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    command, base_image, host_ca = printed.stdout.split("\0")[:3]
-    return Podman(command=shlex.split(command), base_image=base_image, host_ca=host_ca)
-
-
-@pytest.fixture(scope="module")
-def image(podman: Podman) -> str:
-    started = time.monotonic()
-    built = podman.run(
-        "build",
-        "--format", "docker",  # OCI images drop HEALTHCHECK
-        "--from", podman.base_image,  # stand-in for python:3.11-slim: no registry here
-        "--network", "host",
-        "-v", f"{podman.host_ca}:{podman.host_ca}:ro",
-        "-t", IMAGE,
-        str(ROOT),
-        timeout=BUILD_TIMEOUT_S,
-    )  # fmt: skip
-    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
-    print(f"\ncontainer build: {time.monotonic() - started:.1f} s")
-    return IMAGE
-
-
-@pytest.fixture(scope="module")
-def container(podman: Podman, image: str) -> Iterator[Container]:
+def container(podman: Podman, service_image: str) -> Iterator[Container]:
     port = free_port()
     name = f"pagecleaner-e2e-{uuid.uuid4().hex[:8]}"
     started = podman.run(
         "run", "--detach", "--network", "host", "--name", name,
         "-e", f"PORT={port}", "-e", "CLEANER_EXTRACTORS=2",
-        image,
+        service_image,
     )  # fmt: skip
     assert started.returncode == 0, started.stderr
     container = Container(name=name, url=f"http://127.0.0.1:{port}")
     try:
-        _wait_ready(podman, container)
+        podman.wait_ready(container.url, name, READY_TIMEOUT_S)
         yield container
     finally:
         podman.run("rm", "--force", "--time", "10", name)  # stops, then removes
@@ -131,23 +61,6 @@ _EFFECTIVE_UIDS = (
     "    try: print(next(l.split()[2] for l in status.read_text().splitlines() if l.startswith('Uid:')))\n"
     "    except OSError: pass\n"
 )
-
-
-def _wait_ready(podman: Podman, container: Container) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(container.url + "/readyz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        state = podman.run("container", "inspect", "--format", "{{.State.Running}}", container.name)
-        if state.stdout.strip() != "true":
-            break  # exited: its logs say why
-        time.sleep(0.5)
-    logged = podman.run("logs", container.name)
-    logs = (logged.stdout + logged.stderr)[-4000:]
-    pytest.fail(f"the container did not become ready in {READY_TIMEOUT_S} s:\n{logs}")
 
 
 def test_container_cleans_a_fixture_over_http(container: Container) -> None:
@@ -171,9 +84,9 @@ def test_container_health_endpoints(container: Container) -> None:
     assert ready == {"status": "ready", "extractors": 2}
 
 
-def test_service_runs_as_non_root(podman: Podman, container: Container, image: str) -> None:
+def test_service_runs_as_non_root(podman: Podman, container: Container, service_image: str) -> None:
     assert podman.run("exec", container.name, "id", "-u").stdout.strip() == APP_UID
-    user = podman.run("image", "inspect", "--format", "{{.Config.User}}", image).stdout.strip()
+    user = podman.run("image", "inspect", "--format", "{{.Config.User}}", service_image).stdout.strip()
     assert user == f"{APP_UID}:{APP_UID}"
     # Every process in the container, gunicorn's workers and the extraction processes included.
     listed = podman.run("exec", container.name, "python3", "-c", _EFFECTIVE_UIDS)
@@ -182,8 +95,8 @@ def test_service_runs_as_non_root(podman: Podman, container: Container, image: s
     assert set(uids) == {APP_UID}
 
 
-def test_image_healthcheck_passes(podman: Podman, container: Container, image: str) -> None:
-    check = json.loads(podman.run("image", "inspect", "--format", "{{json .Config.Healthcheck}}", image).stdout)
+def test_image_healthcheck_passes(podman: Podman, container: Container, service_image: str) -> None:
+    check = json.loads(podman.run("image", "inspect", "--format", "{{json .Config.Healthcheck}}", service_image).stdout)
     assert check["Test"][:2] == ["CMD", "python3"]
     assert "/healthz" in check["Test"][-1]
     ran = podman.run("healthcheck", "run", container.name)
