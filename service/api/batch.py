@@ -42,7 +42,7 @@ from werkzeug.http import parse_options_header
 
 from service import metrics_registry as metrics
 from service.api.body import read_body
-from service.api.request_forms import job_from_json, options_from_query
+from service.api.request_forms import job_from_json, options_from_query, refuse_lone_surrogates
 from service.api.responses import encode_json
 from service.errors import (
     BadRequest,
@@ -194,8 +194,10 @@ def _check_id(value: Any) -> str | int:
         raise InvalidField("id", "required: a string or an integer that identifies the item")
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise InvalidField("id", "must be a string or an integer")
-    if isinstance(value, str) and len(value) > MAX_ID_CHARS:
-        raise InvalidField("id", f"longer than {MAX_ID_CHARS} characters")
+    if isinstance(value, str):
+        if len(value) > MAX_ID_CHARS:
+            raise InvalidField("id", f"longer than {MAX_ID_CHARS} characters")
+        refuse_lone_surrogates(value, "id")  # echoed on the item's line, which must encode
     return value
 
 
