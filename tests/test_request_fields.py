@@ -130,3 +130,20 @@ def test_lone_surrogate_in_a_batch_fails_only_its_item(client: FlaskClient) -> N
     assert [line.get("error", {}).get("field") for line in lines] == [None, "id", "url", None]
     assert SENTENCE.strip() in lines[0]["text"]
     assert SENTENCE.strip() in lines[3]["text"]
+
+
+@pytest.mark.parametrize("label", ["hex", "base64", "rot13", "idna", "undefined", "unicode_escape", "utf-7"])
+def test_content_type_charset_that_is_not_a_text_encoding_is_ignored_not_500(client: FlaskClient, label: str) -> None:
+    page = PAGE.replace("breakwater", "Brückenbau")
+    response = client.post("/v1/extract", data=page.encode(), content_type=f"text/html; charset={label}")
+    assert response.status_code == 200
+    assert "Brückenbau" in response.get_json()["text"]
+    assert "charset-ignored" in response.get_json()["warnings"]
+
+
+def test_windows_1251_page_declared_as_utf8_comes_back_readable(client: FlaskClient) -> None:
+    page = "<html><body><article>" + "<p>Это обычный русский текст статьи, в котором достаточно слов.</p>" * 8
+    response = client.post("/v1/extract", data=page.encode("cp1251"), content_type="text/html; charset=utf-8")
+    assert response.status_code == 200
+    assert "обычный русский текст" in response.get_json()["text"]
+    assert "charset-corrected" in response.get_json()["warnings"]
