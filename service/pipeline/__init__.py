@@ -19,6 +19,7 @@ from service.pipeline import (
     explain,
     extract,
     language,
+    library_swaps,
     metadata,
     parse,
     recover,
@@ -26,6 +27,10 @@ from service.pipeline import (
     serialize,
     text_mode,
 )
+
+# Text comes back as sent: trafilatura's clean-up must keep ZWNJ/ZWJ and other format characters
+# (issue 24). Set here, at import, so every user of any stage gets it before trafilatura runs.
+library_swaps.keep_format_characters()
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,24 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
 - Twelve of ``trafilatura.xpaths``' content expressions (BODY_XPATH, OVERALL_DISCARD_XPATH, ...):
   Python equivalents without regex callbacks (``content_selectors``, swapped in by ``extract``).
 
-One more is permanent, set at import by ``extract``: ``trafilatura.external.try_readability``
-records readability's answer (behaviour unchanged) so ``recover`` can reuse it.
+Two more are permanent, set at import:
+- by ``extract``: ``trafilatura.external.try_readability`` records readability's answer
+  (behaviour unchanged) so ``recover`` can reuse it;
+- by the ``pipeline`` package: ``trafilatura.utils.return_printables_and_spaces`` keeps format
+  characters (``keep_format_characters``). Permanent because ``line_processing`` caches its
+  answers across calls: a swap for our calls only would serve either behaviour from the cache.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from types import ModuleType
 from typing import Any
+
+import trafilatura.utils
 
 
 @contextmanager
@@ -49,3 +57,23 @@ def swapped_items(module: ModuleType, replacements: Mapping[tuple[str, int], obj
     finally:
         for items, index, original in reversed(originals):
             items[index] = original
+
+
+@lru_cache(maxsize=2**14)  # as trafilatura's own: one entry per distinct character seen
+def _printable_space_or_format(char: str) -> str:
+    """``char`` unless it is a control, surrogate, private-use or unassigned code point.
+
+    trafilatura keeps only ``str.isprintable()`` characters and spaces, which drops every format
+    character (category Cf): ZWNJ/ZWJ (Persian words, emoji sequences), soft hyphens, bidi
+    controls, word joiners, U+FEFF inside text and emoji tag sequences came back changed (issue
+    24). They are all valid XML characters, so keeping them is safe for lxml.
+    """
+    return char if char.isprintable() or char.isspace() or unicodedata.category(char) == "Cf" else ""
+
+
+def keep_format_characters() -> None:
+    """Make trafilatura's text clean-up keep format characters (idempotent; see the module)."""
+    if trafilatura.utils.return_printables_and_spaces is _printable_space_or_format:
+        return
+    trafilatura.utils.return_printables_and_spaces = _printable_space_or_format
+    trafilatura.utils.line_processing.cache_clear()  # answers cached before the swap
