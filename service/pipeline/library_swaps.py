@@ -10,13 +10,13 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
 - ``trafilatura.main_extractor.prune_unwanted_nodes``: a faster equivalent (``extract``).
 - Twelve of ``trafilatura.xpaths``' content expressions (BODY_XPATH, OVERALL_DISCARD_XPATH, ...):
   Python equivalents without regex callbacks (``content_selectors``, swapped in by ``extract``).
+- ``trafilatura.utils.return_printables_and_spaces``: keeps format characters (ZWNJ/ZWJ, soft
+  hyphens, bidi controls; ``keeping_format_characters``, around the whole of ``pipeline.run``).
+  ``line_processing`` caches its answers, so the block clears that cache on entry and exit: no
+  answer crosses the block's edge (cost within noise: 200 bench pages, 81.2 vs 79.5 ms/page).
 
-Two more are permanent, set at import:
-- by ``extract``: ``trafilatura.external.try_readability`` records readability's answer
-  (behaviour unchanged) so ``recover`` can reuse it;
-- by the ``pipeline`` package: ``trafilatura.utils.return_printables_and_spaces`` keeps format
-  characters (``keep_format_characters``). Permanent because ``line_processing`` caches its
-  answers across calls: a swap for our calls only would serve either behaviour from the cache.
+One more is permanent, set at import by ``extract``: ``trafilatura.external.try_readability``
+records readability's answer (behaviour unchanged) so ``recover`` can reuse it.
 """
 
 from __future__ import annotations
@@ -71,9 +71,12 @@ def _printable_space_or_format(char: str) -> str:
     return char if char.isprintable() or char.isspace() or unicodedata.category(char) == "Cf" else ""
 
 
-def keep_format_characters() -> None:
-    """Make trafilatura's text clean-up keep format characters (idempotent; see the module)."""
-    if trafilatura.utils.return_printables_and_spaces is _printable_space_or_format:
-        return
-    trafilatura.utils.return_printables_and_spaces = _printable_space_or_format
-    trafilatura.utils.line_processing.cache_clear()  # answers cached before the swap
+@contextmanager
+def keeping_format_characters() -> Iterator[None]:
+    """trafilatura's text clean-up keeps format characters inside the block (see the module)."""
+    trafilatura.utils.line_processing.cache_clear()  # answers that stripped them
+    try:
+        with swapped(trafilatura.utils, "return_printables_and_spaces", _printable_space_or_format):
+            yield
+    finally:
+        trafilatura.utils.line_processing.cache_clear()  # answers that kept them

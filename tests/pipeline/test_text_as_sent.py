@@ -5,6 +5,7 @@ Unicode normalisation is applied, to ``title`` and ``text`` alike."""
 from __future__ import annotations
 
 import pytest
+from trafilatura.utils import line_processing
 
 from service.models import Job, Options
 from service.pipeline import run
@@ -64,3 +65,10 @@ def test_a_leading_byte_order_mark_is_still_not_text() -> None:
 )
 def test_characters_kept_inside_words_do_not_split_them(text: str, words: int) -> None:
     assert count_words(text) == words
+
+
+def test_trafilatura_called_directly_keeps_its_own_behaviour_before_and_after() -> None:
+    title = "Title می\u200cخواهم"  # the exact string trafilatura's metadata stage cleans
+    assert line_processing(title) == "Title میخواهم"  # cached outside our block
+    assert run(Job(mode="html", body=_page("می\u200cخواهم")))["title"] == title
+    assert line_processing(title) == "Title میخواهم"  # not our block's cached answer
