@@ -69,8 +69,6 @@ _CODEC_LABELS: dict[str, tuple[str, ...]] = {
     "utf-16-le": ("csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16", "utf-16le"),
 }  # fmt: skip
 _CODEC_OF_LABEL = {label: codec for codec, labels in _CODEC_LABELS.items() for label in labels}
-# Every codec above, for checking a detector's answer (a Python codec name, not a label).
-WHATWG_CODECS = frozenset(_CODEC_LABELS)
 UTF16_CODECS = frozenset({"utf-16-be", "utf-16-le"})
 # ASCII whitespace the standard strips around a label, plus the quotes of a quoted parameter.
 _LABEL_TRIM = "\t\n\f\r \"'"
