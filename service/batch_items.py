@@ -12,7 +12,7 @@ from typing import Any
 
 from service.errors import InvalidField, InvalidJSON, ServiceError
 from service.models import Job
-from service.request_forms import job_from_json
+from service.request_forms import job_from_json, refuse_lone_surrogates
 
 MAX_ID_CHARS = 1024
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -68,6 +68,8 @@ def _check_id(value: Any) -> str | int:
         raise InvalidField("id", "required: a string or an integer that identifies the item")
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise InvalidField("id", "must be a string or an integer")
-    if isinstance(value, str) and len(value) > MAX_ID_CHARS:
-        raise InvalidField("id", f"longer than {MAX_ID_CHARS} characters")
+    if isinstance(value, str):
+        if len(value) > MAX_ID_CHARS:
+            raise InvalidField("id", f"longer than {MAX_ID_CHARS} characters")
+        refuse_lone_surrogates(value, "id")  # echoed on the item's line, which must encode
     return value

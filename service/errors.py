@@ -8,10 +8,19 @@ exceptions become a generic 500 without any trace or message.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, ClassVar
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:pagecleaner:problem:"
+# A surrogate code point on its own: JSON's "\ud800" escape lets a client send one, and strict
+# UTF-8 cannot encode it, so it must never reach an answer (issue 24).
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by one U+FFFD (as a UTF-8 decoder does)."""
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 class ServiceError(Exception):
@@ -62,6 +71,7 @@ class InvalidField(BadRequest):
     code, title = "invalid-field", "A field of the request is invalid"
 
     def __init__(self, field: str, detail: str) -> None:
+        field = replace_lone_surrogates(field)  # an unknown field's name is the client's text
         super().__init__(f"{field}: {detail}", field=field)
 
 
@@ -69,6 +79,7 @@ class InvalidOption(BadRequest):
     code, title = "invalid-option", "An option is invalid"
 
     def __init__(self, option: str, detail: str) -> None:
+        option = replace_lone_surrogates(option)  # an unknown option's name is the client's text
         super().__init__(f"{option}: {detail}", option=option)
 
 

@@ -9,14 +9,22 @@ Options may also come as query parameters; JSON ``options`` win over the query s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.http import parse_options_header
 
-from service.errors import InvalidField, InvalidJSON, InvalidOption, UnsupportedMediaType
+from service.errors import (
+    LONE_SURROGATE,
+    InvalidField,
+    InvalidJSON,
+    InvalidOption,
+    UnsupportedMediaType,
+    replace_lone_surrogates,
+)
 from service.models import Job, Mode, Options
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -25,6 +33,14 @@ JSON_TYPES = frozenset({"application/json"})
 JSON_FIELDS = frozenset({"html", "text", "url", "options", "id"})
 QUERY_PARAMETERS = frozenset({"url", "format", "comments", "tables", "images", "links", "favor", "explain"})
 MAX_URL_CHARS = 8192
+# The page's address is echoed in the answer and used to resolve its links: only web URLs.
+URL_SCHEMES = frozenset({"http", "https"})
+# C0 controls, DEL and C1 controls: no URL holds them (WHATWG URL refuses or strips them), and
+# echoed back they split log lines and headers (issue 24: CRLF and NUL came back in ``url``).
+_URL_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Characters no host name holds (WHATWG URL's forbidden host code points, but ':' of IPv6 and
+# '%' of percent-encoded names).
+_FORBIDDEN_IN_HOST = frozenset(' #/<>?@[\\]^|"{}`')
 
 
 def query_arguments(query_string: str) -> ImmutableMultiDict[str, str]:
@@ -89,7 +105,7 @@ def job_from_json(document: Any, query_options: Mapping[str, Any] | None = None,
     json_url = _check_url(document.get("url"), "url")
     return Job(
         mode="html" if has_html else "text",
-        body=content.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace").encode("utf-8"),
+        body=_utf8(content),
         options=options,
         url=json_url or url,
         declared_charset="utf-8",
@@ -131,11 +147,46 @@ def _json_error(error: Exception) -> str:
 
 
 def _check_url(value: Any, field: str) -> str | None:
+    """The client's page address, stripped (None when absent or blank).
+
+    Raises:
+        InvalidField: not a string, too long, not an http(s) URL with a host, or holding control
+            characters or lone surrogates (a 500 and a dead extraction process before, issue 24).
+    """
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidField(field, "must be a string")
-    value = value.strip()
-    if len(value) > MAX_URL_CHARS:
+    url = value.strip()
+    if len(url) > MAX_URL_CHARS:
         raise InvalidField(field, f"longer than {MAX_URL_CHARS} characters")
-    return value or None
+    if not url:
+        return None
+    refuse_lone_surrogates(url, field)
+    if _URL_CONTROLS.search(url):
+        raise InvalidField(field, "must not contain control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as error:
+        raise InvalidField(field, f"is not a valid URL ({error})") from None
+    if parts.scheme.lower() not in URL_SCHEMES:
+        raise InvalidField(field, "must be an http or https URL")
+    host = parts.hostname or ""
+    if not host or _FORBIDDEN_IN_HOST.intersection(host):
+        raise InvalidField(field, "must name a valid host")
+    return url
+
+
+def refuse_lone_surrogates(value: str, field: str) -> None:
+    """Raises InvalidField when ``value`` holds a lone surrogate: echoed, it cannot be encoded."""
+    if LONE_SURROGATE.search(value):
+        raise InvalidField(field, "holds a lone surrogate (\\ud800-\\udfff), which is not text")
+
+
+def _utf8(content: str) -> bytes:
+    """``content`` as UTF-8, each lone surrogate one U+FFFD (pages are large: one pass usually)."""
+    try:
+        return content.encode("utf-8")
+    except UnicodeEncodeError:
+        return replace_lone_surrogates(content).encode("utf-8")

@@ -162,7 +162,10 @@ def query_parameters(names: frozenset[str]) -> list[dict[str, Any]]:
     for name in sorted(names):
         if name == "url":
             schema: dict[str, Any] = {"type": "string", "maxLength": MAX_URL_CHARS}
-            doc = "The page's URL: fills metadata.url and helps resolve relative links."
+            doc = (
+                "The page's URL: fills metadata.url and helps resolve relative links. An http(s) URL "
+                "with a host and no control characters, else 400 invalid-field."
+            )
         elif name == "format":
             schema = {"type": "array", "items": {"type": "string", "pattern": _format_list_pattern()}}
             doc = f"Renderings ({', '.join(FORMATS)}): repeat the parameter or give a comma list."
@@ -251,7 +254,11 @@ def extract_request_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {
         "html": {"type": "string", "description": "The page's HTML (give html or text)."},
         "text": {"type": "string", "description": "Messy plain text to clean (give html or text)."},
-        "url": {"type": ["string", "null"], "maxLength": MAX_URL_CHARS},
+        "url": {
+            "type": ["string", "null"],
+            "maxLength": MAX_URL_CHARS,
+            "description": "An http(s) URL with a host and no control characters, else 400 invalid-field.",
+        },
         "options": {"$ref": REF + "Options"},
     }
     for name in extra:  # e.g. "id": accepted (and ignored) so batch lines can be posted alone

@@ -19,6 +19,7 @@ from service.pipeline import (
     explain,
     extract,
     language,
+    library_swaps,
     metadata,
     parse,
     recover,
@@ -59,9 +60,11 @@ def run(job: Job, limits: Limits = Limits()) -> dict[str, Any]:
     Raises:
         ServiceError: the body is not a page (422) or similar client-visible failures.
     """
-    article, text = _run_text(job) if job.mode == "text" else _run_html(job, limits)
-    article.metadata.language = language.detect_language(text, article.metadata.language)
-    return serialize.to_response(article, job.options, text)
+    # Text comes back as sent: trafilatura must keep ZWNJ/ZWJ and other format characters (issue 24).
+    with library_swaps.keeping_format_characters():
+        article, text = _run_text(job) if job.mode == "text" else _run_html(job, limits)
+        article.metadata.language = language.detect_language(text, article.metadata.language)
+        return serialize.to_response(article, job.options, text)
 
 
 def _run_html(job: Job, limits: Limits) -> tuple[Article, str]:

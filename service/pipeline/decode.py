@@ -2,7 +2,11 @@
 
 Charset order follows the WHATWG encoding-sniffing algorithm: a byte-order mark wins, then the
 charset the client declared (HTTP header), then ``<meta charset>`` in the first bytes, then strict
-UTF-8, then statistical detection (reported as the warning ``charset-guessed``).
+UTF-8, then statistical detection (reported as the warning ``charset-guessed``). Only WHATWG
+labels are charsets (``charsets``): any other label is ignored (warning ``charset-ignored``).
+A declared charset that decodes badly while the detected one decodes cleanly is replaced by the
+detected one (warning ``charset-corrected``): a windows-1251 page sent as UTF-8 came back as
+U+FFFD soup (issue 24).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 import charset_normalizer
 
 from service.errors import NotAPage
+from service.pipeline.charsets import UTF16_CODECS, whatwg_codec
 
 # Signatures of formats that are certainly not pages (RFC/format specs' magic numbers).
 _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -54,9 +59,15 @@ MAX_CONTROL_SHARE = 0.02
 META_SCAN_BYTES = 4096
 # Sample size given to the detector: detection time grows with the sample, accuracy saturates.
 DETECT_SAMPLE_BYTES = 64 * 1024
+# A declared charset "decodes badly" when at least this many characters became U+FFFD and they
+# are at least this share of the non-ASCII characters: a page in another charset turns nearly
+# every non-ASCII byte into U+FFFD (windows-1251 read as UTF-8: >90 %), while a real UTF-8 page
+# with a few stray legacy bytes keeps most of its non-ASCII text valid (issue 24).
+BAD_DECODE_MIN_REPLACED = 8
+BAD_DECODE_REPLACED_SHARE = 0.5
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.IGNORECASE)
-# Labels browsers decode with a superset (WHATWG Encoding Standard, "labels").
+# The detector's codec names that browsers decode with a superset (WHATWG Encoding Standard).
 _SUPERSETS = {
     "ascii": "cp1252",
     "us-ascii": "cp1252",
@@ -120,28 +131,29 @@ def decode(body: bytes, declared_charset: str | None, is_html: bool) -> tuple[st
     """
     refuse_binary(body)
     warnings: list[str] = []
-    encoding = _bom_encoding(body[:4])
-    if encoding:
-        body = body[len(_bom_for(encoding)) :]
-    if not encoding and declared_charset:
-        encoding = normalize_charset(declared_charset)
-        if not encoding:
-            warnings.append("declared-charset-unknown")
-    if not encoding and is_html:
+    bom_encoding = _bom_encoding(body[:4])
+    if bom_encoding:
+        text = body[len(_bom_for(bom_encoding)) :].decode(bom_encoding, errors="replace")
+        return clean_control_characters(text), bom_encoding, warnings
+    declared = _charset_of_label(declared_charset, warnings) if declared_charset else None
+    if not declared and is_html:
         match = _META_CHARSET.search(body[:META_SCAN_BYTES])
         if match:
-            encoding = normalize_charset(match.group(1).decode("ascii", "ignore"))
+            declared = _charset_of_label(match.group(1).decode("ascii", "ignore"), warnings)
+            # WHATWG: a meta that says UTF-16 was itself read as ASCII bytes, so it is UTF-8.
+            declared = "utf-8" if declared in UTF16_CODECS else declared
             # A page that declares a legacy charset but is valid UTF-8 was re-encoded by a
             # crawler or proxy: strict UTF-8 never decodes random legacy text by accident.
-            if encoding and encoding != "utf-8" and (text := _as_utf8(body)) is not None:
-                return clean_control_characters(text), "utf-8", warnings
-    if not encoding:
-        if (text := _as_utf8(body)) is not None:
-            return clean_control_characters(text), "utf-8", warnings
-        encoding = _detect(body)
-        warnings.append("charset-guessed")
-    text = body.decode(encoding, errors="replace")
-    return clean_control_characters(text), encoding, warnings
+            if declared and declared != "utf-8" and (utf8 := _as_utf8(body)) is not None:
+                return clean_control_characters(utf8), "utf-8", warnings
+    if declared:
+        text, encoding = _decode_declared(body, declared, warnings)
+        return clean_control_characters(text), encoding, warnings
+    if (utf8 := _as_utf8(body)) is not None:
+        return clean_control_characters(utf8), "utf-8", warnings
+    encoding = _detect(body)
+    warnings.append("charset-guessed")
+    return clean_control_characters(body.decode(encoding, errors="replace")), encoding, warnings
 
 
 def clean_control_characters(text: str) -> str:
@@ -153,12 +165,48 @@ def clean_control_characters(text: str) -> str:
     return text
 
 
-def normalize_charset(label: str) -> str | None:
-    """Map a charset label to a Python codec name (browser supersets applied), or None."""
-    label = label.strip().strip("\"'").lower()
-    label = _SUPERSETS.get(label, label)
+def _charset_of_label(label: str, warnings: list[str]) -> str | None:
+    """The codec of a WHATWG label; any other label is noted as ignored (never decoded with:
+    ``charset=hex`` or ``base64`` crashed the extraction, issue 24)."""
+    codec = whatwg_codec(label)
+    if codec is None:
+        warnings.append("charset-ignored")
+    return codec
+
+
+def _decode_declared(body: bytes, declared: str, warnings: list[str]) -> tuple[str, str]:
+    """(text, codec) of ``body`` in its declared charset, or in the detected one when the
+    declared one decodes badly and the detected one decodes without a single error."""
     try:
-        name = codecs.lookup(label).name
+        return body.decode(declared), declared
+    except UnicodeDecodeError:
+        text = body.decode(declared, errors="replace")
+    if _decodes_badly(text):
+        detected = _detect(body)
+        if detected != declared:
+            try:
+                corrected = body.decode(detected)
+            except UnicodeDecodeError:
+                return text, declared
+            warnings.append("charset-corrected")
+            return corrected, detected
+    return text, declared
+
+
+def _decodes_badly(text: str) -> bool:
+    replaced = text.count("\ufffd")
+    if replaced < BAD_DECODE_MIN_REPLACED:
+        return False
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    return replaced >= BAD_DECODE_REPLACED_SHARE * non_ascii
+
+
+def _codec_name(name: str) -> str | None:
+    """A detector's Python codec name, canonical and with browser supersets applied, or None."""
+    name = name.strip().lower()
+    name = _SUPERSETS.get(name, name)
+    try:
+        name = codecs.lookup(name).name
     except LookupError:
         return None
     return _SUPERSETS.get(name, name)
@@ -190,4 +238,4 @@ def _detect(body: bytes) -> str:
     best = charset_normalizer.from_bytes(body[:DETECT_SAMPLE_BYTES]).best()
     if best is None:
         return "cp1252"
-    return normalize_charset(best.encoding) or "cp1252"
+    return _codec_name(best.encoding) or "cp1252"

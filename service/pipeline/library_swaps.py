@@ -10,6 +10,10 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
 - ``trafilatura.main_extractor.prune_unwanted_nodes``: a faster equivalent (``extract``).
 - Twelve of ``trafilatura.xpaths``' content expressions (BODY_XPATH, OVERALL_DISCARD_XPATH, ...):
   Python equivalents without regex callbacks (``content_selectors``, swapped in by ``extract``).
+- ``trafilatura.utils.return_printables_and_spaces``: keeps format characters (ZWNJ/ZWJ, soft
+  hyphens, bidi controls; ``keeping_format_characters``, around the whole of ``pipeline.run``).
+  ``line_processing`` caches its answers, so the block clears that cache on entry and exit: no
+  answer crosses the block's edge (cost within noise: 200 bench pages, 81.2 vs 79.5 ms/page).
 
 One more is permanent, set at import by ``extract``: ``trafilatura.external.try_readability``
 records readability's answer (behaviour unchanged) so ``recover`` can reuse it.
@@ -17,10 +21,14 @@ records readability's answer (behaviour unchanged) so ``recover`` can reuse it.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from types import ModuleType
 from typing import Any
+
+import trafilatura.utils
 
 
 @contextmanager
@@ -49,3 +57,26 @@ def swapped_items(module: ModuleType, replacements: Mapping[tuple[str, int], obj
     finally:
         for items, index, original in reversed(originals):
             items[index] = original
+
+
+@lru_cache(maxsize=2**14)  # as trafilatura's own: one entry per distinct character seen
+def _printable_space_or_format(char: str) -> str:
+    """``char`` unless it is a control, surrogate, private-use or unassigned code point.
+
+    trafilatura keeps only ``str.isprintable()`` characters and spaces, which drops every format
+    character (category Cf): ZWNJ/ZWJ (Persian words, emoji sequences), soft hyphens, bidi
+    controls, word joiners, U+FEFF inside text and emoji tag sequences came back changed (issue
+    24). They are all valid XML characters, so keeping them is safe for lxml.
+    """
+    return char if char.isprintable() or char.isspace() or unicodedata.category(char) == "Cf" else ""
+
+
+@contextmanager
+def keeping_format_characters() -> Iterator[None]:
+    """trafilatura's text clean-up keeps format characters inside the block (see the module)."""
+    trafilatura.utils.line_processing.cache_clear()  # answers that stripped them
+    try:
+        with swapped(trafilatura.utils, "return_printables_and_spaces", _printable_space_or_format):
+            yield
+    finally:
+        trafilatura.utils.line_processing.cache_clear()  # answers that kept them

@@ -1,13 +1,14 @@
 """Article -> the response schema: text, Markdown and HTML renderings plus metadata.
 
 The schema is documented in the README ("Response"); every key is always present (``null`` or
-an empty list when unknown) except the renderings and fields the caller did not ask for.
+an empty list when unknown) except the renderings and fields the caller did not ask for. Text is
+not Unicode-normalised: it comes back as the page sent it (NFC changed the renderings but not the
+title, and it rewrites CJK compatibility ideographs, issue 24).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from copy import deepcopy
 from typing import Any
 
@@ -19,22 +20,26 @@ from service.models import Article, Options
 
 # CJK ideographs, kana and hangul syllables count one word each: these scripts do not separate
 # words by spaces, and a character is the usual unit of length there.
-_WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]|[^\W_]+(?:['’][^\W_]+)*")
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+# Apostrophes, joiners kept in the text (ZWNJ/ZWJ, soft hyphen, word joiner) and combining
+# accents of decomposed letters sit inside a word, not between two.
+_IN_WORD = "'’\u00ad\u200c\u200d\u2060\u0300-\u036f"
+_WORDS = re.compile(rf"[{_CJK}]|[^\W_]+(?:[{_IN_WORD}]+[^\W_]*)*")
 
 
 def render_text(body: Any) -> str:
-    return _nfc(xmltotxt(body, include_formatting=False)) if body is not None else ""
+    return xmltotxt(body, include_formatting=False) if body is not None else ""
 
 
 def render_markdown(body: Any) -> str:
-    return _nfc(xmltotxt(body, include_formatting=True)) if body is not None else ""
+    return xmltotxt(body, include_formatting=True) if body is not None else ""
 
 
 def render_html(body: Any) -> str:
     if body is None:
         return ""
     html_tree = convert_to_html(deepcopy(body))
-    return _nfc(etree.tostring(html_tree, encoding="unicode", method="html")).strip()
+    return str(etree.tostring(html_tree, encoding="unicode", method="html")).strip()
 
 
 def count_words(text: str) -> int:
@@ -74,7 +79,3 @@ def to_response(article: Article, options: Options, text: str | None = None) -> 
         response["removed"] = [item.as_dict() for item in article.removed]
     response["warnings"] = list(dict.fromkeys(article.warnings))
     return response
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)

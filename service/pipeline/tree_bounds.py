@@ -121,6 +121,8 @@ SHORT_BLOCK_CHARS = 50
 # trafilatura 2.3.1: 5,000 short blocks 3.8 s, 10,000 15 s (t ~ 1.5e-7 x n^2), so 2,000 stays
 # under 1 s of justext even on a loaded core, and real article pages stay well below it.
 MAX_SHORT_BLOCKS = 2_000
+# Line breaks kept of a run when a page is over the element cap: two still mark a paragraph break.
+KEPT_LINE_BREAKS = 2
 # Temporary tag of short blocks about to be unwrapped (not an HTML name, so never on a page).
 _LINE_MARK = "pagecleaner-line"
 # Children that make an element a container rather than a short line.
@@ -208,6 +210,10 @@ def bound_size(root: lxml.html.HtmlElement, max_elements: int, warnings: list[st
     """
     if _count_elements(root) <= max_elements:
         return
+    # Line-break runs carry no text: a page of 30,000 <br> kept 1 of 6 paragraphs (issue 24).
+    if _drop_line_break_runs(root, KEPT_LINE_BREAKS) and _count_elements(root) <= max_elements:
+        _merge_text_nodes(root)
+        return
     etree.strip_tags(root, *INLINE_WRAPPERS)
     if _count_elements(root) <= max_elements:
         _merge_text_nodes(root)
@@ -279,20 +285,30 @@ def bound_short_blocks(root: lxml.html.HtmlElement, warnings: list[str]) -> None
 
 def _collapse_line_break_runs(root: lxml.html.HtmlElement, warnings: list[str]) -> None:
     """``<br><br>`` also starts a justext paragraph: past MAX_SHORT_BLOCKS, runs become one ``<br>``."""
-    breaks = list(root.iter("br"))
-    if len(breaks) <= MAX_SHORT_BLOCKS:
+    if sum(1 for _ in root.iter("br")) <= MAX_SHORT_BLOCKS:
         return
+    if _drop_line_break_runs(root, 1):
+        _merge_text_nodes(root)
+        warnings.append("short-blocks-merged")
+
+
+def _drop_line_break_runs(root: lxml.html.HtmlElement, keep: int) -> bool:
+    """Remove every ``<br>`` after the first ``keep`` of a run (``<br>`` siblings with only
+    white space between them); True when any was removed. Text nodes are left unmerged."""
     doomed = []
-    for br in breaks:
-        previous = br.getprevious()
-        if previous is not None and previous.tag == "br" and not (previous.tail or "").strip():
+    run = 0
+    last: etree._Element | None = None
+    for br in root.iter("br"):
+        # ``is``: lxml hands out one proxy per node while a reference (``last``) is alive.
+        follows_last = last is not None and br.getprevious() is last and not (last.tail or "").strip()
+        run = run + 1 if follows_last else 1
+        if run > keep:
             doomed.append(br)
+        last = br
     for br in doomed:
         br.tag = _LINE_MARK
     etree.strip_tags(root, _LINE_MARK)
-    if doomed:
-        _merge_text_nodes(root)
-        warnings.append("short-blocks-merged")
+    return bool(doomed)
 
 
 def _count_short_block_tags(root: lxml.html.HtmlElement) -> int:

@@ -6,6 +6,7 @@ import pytest
 
 from service.errors import NotAPage
 from service.pipeline import decode as decode_stage
+from service.pipeline.charsets import whatwg_codec
 from service.pipeline.decode import clean_control_characters, decode
 
 
@@ -70,3 +71,87 @@ def test_control_bytes_mark_binary_but_escape_does_not() -> None:
     with pytest.raises(NotAPage):
         decode_stage.refuse_binary(b"<p>" + bytes(range(1, 9)) * 100)
     decode_stage.refuse_binary(b"<p>\x1b$B text in ISO-2022-JP \x1b(B</p>" * 50)
+
+
+# -- only WHATWG text encodings are charsets (issue 24, item 5) -----------------------------------
+
+PAGE_TEXT = "<html><head><title>Zürich</title></head><body><p>Grüße aus Zürich, schöne Straße.</p></body></html>"
+# Python codecs that are not WHATWG encodings: bytes-to-bytes transforms, codecs that raise on
+# decoding, and text codecs a browser never uses (UTF-7 smuggles markup past filters).
+NOT_CHARSETS = ["hex", "base64", "rot13", "zlib", "idna", "undefined", "unicode_escape", "raw_unicode_escape", "utf-7",
+                "punycode", "cp037", "utf-32", "mbcs", "palmos", "bogus"]  # fmt: skip
+
+
+@pytest.mark.parametrize("label", NOT_CHARSETS)
+def test_a_declared_label_that_is_not_a_whatwg_encoding_is_ignored(label: str) -> None:
+    text, encoding, warnings = decode(PAGE_TEXT.encode(), label, is_html=True)
+    assert (text, encoding) == (PAGE_TEXT, "utf-8")
+    assert warnings == ["charset-ignored"]
+
+
+@pytest.mark.parametrize("label", NOT_CHARSETS)
+def test_a_meta_label_that_is_not_a_whatwg_encoding_is_ignored(label: str) -> None:
+    page = f'<html><head><meta charset="{label}"></head><body><p>Grüße aus Zürich</p></body></html>'
+    body = page.encode("cp1252")
+    text, _encoding, warnings = decode(body, None, is_html=True)
+    assert "Grüße aus Zürich" in text  # detected: windows-1250 and -1252 agree on these letters
+    assert warnings == ["charset-ignored", "charset-guessed"]
+
+
+@pytest.mark.parametrize(
+    ("label", "codec"),
+    [
+        ("UTF8", "utf-8"),
+        ("unicode-1-1-utf-8", "utf-8"),
+        (" latin1 ", "cp1252"),
+        ("ISO_8859-1:1987", "cp1252"),
+        ("us-ascii", "cp1252"),
+        ("iso-8859-9", "cp1254"),
+        ("windows-1251", "cp1251"),
+        ("x-cp1251", "cp1251"),
+        ("koi8-ru", "koi8_u"),
+        ("x-mac-cyrillic", "mac_cyrillic"),
+        ("gb2312", "gb18030"),
+        ("x-sjis", "cp932"),
+        ("ks_c_5601-1987", "cp949"),
+        ("big5", "big5hkscs"),
+        ("iso-8859-8-i", "iso8859_8"),
+        ("dos-874", "cp874"),
+        ("utf-16", "utf-16-le"),
+        ('"utf-8"', "utf-8"),
+    ],
+)
+def test_whatwg_labels_map_to_the_codec_a_browser_uses(label: str, codec: str) -> None:
+    assert whatwg_codec(label) == codec
+
+
+@pytest.mark.parametrize("label", ["iso-2022-kr", "hz-gb-2312", "replacement", "x-user-defined"])
+def test_whatwg_labels_without_a_faithful_codec_are_ignored(label: str) -> None:
+    assert whatwg_codec(label) is None
+
+
+# -- a declared charset that fails badly is corrected (issue 24, item 10) -------------------------
+
+RUSSIAN = "<p>Это обычный русский текст статьи, в котором достаточно слов для извлечения.</p>" * 8
+
+
+def test_windows_1251_declared_as_utf8_is_corrected_and_says_so() -> None:
+    text, encoding, warnings = decode(RUSSIAN.encode("cp1251"), "utf-8", is_html=True)
+    assert (text, encoding) == (RUSSIAN, "cp1251")
+    assert warnings == ["charset-corrected"]
+
+
+def test_a_wrong_meta_charset_that_fails_badly_is_corrected() -> None:
+    page = '<html><head><meta charset="utf-8"></head><body>' + RUSSIAN + "</body></html>"
+    text, encoding, warnings = decode(page.encode("cp1251"), None, is_html=True)
+    assert RUSSIAN in text
+    assert encoding == "cp1251"
+    assert warnings == ["charset-corrected"]
+
+
+def test_a_few_stray_bytes_keep_the_declared_charset() -> None:
+    page = ("<p>Grüße aus Zürich, eine ganz normale Seite.</p>" * 40).encode() + b"<p>caf\xe9</p>"
+    text, encoding, warnings = decode(page, "utf-8", is_html=True)
+    assert encoding == "utf-8"
+    assert text.endswith("<p>caf\ufffd</p>")
+    assert warnings == []

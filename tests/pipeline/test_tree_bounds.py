@@ -1,0 +1,55 @@
+"""tree_bounds' element cap keeps the text when what is over the cap carries none (issue 24,
+item 11: a page of 30,000+ ``<br>`` kept 1 of 6 paragraphs), and says so when it cuts text."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.models import Job
+from service.pipeline import Limits, run
+from service.pipeline.parse import parse_html
+
+PARAGRAPHS = [f"Paragraph {i} tells the harbour story with enough words to be an article block." for i in range(6)]
+MAX_ELEMENTS = Limits().max_elements
+
+
+def _article(separator: str) -> str:
+    return "<html><body><article>" + separator.join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</article></body></html>"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(_article("<br>" * (MAX_ELEMENTS + 1)), id="one-run-after-the-first-paragraph"),
+        pytest.param(_article("\n<br>\n" * 7_000), id="runs-between-every-paragraph"),
+        pytest.param(
+            "<html><body><article><p>"
+            + PARAGRAPHS[0]
+            + "<br>" * 40_000
+            + "</p>"
+            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[1:])
+            + "</article></body></html>",
+            id="run-inside-a-paragraph",
+        ),
+        pytest.param("<html><body>" + "<br>" * 40_000 + _article("")[12:], id="run-before-the-article"),
+    ],
+)
+def test_runs_of_line_breaks_over_the_element_cap_keep_every_paragraph(page: str) -> None:
+    answer = run(Job(mode="html", body=page.encode()))
+    for paragraph in PARAGRAPHS:
+        assert paragraph in answer["text"]
+    assert "page-truncated" not in answer["warnings"]
+
+
+def test_line_break_runs_keep_a_paragraph_break() -> None:
+    parsed = parse_html("<html><body><div>a" + "<br>" * (MAX_ELEMENTS + 5) + "b</div></body></html>", MAX_ELEMENTS, 180)
+    div = parsed.tree.find(".//div")
+    assert div is not None
+    assert [child.tag for child in div] == ["br", "br"]
+    assert (div.text, div[-1].tail) == ("a", "b")
+
+
+def test_text_cut_by_the_element_cap_is_reported() -> None:
+    page = "<html><body><article>" + "<p>words here</p>" * (MAX_ELEMENTS + 10) + "</article></body></html>"
+    parsed = parse_html(page, MAX_ELEMENTS, 180)
+    assert "page-truncated" in parsed.warnings
