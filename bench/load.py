@@ -504,6 +504,12 @@ class ServerProcesses:
         return [("web", self.web), ("fork server", self.fork_servers), ("extractor", self.extractors)]
 
 
+def wsgi_app(root: Path) -> str:
+    """The WSGI app of checkout ``root``: ``service.http.wsgi:app``, or ``service.wsgi:app`` in
+    checkouts from before issue 23's layout (``bench/compare_serving.py`` runs older tags)."""
+    return "service.http.wsgi:app" if (root / "service" / "http" / "wsgi.py").exists() else "service.wsgi:app"
+
+
 @contextlib.contextmanager
 def run_server(
     env_overrides: dict[str, str],
@@ -519,9 +525,7 @@ def run_server(
     log_path = log_dir / f"gunicorn-{port}.log"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = (
-        command_for_port(port)
-        if command_for_port
-        else [str(gunicorn), "--config", "gunicorn.conf.py", "service.http.wsgi:app"]
+        command_for_port(port) if command_for_port else [str(gunicorn), "--config", "gunicorn.conf.py", wsgi_app(root)]
     )
     with log_path.open("wb") as log:
         started = time.perf_counter()

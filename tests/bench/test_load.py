@@ -14,6 +14,7 @@ import pytest
 
 from bench import load
 from bench.load import LoadResult, MixPage, inproc_throughput, mix_weights
+from tests.conftest import ROOT
 
 
 def test_mix_weights_are_each_pages_share_of_the_mean_page() -> None:
@@ -112,3 +113,10 @@ def test_the_cache_check_spreads_its_fresh_extractions_among_the_hits() -> None:
     assert max(b - a for a, b in itertools.pairwise(positions)) <= load.CACHE_HITS // load.CACHE_MISSES + 1
     assert positions[-1] > len(seen) // 2
     assert result["speedup"] == pytest.approx(10, rel=0.5)
+
+
+def test_the_wsgi_app_is_found_in_this_checkout_and_in_one_from_before_the_layers(tmp_path: Path) -> None:
+    assert load.wsgi_app(ROOT) == "service.http.wsgi:app"
+    (tmp_path / "service").mkdir()
+    (tmp_path / "service" / "wsgi.py").write_text("")
+    assert load.wsgi_app(tmp_path) == "service.wsgi:app"
