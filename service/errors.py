@@ -83,6 +83,10 @@ class InvalidOption(BadRequest):
         super().__init__(f"{option}: {detail}", option=option)
 
 
+class HostNotAllowed(BadRequest):
+    code, title = "host-not-allowed", "The Host header names no address this service answers for"
+
+
 class Unauthorized(ServiceError):
     status, code, title = 401, "unauthorized", "Missing or wrong API key"
 
