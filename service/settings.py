@@ -146,6 +146,14 @@ class Settings:
         0,
         10**6,
     )
+    cache_mb: int = _setting(
+        64,
+        "CLEANER_CACHE_MB",
+        "Memory the cached answers may take per web worker, in MB: the least recently used go "
+        "first (a 2.5 MB page asked as html+markdown is ~7 MB of answer).",
+        1,
+        1024**2,
+    )
     max_batch_bytes: int = _setting(
         50 * 1024 * 1024,
         "CLEANER_MAX_BATCH_BYTES",
