@@ -117,6 +117,22 @@ class BodyTooLarge(ServiceError):
     status, code, title = 413, "body-too-large", "Request body too large"
 
 
+class ExpectationFailed(ServiceError):
+    status, code, title = 417, "expectation-failed", "The Expect header asks for something this server does not do"
+
+
+class UriTooLong(ServiceError):
+    status, code, title = 414, "uri-too-long", "The request line is too long"
+
+
+class HeaderFieldsTooLarge(ServiceError):
+    status, code, title = 431, "header-fields-too-large", "Too many request headers, or one too large"
+
+
+class TransferCodingNotImplemented(ServiceError):
+    status, code, title = 501, "not-implemented", "The request's Transfer-Encoding is not supported"
+
+
 class UnsupportedMediaType(ServiceError):
     status, code, title = 415, "unsupported-media-type", "Unsupported media type or content encoding"
 
