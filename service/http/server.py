@@ -115,7 +115,10 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn has no type hints
         except OSError:
             log.debug("could not send the %s answer", status)
         request_cycle.log_access(getattr(req, "method", None) or "-", path or "-", status, context)
-        close_gracefully(client)
+        # The client may still be sending its refused request. A server fault (or a greenlet
+        # killed at shutdown) closes at once, as gunicorn does.
+        if error.status < 500:
+            close_gracefully(client)
 
 
 def problem_for(exc: BaseException, addr: Any) -> ServiceError:
