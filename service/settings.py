@@ -238,8 +238,8 @@ class Settings:
             raise ConfigError(f"CLEANER_LOG_LEVEL={self.log_level!r}: use debug, info, warning or error")
         if not self.host:
             raise ConfigError("HOST is empty")
-        self.api_key_digests()  # raises on an empty key or a keys file without digests
-        if not self.host_is_loopback and not self.has_api_keys and not self.allow_open:
+        has_keys = bool(self.api_key_digests())  # raises on an empty key or a keys file without digests
+        if not has_keys and not self.allow_open and not self.host_is_loopback:
             raise ConfigError(
                 f"HOST={self.host!r} is not loopback and no API keys are configured: set CLEANER_API_KEYS "
                 "or CLEANER_API_KEYS_FILE, or CLEANER_ALLOW_OPEN=1 to serve the network without keys"
@@ -276,7 +276,7 @@ class Settings:
             ConfigError: an empty key, an unreadable keys file, a line of it that is not a
                 digest (a clear-text key would otherwise be skipped silently), or none in it.
         """
-        digests = [hashlib.sha256(key.encode("utf-8")).digest() for key in self.api_keys_listed()]
+        digests = [key_digest(key) for key in self.api_keys_listed()]
         if self.api_keys_file:
             digests += _digests_in_file(self.api_keys_file)
         return digests
@@ -318,6 +318,11 @@ def _parse(env: str, raw: str, convert: Callable[[str], Any]) -> Any:
     except ValueError:
         kind = {int: "a whole number", float: "a number", _to_bool: "true or false"}.get(convert, "a string")
         raise ConfigError(f"{env}={raw!r} is not {kind}") from None
+
+
+def key_digest(key: str) -> bytes:
+    """What an API key is known and compared by: its SHA-256 (of UTF-8)."""
+    return hashlib.sha256(key.encode("utf-8")).digest()
 
 
 def is_loopback_host(host: str) -> bool:

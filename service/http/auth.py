@@ -15,12 +15,11 @@ are served.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 
 from service.errors import HostNotAllowed, Unauthorized
-from service.settings import Settings
+from service.settings import Settings, key_digest
 
 # Paths a probe or orchestrator must reach without a key (whatever Host it sends: a pod's IP).
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
@@ -28,10 +27,6 @@ PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
 PUBLIC_PAGE_PREFIXES = ("/static/", "/playground/")
 PUBLIC_PAGES = frozenset({"/", "/docs", "/openapi.json"})
 ANY_HOST = "*"
-
-
-def digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode("utf-8")).digest()
 
 
 class KeyRing:
@@ -61,7 +56,7 @@ class KeyRing:
         scheme, _, presented = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not presented.strip():
             raise Unauthorized("Send 'Authorization: Bearer <key>'.")
-        candidate = digest(presented.strip())
+        candidate = key_digest(presented.strip())
         matched = False
         for known in self._digests:
             matched |= hmac.compare_digest(candidate, known)
