@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from service.http.server import MAX_REQUEST_LINE_BYTES
 from service.settings import ConfigError, Settings
 
 try:
@@ -21,8 +22,9 @@ except ConfigError as error:
 
 bind = [f"[{_settings.host}]:{_settings.port}" if ":" in _settings.host else f"{_settings.host}:{_settings.port}"]
 workers = _settings.web_workers
-# gunicorn's gevent worker: a greenlet per connection, so a slow client costs no web worker.
-worker_class = "gevent"
+# gunicorn's gevent worker (a greenlet per connection, so a slow client costs no web worker),
+# with problem+json for the requests gunicorn refuses and a graceful close (service/http/server.py).
+worker_class = "service.http.server.Worker"
 # Connections one web worker holds at once (slow clients included); admission control bounds
 # how many of them may be extracting.
 worker_connections = 1000
@@ -30,10 +32,12 @@ worker_connections = 1000
 timeout = 30
 graceful_timeout = 15
 keepalive = 5
-# Room for a long ?url=: the app allows 8,192-character URLs and answers longer ones with a
-# problem document; gunicorn caps any positive value at 8,190 bytes (a 414 in HTML before the app
-# sees the request), so 0: no limit of its own beyond its 1 MB request-line buffer.
-limit_request_line = 0
+# Room for a long ?url= (the app allows 8,192 characters, percent-encoded), bounded: 0 would mean
+# no limit at all. gunicorn caps it at 8,190 unless its worker raises the cap (service/http/server.py).
+limit_request_line = MAX_REQUEST_LINE_BYTES
+# gunicorn's defaults, pinned: headers per request and bytes per header (431 beyond).
+limit_request_fields = 100
+limit_request_field_size = 8190
 # Web workers do not ratchet memory (extraction runs in the pool's processes, which recycle).
 max_requests = 0
 preload_app = False  # each worker builds its app (and its pool) after gevent has patched

@@ -83,6 +83,10 @@ class InvalidOption(BadRequest):
         super().__init__(f"{option}: {detail}", option=option)
 
 
+class HostNotAllowed(BadRequest):
+    code, title = "host-not-allowed", "The Host header names no address this service answers for"
+
+
 class Unauthorized(ServiceError):
     status, code, title = 401, "unauthorized", "Missing or wrong API key"
 
@@ -111,6 +115,22 @@ class RequestTimeout(ServiceError):
 
 class BodyTooLarge(ServiceError):
     status, code, title = 413, "body-too-large", "Request body too large"
+
+
+class ExpectationFailed(ServiceError):
+    status, code, title = 417, "expectation-failed", "The Expect header asks for something this server does not do"
+
+
+class UriTooLong(ServiceError):
+    status, code, title = 414, "uri-too-long", "The request line is too long"
+
+
+class HeaderFieldsTooLarge(ServiceError):
+    status, code, title = 431, "header-fields-too-large", "Too many request headers, or one too large"
+
+
+class TransferCodingNotImplemented(ServiceError):
+    status, code, title = 501, "not-implemented", "The request's Transfer-Encoding is not supported"
 
 
 class UnsupportedMediaType(ServiceError):

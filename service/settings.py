@@ -6,9 +6,14 @@ stops the start with a message naming the variable, instead of failing on the fi
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import os
+import re
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "CLEANER_"
@@ -35,7 +40,8 @@ def _setting(
     )
 
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# A line of CLEANER_API_KEYS_FILE: a SHA-256 hex digest, then an optional '#' comment.
+_HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 def _default_extractors() -> int:
@@ -140,6 +146,14 @@ class Settings:
         0,
         10**6,
     )
+    cache_mb: int = _setting(
+        64,
+        "CLEANER_CACHE_MB",
+        "Memory the cached answers may take per web worker, in MB: the least recently used go "
+        "first (a 2.5 MB page asked as html+markdown is ~7 MB of answer).",
+        1,
+        1024**2,
+    )
     max_batch_bytes: int = _setting(
         50 * 1024 * 1024,
         "CLEANER_MAX_BATCH_BYTES",
@@ -180,6 +194,13 @@ class Settings:
         "CLEANER_ALLOW_OPEN",
         "Allow listening on a non-loopback address without API keys (a warning is logged).",
     )
+    allowed_hosts: str = _setting(
+        "",
+        "CLEANER_ALLOWED_HOSTS",
+        "Without API keys, requests must name the service by a loopback Host (localhost, "
+        "127.0.0.1, [::1]), so a web page cannot reach it by DNS rebinding (issue 24): "
+        "comma-separated extra names to accept, or '*' for any. Ignored when keys are set.",
+    )
     cors_origins: str = _setting(
         "",
         "CLEANER_CORS_ORIGINS",
@@ -217,9 +238,8 @@ class Settings:
             raise ConfigError(f"CLEANER_LOG_LEVEL={self.log_level!r}: use debug, info, warning or error")
         if not self.host:
             raise ConfigError("HOST is empty")
-        if self.api_keys_file and not os.path.isfile(self.api_keys_file):
-            raise ConfigError(f"CLEANER_API_KEYS_FILE={self.api_keys_file!r} is not a readable file")
-        if not self.host_is_loopback and not self.has_api_keys and not self.allow_open:
+        has_keys = bool(self.api_key_digests())  # raises on an empty key or a keys file without digests
+        if not has_keys and not self.allow_open and not self.host_is_loopback:
             raise ConfigError(
                 f"HOST={self.host!r} is not loopback and no API keys are configured: set CLEANER_API_KEYS "
                 "or CLEANER_API_KEYS_FILE, or CLEANER_ALLOW_OPEN=1 to serve the network without keys"
@@ -227,11 +247,39 @@ class Settings:
 
     @property
     def host_is_loopback(self) -> bool:
-        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+        """Every address ``host`` stands for is loopback: a name is resolved, and one that does not
+        resolve is not loopback (``127.0.0.1.nip.io`` is a public name, issue 24)."""
+        return is_loopback_host(self.host)
 
     @property
     def has_api_keys(self) -> bool:
-        return bool(self.api_keys.strip() or self.api_keys_file)
+        return bool(self.api_key_digests())
+
+    def api_keys_listed(self) -> list[str]:
+        """The clear-text keys of ``CLEANER_API_KEYS``.
+
+        Raises:
+            ConfigError: an empty entry ("," or "a,,b"): a key that is not there must not open
+                the service (issue 24).
+        """
+        if not self.api_keys.strip():
+            return []
+        keys = [key.strip() for key in self.api_keys.split(",")]
+        if not all(keys):
+            raise ConfigError("CLEANER_API_KEYS holds an empty key (a stray comma?): list keys separated by commas")
+        return keys
+
+    def api_key_digests(self) -> list[bytes]:
+        """SHA-256 digests of every configured key: those of ``CLEANER_API_KEYS`` and the file's.
+
+        Raises:
+            ConfigError: an empty key, an unreadable keys file, a line of it that is not a
+                digest (a clear-text key would otherwise be skipped silently), or none in it.
+        """
+        digests = [key_digest(key) for key in self.api_keys_listed()]
+        if self.api_keys_file:
+            digests += _digests_in_file(self.api_keys_file)
+        return digests
 
     @property
     def in_flight_limit(self) -> int:
@@ -270,3 +318,41 @@ def _parse(env: str, raw: str, convert: Callable[[str], Any]) -> Any:
     except ValueError:
         kind = {int: "a whole number", float: "a number", _to_bool: "true or false"}.get(convert, "a string")
         raise ConfigError(f"{env}={raw!r} is not {kind}") from None
+
+
+def key_digest(key: str) -> bytes:
+    """What an API key is known and compared by: its SHA-256 (of UTF-8)."""
+    return hashlib.sha256(key.encode("utf-8")).digest()
+
+
+def is_loopback_host(host: str) -> bool:
+    """``host`` (an address or a name) reaches only this machine: every address it resolves to is loopback."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        resolved = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    addresses = {str(info[4][0]).split("%", 1)[0] for info in resolved}
+    return bool(addresses) and all(ipaddress.ip_address(address).is_loopback for address in addresses)
+
+
+def _digests_in_file(path: str) -> list[bytes]:
+    env = "CLEANER_API_KEYS_FILE"
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError(f"{env}={path!r} is not a readable text file") from None
+    digests = []
+    for number, line in enumerate(lines, 1):
+        entry = line.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        if not _HEX_DIGEST.match(entry):
+            raise ConfigError(f"{env}={path!r}, line {number}: not a SHA-256 hex digest (never a key in clear)")
+        digests.append(bytes.fromhex(entry))
+    if not digests:
+        raise ConfigError(f"{env}={path!r} holds no key digest")
+    return digests

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,3 +75,66 @@ def test_check_config_exits_2_with_a_clear_message() -> None:
     )
     assert result.returncode == 2
     assert "PORT='not-a-port' is not a whole number" in result.stderr
+
+
+@pytest.mark.parametrize("keys", [",", " , ", "key-1,,key-2", "key-1,"])
+def test_an_empty_api_key_stops_the_start(keys: str) -> None:
+    """Issue 24: "," passed the check and then served a non-loopback HOST without any key."""
+    with pytest.raises(ConfigError, match="CLEANER_API_KEYS"):
+        Settings.from_env(environ={"HOST": "0.0.0.0", "CLEANER_API_KEYS": keys})
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["\n", "# only a comment\n\n", "not-a-digest\n", f"{'ab' * 32}\nclear-text-key\n"],
+)
+def test_a_keys_file_without_only_digests_stops_the_start(tmp_path: Path, content: str) -> None:
+    keys_file = tmp_path / "keys.sha256"
+    keys_file.write_text(content)
+    with pytest.raises(ConfigError, match="CLEANER_API_KEYS_FILE"):
+        Settings.from_env(environ={"HOST": "0.0.0.0", "CLEANER_API_KEYS_FILE": str(keys_file)})
+
+
+def test_a_keys_file_of_digests_and_comments_is_accepted(tmp_path: Path) -> None:
+    keys_file = tmp_path / "keys.sha256"
+    keys_file.write_text(f"# ops\n\n{'ab' * 32}  # rotated 2026-11\n")
+    settings = Settings.from_env(environ={"HOST": "0.0.0.0", "CLEANER_API_KEYS_FILE": str(keys_file)})
+    assert settings.api_key_digests() == [bytes.fromhex("ab" * 32)]
+
+
+def _resolving_to(*addresses: str) -> Callable[..., list[tuple[Any, ...]]]:
+    def getaddrinfo(host: str, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0)) for a in addresses]
+
+    return getaddrinfo
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [("127.0.0.1", "192.0.2.7"), ("192.0.2.7",), ("::1", "2001:db8::1")],
+)
+def test_a_host_name_is_loopback_only_if_every_address_it_resolves_to_is(
+    monkeypatch: pytest.MonkeyPatch, addresses: tuple[str, ...]
+) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", _resolving_to(*addresses))
+    with pytest.raises(ConfigError, match="not loopback"):
+        Settings.from_env(environ={"HOST": "127.0.0.1.nip.io"})
+
+
+def test_a_host_name_that_does_not_resolve_is_not_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fails(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fails)
+    with pytest.raises(ConfigError, match="not loopback"):
+        Settings.from_env(environ={"HOST": "127.0.0.1.nip.io"})
+
+
+def test_a_host_name_resolving_only_to_loopback_needs_no_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", _resolving_to("127.0.0.1", "::1"))
+    assert Settings.from_env(environ={"HOST": "my-loopback-name"}).host_is_loopback
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.3.4.5", "::1", "localhost"])
+def test_loopback_literals_and_localhost_need_no_keys(host: str) -> None:
+    assert Settings.from_env(environ={"HOST": host}).host_is_loopback

@@ -92,7 +92,7 @@ def _start_request() -> None:
     req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not five
     g.request_id = request_cycle.request_id(req.headers.get("X-Request-ID"))
     if req.method != "OPTIONS":  # CORS preflights carry no credentials by design
-        current_app.extensions["keyring"].check(req.path, req.headers.get("Authorization"))
+        current_app.extensions["keyring"].check(req.path, req.headers.get("Authorization"), req.headers.get("Host"))
 
 
 def _finish_request(response: Response) -> Response:

@@ -19,6 +19,7 @@ from service.errors import BadRequest, BodyTooLarge, RequestTimeout, Unsupported
 CHUNK_BYTES = 64 * 1024
 # zlib wbits accepting both gzip and zlib headers (32 + 15).
 _GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS
+_GZIP_MAGIC = b"\x1f\x8b"
 _DECOMPRESSIBLE = {"gzip", "x-gzip", "deflate"}
 
 
@@ -91,21 +92,32 @@ def _read_limited(stream: Any, declared: int | None, limit: int) -> bytes:
 
 
 def _decompress(raw: bytes, max_bytes: int) -> bytes:
-    decompressor = zlib.decompressobj(_GZIP_OR_ZLIB)
+    """The body decompressed: every gzip member in turn (RFC 1952 allows several), or one zlib stream.
+
+    Raises:
+        BodyTooLarge: more than ``max_bytes`` once decompressed.
+        BadRequest: corrupt, truncated (a cut upload must not become a shorter page, issue 24),
+            or followed by bytes that are not another gzip member.
+    """
     out = bytearray()
     data = raw
     try:
-        while data:
-            out += decompressor.decompress(data, max_bytes + 1 - len(out))
-            if len(out) > max_bytes:
-                raise BodyTooLarge(_too_large(max_bytes) + " (after decompression)")
-            data = decompressor.unconsumed_tail
-        out += decompressor.flush()
+        while True:
+            decompressor = zlib.decompressobj(_GZIP_OR_ZLIB)
+            while data and not decompressor.eof:
+                out += decompressor.decompress(data, max_bytes + 1 - len(out))
+                if len(out) > max_bytes:
+                    raise BodyTooLarge(_too_large(max_bytes) + " (after decompression)")
+                data = decompressor.unconsumed_tail
+            if not decompressor.eof:
+                raise BadRequest("The compressed body is truncated: its stream does not end.")
+            data = decompressor.unused_data
+            if not data:
+                return bytes(out)
+            if not data.startswith(_GZIP_MAGIC):
+                raise BadRequest("The compressed body is followed by bytes that are not compressed.")
     except zlib.error:
         raise BadRequest("The compressed body is corrupt.") from None
-    if len(out) > max_bytes:
-        raise BodyTooLarge(_too_large(max_bytes) + " (after decompression)")
-    return bytes(out)
 
 
 def _too_large(limit: int) -> str:

@@ -55,7 +55,7 @@ class ExtractEndpoint:
         context: dict[str, Any] = {"started": time.perf_counter()}
         try:
             context["request_id"] = request_cycle.request_id(environ.get("HTTP_X_REQUEST_ID"))
-            self.keyring.check(EXTRACT_ENDPOINT, environ.get("HTTP_AUTHORIZATION"))
+            self.keyring.check(EXTRACT_ENDPOINT, environ.get("HTTP_AUTHORIZATION"), environ.get("HTTP_HOST"))
             query = query_arguments(environ.get("QUERY_STRING", ""))
             text, cached = answer_body(self.runtime, environ, environ.get("CONTENT_TYPE"), query, context)
             status = 200

@@ -23,9 +23,12 @@ REQUEST_ERRORS: tuple[type[errors.ServiceError], ...] = (
     errors.InvalidJSON,
     errors.InvalidField,
     errors.InvalidOption,
+    errors.HostNotAllowed,
     errors.RequestTimeout,
     errors.BodyTooLarge,
+    errors.UriTooLong,
     errors.UnsupportedMediaType,
+    errors.HeaderFieldsTooLarge,
 )
 EXTRACT_ERRORS: tuple[type[errors.ServiceError], ...] = (
     *REQUEST_ERRORS,
@@ -56,7 +59,7 @@ BATCH_ITEM_ERRORS: tuple[type[errors.ServiceError], ...] = (
     errors.ExtractorCrashed,
     errors.ServiceError,
 )
-PROTECTED_ERRORS: tuple[type[errors.ServiceError], ...] = (errors.Unauthorized,)
+PROTECTED_ERRORS: tuple[type[errors.ServiceError], ...] = (errors.Unauthorized, errors.HostNotAllowed)
 # Headers that carry a meaning for the client, by error status.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 

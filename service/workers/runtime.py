@@ -27,7 +27,7 @@ class Runtime:
         return cls(
             settings=settings,
             pool=pool,
-            cache=AnswerCache(settings.cache_entries),
+            cache=AnswerCache.from_settings(settings),
             admission=Admission(settings.in_flight_limit),
             reading=Admission(settings.max_uploads),
         )

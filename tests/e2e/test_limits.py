@@ -7,9 +7,12 @@ behaviour is the same at the defaults, only slower to show.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -87,7 +90,7 @@ def _slow_client(url: str, mode: str) -> socket.socket:
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=30)
     sock.sendall(
-        b"POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
+        b"POST /v1/extract HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
         + (b"<" if mode == "trickle" else b"")
     )
     return sock
@@ -150,3 +153,46 @@ def test_no_file_or_environment_content_leaks(limited_server: LiveServer, tmp_pa
         for marker in ("FILE-MARKER-91ab", ENV_MARKER, *hc.LEAK_MARKERS):
             assert marker not in response.text
     assert ENV_MARKER not in limited_server.log() or "PAGECLEANER_TEST_SECRET" not in os.environ
+
+
+OVERSIZED_BODY = b"<p>" + b"a" * (11 * 1024 * 1024)  # over the default 10 MB limit
+
+
+def test_urllib_sending_an_oversized_body_reads_the_413(limited_server: LiveServer) -> None:
+    """Issue 24: the 413 was sent and the socket closed with the body unread: urllib got ECONNRESET."""
+    request = urllib.request.Request(
+        limited_server.url + "/v1/extract", data=OVERSIZED_BODY, headers={"Content-Type": hc.HTML}
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=30)
+    assert caught.value.code == 413
+    assert caught.value.headers["Connection"] == "close"
+    assert json.loads(caught.value.read())["code"] == "body-too-large"
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_requests_sending_an_oversized_body_reads_the_413(limited_server: LiveServer, framing: str) -> None:
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(OVERSIZED_BODY), 256 * 1024):
+            yield OVERSIZED_BODY[start : start + 256 * 1024]
+
+    data = OVERSIZED_BODY if framing == "content-length" else chunks()
+    response = extract_any(limited_server, data)
+    assert response.status_code == 413
+    assert response.headers["Connection"] == "close"
+
+
+def extract_any(server: LiveServer, data: bytes | Iterator[bytes]) -> requests.Response:
+    return requests.post(server.url + "/v1/extract", data=data, headers={"Content-Type": hc.HTML}, timeout=30)
+
+
+def test_a_408_says_connection_close(limited_server: LiveServer) -> None:
+    sock = _slow_client(limited_server.url, "trickle")
+    try:
+        sock.settimeout(READ_TIMEOUT_S + 5)
+        answer = sock.recv(4096)
+    finally:
+        sock.close()
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert head.startswith(b"http/1.1 408"), answer[:200]
+    assert b"\r\nconnection: close" in head

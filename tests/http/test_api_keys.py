@@ -83,3 +83,43 @@ def test_cors_only_for_configured_origins(runtime: Runtime) -> None:
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://tools.example"
     other = client.get("/healthz", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8080", "127.0.0.1.nip.io", "192.0.2.7"])
+@pytest.mark.parametrize("path", ["/v1/extract", "/version", "/metrics"])
+def test_without_keys_a_foreign_host_header_is_refused(client: FlaskClient, host: str, path: str) -> None:
+    """DNS rebinding (issue 24): a page of evil.example, re-pointed at 127.0.0.1, sends its own name."""
+    if path == "/v1/extract":
+        response = client.post(path, data=PAGE, headers={"Content-Type": "text/html", "Host": host})
+    else:
+        response = client.get(path, headers={"Host": host})
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.get_json(force=True)["code"] == "host-not-allowed"
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "localhost:8080", "127.0.0.1:8080", "[::1]:8080", "127.0.0.2", "LOCALHOST."]
+)
+def test_without_keys_loopback_host_headers_are_served(client: FlaskClient, host: str) -> None:
+    response = client.post("/v1/extract", data=PAGE, headers={"Content-Type": "text/html", "Host": host})
+    assert response.status_code == 200
+
+
+def test_probes_answer_whatever_the_host_header(client: FlaskClient) -> None:
+    assert client.get("/healthz", headers={"Host": "10.1.2.3:8080"}).status_code == 200
+
+
+def test_configured_host_names_are_served(runtime: Runtime) -> None:
+    app = create_app(settings=make_settings(allowed_hosts="cleaner.internal, 10.1.2.3"), runtime=runtime)
+    client = app.test_client()
+    assert client.get("/version", headers={"Host": "cleaner.internal:8080"}).status_code == 200
+    assert client.get("/version", headers={"Host": "10.1.2.3"}).status_code == 200
+    assert client.get("/version", headers={"Host": "evil.example"}).status_code == 400
+    anything = create_app(settings=make_settings(allowed_hosts="*"), runtime=runtime).test_client()
+    assert anything.get("/version", headers={"Host": "evil.example"}).status_code == 200
+
+
+def test_with_keys_the_key_decides_not_the_host(keyed: FlaskClient) -> None:
+    response = keyed.get("/version", headers={"Host": "cleaner.example", "Authorization": "Bearer env-key-1"})
+    assert response.status_code == 200

@@ -161,7 +161,7 @@ def test_batch_wide_errors_are_problems(
 def small_batch_app(runtime: Runtime) -> Flask:
     """The session's pool behind a 1 KiB batch limit."""
     settings = make_settings(max_batch_bytes=1024)
-    small = dataclasses.replace(runtime, settings=settings, cache=AnswerCache(0), admission=Admission(4))
+    small = dataclasses.replace(runtime, settings=settings, cache=AnswerCache(0, 0), admission=Admission(4))
     return create_app(runtime=small)
 
 

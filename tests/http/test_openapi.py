@@ -74,7 +74,7 @@ def test_every_error_code_is_documented(spec: dict[str, Any]) -> None:
     codes = {cls.code for cls in errors._all_subclasses(errors.ServiceError)}
     assert set(spec["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]) == codes
     extract = spec["paths"]["/v1/extract"]["post"]["responses"]
-    assert set(extract) == {"200", "400", "401", "408", "413", "415", "422", "429", "500", "503"}
+    assert set(extract) == {"200", "400", "401", "408", "413", "414", "415", "422", "429", "431", "500", "503"}
     problem = extract["503"]["content"]["application/problem+json"]["schema"]
     assert problem["properties"]["code"]["enum"] == ["extractor-unavailable", "time-budget-exceeded"]
     assert "Retry-After" in extract["429"]["headers"]

@@ -1,0 +1,112 @@
+"""Requests gunicorn itself refuses get the same problem+json answers as the app's (issue 24 item 6).
+
+These never reach the app: gunicorn's parser refuses them, so only a real server shows them.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+
+from service.http.server import MAX_REQUEST_LINE_BYTES
+from tests.e2e.conftest import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+HEAD = b"Host: 127.0.0.1\r\nContent-Type: text/html\r\n"
+
+
+def exchange(server: LiveServer, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of the one answer to ``request`` sent on a fresh connection."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def check_problem(answer: tuple[int, dict[str, str], bytes], status: int) -> dict[str, object]:
+    got, headers, body = answer
+    assert got == status, body[:300]
+    assert headers["content-type"] == "application/problem+json", body[:300]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["cache-control"] == "no-store"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-request-id"]
+    assert headers["connection"] == "close"
+    assert int(headers["content-length"]) == len(body)
+    problem: dict[str, object] = json.loads(body)
+    assert problem["status"] == status
+    assert {"type", "code", "title", "detail"} <= set(problem)
+    return problem
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"POST /v1/extract HTTP/1.1\r\n" + HEAD + b"Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400),
+        (
+            b"POST /v1/extract HTTP/1.1\r\n"
+            + HEAD
+            + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            400,
+        ),
+        (b"GET /healthz HTTP/1.1\r\n" + HEAD + b"X-Folded: a\r\n b\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\n" + HEAD + b"X-Big: " + b"a" * 65536 + b"\r\n\r\n", 431),
+        (b"GET /healthz HTTP/1.1\r\n" + HEAD + b"".join(b"X-%d: a\r\n" % i for i in range(1000)) + b"\r\n", 431),
+        (b"NOT AN HTTP REQUEST\r\n\r\n", 400),
+        (b"POST /v1/extract HTTP/1.1\r\n" + HEAD + b"Transfer-Encoding: gzip\r\n\r\n", 400),
+    ],
+    ids=[
+        "double-content-length",
+        "length-and-chunked",
+        "obs-fold",
+        "64kb-header",
+        "1000-headers",
+        "garbage",
+        "te-gzip",
+    ],
+)
+def test_requests_gunicorn_refuses_get_problem_json_with_the_security_headers(
+    live_server: LiveServer, request_bytes: bytes, status: int
+) -> None:
+    check_problem(exchange(live_server, request_bytes), status)
+
+
+@pytest.mark.parametrize("version", [b"HTTP/1.0", b"HTTP/1.1"])
+@pytest.mark.parametrize("method_path", [b"GET /healthz", b"POST /v1/extract", b"GET /no/such/path"])
+def test_the_request_line_limit_is_the_same_on_every_path_and_version(
+    live_server: LiveServer, version: bytes, method_path: bytes
+) -> None:
+    method, path = method_path.split(b" ")
+    target = path + b"?pad=" + b"a" * MAX_REQUEST_LINE_BYTES
+    problem = check_problem(
+        exchange(live_server, method + b" " + target + b" " + version + b"\r\n" + HEAD + b"Content-Length: 0\r\n\r\n"),
+        414,
+    )
+    assert problem["code"] == "uri-too-long"
+
+
+def test_a_request_line_at_the_limit_is_served(live_server: LiveServer) -> None:
+    target = b"/healthz?pad="
+    target += b"a" * (MAX_REQUEST_LINE_BYTES - len(b"GET  HTTP/1.1") - len(target))
+    status, _headers, body = exchange(
+        live_server, b"GET " + target + b" HTTP/1.1\r\n" + HEAD + b"Connection: close\r\n\r\n"
+    )
+    assert status == 200, body[:200]
+
+
+def test_a_huge_request_line_is_refused_at_once(live_server: LiveServer) -> None:
+    """With no bound (limit_request_line 0) a 4 MB line took 4.9 s of the web worker's CPU, then a 200."""
+    started = time.monotonic()
+    status, _headers, _body = exchange(live_server, b"GET /healthz?" + b"a" * (4 * 1024 * 1024) + b" HTTP/1.1\r\n\r\n")
+    assert status == 414
+    assert time.monotonic() - started < 1.0
