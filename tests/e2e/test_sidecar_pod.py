@@ -24,8 +24,8 @@ import yaml
 
 from tests.e2e.conftest import ROOT, free_port
 from tests.e2e.podman import CHECKOUT_TAG, Podman
-from tests.test_deploy_manifests import CLEANER, CRAWLER, container, env, mebibytes
 from tests.http.test_fixtures import check_answer
+from tests.test_deploy_manifests import CLEANER, CRAWLER, container, env, mebibytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(1200)]
 
