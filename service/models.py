@@ -6,6 +6,7 @@ extract and parse stages.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,6 +33,9 @@ class Options:
     links: bool = False
     favor: str = "balanced"
     explain: bool = False
+    # Seconds this request's extraction may take, at most the server's budget (None: the budget).
+    # Not part of cache_key: it bounds the work, it does not shape the answer.
+    timeout: float | None = None
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Options:
@@ -40,7 +44,7 @@ class Options:
         Raises:
             InvalidOption: an unknown option, or a value of the wrong type or outside its set.
         """
-        known = {"format", *BOOLEAN_OPTIONS, "favor"}
+        known = {"format", *BOOLEAN_OPTIONS, "favor", "timeout"}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise InvalidOption(unknown[0], f"unknown option; known options: {', '.join(sorted(known))}")
@@ -55,7 +59,21 @@ class Options:
             if not isinstance(favor, str) or favor not in FAVORS:
                 raise InvalidOption("favor", f"must be one of {', '.join(FAVORS)}")
             values["favor"] = favor
+        if "timeout" in raw:
+            values["timeout"] = _parse_timeout(raw["timeout"])
         return cls(**values)
+
+    def budget_s(self, server_budget_s: float) -> float:
+        """The time budget of this request: ``timeout`` if given, else the server's budget.
+
+        Raises:
+            InvalidOption: ``timeout`` is over the server's budget (a client cannot buy more time).
+        """
+        if self.timeout is None:
+            return server_budget_s
+        if self.timeout > server_budget_s:
+            raise InvalidOption("timeout", f"must be at most the server's time budget, {server_budget_s:g} s")
+        return self.timeout
 
     def cache_key(self) -> str:
         return repr((self.formats, self.comments, self.tables, self.images, self.links, self.favor, self.explain))
@@ -74,6 +92,21 @@ def _parse_formats(value: Any) -> tuple[str, ...]:
         if item not in FORMATS:
             raise InvalidOption("format", f"{item!r} is not one of {', '.join(FORMATS)}")
     return tuple(dict.fromkeys(items))
+
+
+def _parse_timeout(value: Any) -> float:
+    """Seconds > 0: a JSON number, or a decimal string from the query string."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise InvalidOption("timeout", "must be a number of seconds") from None
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidOption("timeout", "must be a number of seconds")
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise InvalidOption("timeout", "must be a number of seconds above 0")
+    return seconds
 
 
 def _parse_bool(name: str, value: Any) -> bool:

@@ -31,7 +31,7 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain"})
 JSON_TYPES = frozenset({"application/json"})
 JSON_FIELDS = frozenset({"html", "text", "url", "options", "id"})
-QUERY_PARAMETERS = frozenset({"url", "format", "comments", "tables", "images", "links", "favor", "explain"})
+QUERY_PARAMETERS = frozenset({"url", "format", "comments", "tables", "images", "links", "favor", "explain", "timeout"})
 MAX_URL_CHARS = 8192
 # The page's address is echoed in the answer and used to resolve its links: only web URLs.
 URL_SCHEMES = frozenset({"http", "https"})

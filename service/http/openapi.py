@@ -261,7 +261,7 @@ def build_spec(app: Flask | None = None) -> dict[str, Any]:
             for path, item in paths.items()
         }
         paths = {path: item for path, item in paths.items() if item}
-    return {
+    spec = {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "pagecleaner",
@@ -276,3 +276,16 @@ def build_spec(app: Flask | None = None) -> dict[str, Any]:
         "paths": paths,
         "components": _components(),
     }
+    if app is not None:
+        _bound_timeouts(spec, app.extensions["cleaner"].settings.time_budget_s)
+    return spec
+
+
+def _bound_timeouts(spec: dict[str, Any], budget_s: float) -> None:
+    """The ``timeout`` option's maximum is this server's budget: only the running app knows it."""
+    spec["components"]["schemas"]["Options"]["properties"]["timeout"]["maximum"] = budget_s
+    for item in spec["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "timeout":
+                    parameter["schema"]["maximum"] = budget_s

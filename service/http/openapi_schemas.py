@@ -130,6 +130,13 @@ def _boolean_query_schema() -> dict[str, Any]:
     return {"type": "string", "pattern": "^(" + "|".join(_case_insensitive(w) for w in words) + ")$"}
 
 
+TIMEOUT_DOC = (
+    "Seconds this request's extraction may take (> 0), at most the server's time budget "
+    "(CLEANER_TIME_BUDGET_S; above it 400 invalid-option). Over it: 503 time-budget-exceeded. "
+    "Default: the server's budget."
+)
+
+
 def _format_list_pattern() -> str:
     one = "(" + "|".join(FORMATS) + ")"
     return rf"^[\s,]*{one}(\s*,[\s,]*{one})*[\s,]*$"
@@ -147,6 +154,7 @@ def options_schema() -> dict[str, Any]:
             "default": ",".join(defaults.formats),
         },
         "favor": {"enum": list(FAVORS), "default": defaults.favor},
+        "timeout": {"type": "number", "exclusiveMinimum": 0, "description": TIMEOUT_DOC},
     }
     for name in BOOLEAN_OPTIONS:
         properties[name] = {
@@ -172,6 +180,8 @@ def query_parameters(names: frozenset[str]) -> list[dict[str, Any]]:
         elif name == "favor":
             schema = {"type": "string", "enum": list(FAVORS), "default": defaults.favor}
             doc = "Trade-off of the extractor: precision drops more, recall keeps more."
+        elif name == "timeout":
+            schema, doc = {"type": "number", "exclusiveMinimum": 0}, TIMEOUT_DOC
         elif name in BOOLEAN_OPTIONS:
             schema = {**_boolean_query_schema(), "default": str(getattr(defaults, name)).lower()}
             doc = f"true/false (also 1/0, yes/no, on/off). Default {str(getattr(defaults, name)).lower()}."

@@ -158,3 +158,11 @@ def test_docs_data_block_cannot_end_the_script(spec: dict[str, Any]) -> None:
     assert "<" not in block
     assert ">" not in block
     assert json.loads(block) == hostile
+
+
+def test_the_timeout_option_is_bounded_by_this_servers_budget(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").json
+    budget = client.application.extensions["cleaner"].settings.time_budget_s
+    assert spec["components"]["schemas"]["Options"]["properties"]["timeout"]["maximum"] == budget
+    parameters = {p["name"]: p for p in spec["paths"]["/v1/extract"]["post"]["parameters"]}
+    assert parameters["timeout"]["schema"]["maximum"] == budget

@@ -145,7 +145,7 @@ class BatchRunner:
                 raise BodyTooLarge(f"The page is larger than {self.settings.max_body_bytes} bytes.")
             with self._capacity.slot():
                 started = time.perf_counter()
-                answer, _seconds = self.pool.submit(item.job, self.settings.time_budget_s)
+                answer, _seconds = self.pool.submit(item.job, item.job.options.budget_s(self.settings.time_budget_s))
             timing_ms = elapsed_ms(started)
         except ServiceError as error:
             with self._lock:

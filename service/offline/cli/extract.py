@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args)
         options = Options.parse(raw_options(args))
+        budget_s = options.budget_s(settings.time_budget_s)
         body = read_input(args.page, settings.max_body_bytes)
         job = Job(
             mode=mode_for(args.page, args.mode),
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         )
         with running_pool(settings, POOL_SIZE) as pool:
             started = time.perf_counter()
-            answer, _seconds = pool.submit(job, settings.time_budget_s)
+            answer, _seconds = pool.submit(job, budget_s)
             timing_ms = elapsed_ms(started)
     except ServiceError as error:
         return report_problem(error, instance)
