@@ -25,6 +25,7 @@ from service.answers import article_json
 from service.errors import ServiceError
 from service.http import request_cycle
 from service.http.body import read_body
+from service.http.compression import compress_wsgi_body
 from service.http.metrics import EXTRACT_ENDPOINT, count_request
 from service.http.responses import article_headers
 from service.request_forms import job_from_request, query_arguments
@@ -67,11 +68,12 @@ class ExtractEndpoint:
             status, headers, text = self._problem(
                 ServiceError("An unexpected error occurred; it has been logged."), context
             )
-        body = text.encode()
+        body, encoding_headers = compress_wsgi_body(text.encode(), environ.get("HTTP_ACCEPT_ENCODING"))
         always, defaults = request_cycle.common_headers(context, environ.get("HTTP_ORIGIN"), self.cors_origins)
         present = {name.lower() for name, _value in headers}
         headers = [
             *headers,
+            *encoding_headers,
             ("Content-Length", str(len(body))),
             *always,
             *(pair for pair in defaults if pair[0].lower() not in present),
