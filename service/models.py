@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import cssselect
+
 from service.errors import InvalidOption
 
 FORMATS = ("text", "markdown", "html")
@@ -18,6 +20,12 @@ FAVORS = ("balanced", "precision", "recall")
 BOOLEAN_OPTIONS = ("comments", "tables", "images", "links", "explain")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+
+SELECTOR_OPTIONS = ("include", "exclude")
+# A page's structure needs a few selectors, not hundreds; each is compiled and run on up to
+# CLEANER_MAX_ELEMENTS elements in the extraction process (within the page's time budget).
+MAX_SELECTORS = 20
+MAX_SELECTOR_CHARS = 1000
 
 Mode = Literal["html", "text"]
 
@@ -36,6 +44,10 @@ class Options:
     # Seconds this request's extraction may take, at most the server's budget (None: the budget).
     # Not part of cache_key: it bounds the work, it does not shape the answer.
     timeout: float | None = None
+    # CSS selectors (HTML pages only): extract only from what ``include`` matches (all of the
+    # page when empty), after dropping what ``exclude`` matches.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Options:
@@ -44,7 +56,7 @@ class Options:
         Raises:
             InvalidOption: an unknown option, or a value of the wrong type or outside its set.
         """
-        known = {"format", *BOOLEAN_OPTIONS, "favor", "timeout"}
+        known = {"format", *BOOLEAN_OPTIONS, "favor", "timeout", *SELECTOR_OPTIONS}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise InvalidOption(unknown[0], f"unknown option; known options: {', '.join(sorted(known))}")
@@ -61,6 +73,9 @@ class Options:
             values["favor"] = favor
         if "timeout" in raw:
             values["timeout"] = _parse_timeout(raw["timeout"])
+        for name in SELECTOR_OPTIONS:
+            if name in raw:
+                values[name] = _parse_selectors(name, raw[name])
         return cls(**values)
 
     def budget_s(self, server_budget_s: float) -> float:
@@ -76,7 +91,8 @@ class Options:
         return self.timeout
 
     def cache_key(self) -> str:
-        return repr((self.formats, self.comments, self.tables, self.images, self.links, self.favor, self.explain))
+        shape = (self.formats, self.comments, self.tables, self.images, self.links, self.favor, self.explain)
+        return repr((*shape, self.include, self.exclude))
 
 
 def _parse_formats(value: Any) -> tuple[str, ...]:
@@ -107,6 +123,29 @@ def _parse_timeout(value: Any) -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise InvalidOption("timeout", "must be a number of seconds above 0")
     return seconds
+
+
+def _parse_selectors(name: str, value: Any) -> tuple[str, ...]:
+    """CSS selectors: one string or a list of them, each one that cssselect can compile.
+
+    Raises:
+        InvalidOption: not strings, too many or too long, or a selector cssselect refuses (its
+            message says where), including pseudo-elements (``::text``), which select no element.
+    """
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise InvalidOption(name, "must be a CSS selector or a list of them")
+    if len(items) > MAX_SELECTORS:
+        raise InvalidOption(name, f"at most {MAX_SELECTORS} selectors")
+    translator = cssselect.HTMLTranslator()
+    for item in items:
+        if len(item) > MAX_SELECTOR_CHARS:
+            raise InvalidOption(name, f"a selector longer than {MAX_SELECTOR_CHARS} characters")
+        try:
+            translator.css_to_xpath(item)
+        except cssselect.SelectorError as error:
+            raise InvalidOption(name, f"{item!r} is not a valid CSS selector ({error})") from None
+    return tuple(dict.fromkeys(item.strip() for item in items))
 
 
 def _parse_bool(name: str, value: Any) -> bool:

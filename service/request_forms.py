@@ -25,13 +25,15 @@ from service.errors import (
     UnsupportedMediaType,
     replace_lone_surrogates,
 )
-from service.models import Job, Mode, Options
+from service.models import SELECTOR_OPTIONS, Job, Mode, Options
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain"})
 JSON_TYPES = frozenset({"application/json"})
 JSON_FIELDS = frozenset({"html", "text", "url", "options", "id"})
-QUERY_PARAMETERS = frozenset({"url", "format", "comments", "tables", "images", "links", "favor", "explain", "timeout"})
+QUERY_PARAMETERS = frozenset(
+    {"url", "format", "comments", "tables", "images", "links", "favor", "explain", "timeout", *SELECTOR_OPTIONS}
+)
 MAX_URL_CHARS = 8192
 # The page's address is echoed in the answer and used to resolve its links: only web URLs.
 URL_SCHEMES = frozenset({"http", "https"})
@@ -124,6 +126,8 @@ def options_from_query(query: MultiDict[str, str]) -> dict[str, Any]:
             continue
         if name == "format":
             raw[name] = ",".join(values)
+        elif name in SELECTOR_OPTIONS:
+            raw[name] = values  # repeatable: one selector per parameter (selectors hold commas)
         elif len(values) > 1:
             raise InvalidOption(name, "given more than once")
         else:

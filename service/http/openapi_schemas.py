@@ -6,7 +6,19 @@ import dataclasses
 from typing import Any
 
 from service import errors
-from service.models import _FALSE, _TRUE, BOOLEAN_OPTIONS, FAVORS, FORMATS, Article, Metadata, Options
+from service.models import (
+    _FALSE,
+    _TRUE,
+    BOOLEAN_OPTIONS,
+    FAVORS,
+    FORMATS,
+    MAX_SELECTOR_CHARS,
+    MAX_SELECTORS,
+    SELECTOR_OPTIONS,
+    Article,
+    Metadata,
+    Options,
+)
 from service.request_forms import JSON_FIELDS, MAX_URL_CHARS
 
 OPENAPI_VERSION = "3.1.0"
@@ -137,6 +149,24 @@ TIMEOUT_DOC = (
 )
 
 
+SELECTOR_DOCS = {
+    "include": (
+        "CSS selectors: extract only from the elements they match (HTML pages), in page order; "
+        "the head still gives the metadata. Matching nothing: empty text and the warning "
+        "`include-matched-nothing`. An invalid selector: 400 invalid-option."
+    ),
+    "exclude": (
+        "CSS selectors: drop the elements they match before extraction (HTML pages). An invalid "
+        "selector: 400 invalid-option."
+    ),
+}
+
+
+def _selector_schema() -> dict[str, Any]:
+    # Not every such string is a valid selector: the server checks with cssselect (400 if not).
+    return {"type": "string", "minLength": 1, "maxLength": MAX_SELECTOR_CHARS}
+
+
 def _format_list_pattern() -> str:
     one = "(" + "|".join(FORMATS) + ")"
     return rf"^[\s,]*{one}(\s*,[\s,]*{one})*[\s,]*$"
@@ -155,6 +185,16 @@ def options_schema() -> dict[str, Any]:
         },
         "favor": {"enum": list(FAVORS), "default": defaults.favor},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "description": TIMEOUT_DOC},
+        **{
+            name: {
+                "description": SELECTOR_DOCS[name],
+                "oneOf": [
+                    _selector_schema(),
+                    {"type": "array", "items": _selector_schema(), "maxItems": MAX_SELECTORS},
+                ],
+            }
+            for name in SELECTOR_OPTIONS
+        },
     }
     for name in BOOLEAN_OPTIONS:
         properties[name] = {
@@ -182,6 +222,9 @@ def query_parameters(names: frozenset[str]) -> list[dict[str, Any]]:
             doc = "Trade-off of the extractor: precision drops more, recall keeps more."
         elif name == "timeout":
             schema, doc = {"type": "number", "exclusiveMinimum": 0}, TIMEOUT_DOC
+        elif name in SELECTOR_OPTIONS:
+            schema = {"type": "array", "items": _selector_schema(), "maxItems": MAX_SELECTORS}
+            doc = SELECTOR_DOCS[name] + " Repeat the parameter for several."
         elif name in BOOLEAN_OPTIONS:
             schema = {**_boolean_query_schema(), "default": str(getattr(defaults, name)).lower()}
             doc = f"true/false (also 1/0, yes/no, on/off). Default {str(getattr(defaults, name)).lower()}."
@@ -189,7 +232,7 @@ def query_parameters(names: frozenset[str]) -> list[dict[str, Any]]:
             raise KeyError(f"the query parameter {name!r} has no schema in service/http/openapi.py")
         param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
         param["description"] = doc
-        if name == "format":
+        if name == "format" or name in SELECTOR_OPTIONS:
             param["style"], param["explode"] = "form", True
         params.append(param)
     return params

@@ -64,6 +64,7 @@ def test_option_flags_map_to_the_api_options() -> None:
         [
             *("extract", "x.html", "--format", "markdown", "--format", "html", "--comments", "--no-tables"),
             *("--images", "--links", "--favor", "precision", "--explain", "--timeout", "2.5"),
+            *("--include", "main", "--include", ".story, .aside", "--exclude", ".ad"),
         ]
     )
     assert Options.parse(raw_options(args)) == Options(
@@ -75,6 +76,8 @@ def test_option_flags_map_to_the_api_options() -> None:
         favor="precision",
         explain=True,
         timeout=2.5,
+        include=("main", ".story, .aside"),
+        exclude=(".ad",),
     )
     assert raw_options(build_parser().parse_args(["extract", "x.html"])) == {}
 
