@@ -166,6 +166,7 @@ class Job:
     url: str | None = None
     declared_charset: str | None = None  # from the Content-Type header, if any
     body_is_text: bool = False  # body came as a JSON string: UTF-8 already, no sniffing
+    fetch: bool = False  # no body was sent: the web worker fetches ``url`` first (CLEANER_FETCH)
 
 
 @dataclass

@@ -6,12 +6,14 @@ stops the start with a message naming the variable, instead of failing on the fi
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 ENV_PREFIX = "CLEANER_"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Admitted requests per extraction process (Settings.in_flight_limit).
 PAGES_IN_FLIGHT_PER_EXTRACTOR = 3
 
@@ -186,6 +188,33 @@ class Settings:
         "Comma-separated origins allowed to call the API from a browser; empty: CORS off.",
     )
 
+    fetch: bool = _setting(
+        False,
+        "CLEANER_FETCH",
+        'Let POST /v1/extract take {"url": ...} without a page and fetch it (and batch items too). '
+        "Off by default: a service that fetches can be aimed at internal addresses; the fetch refuses "
+        "loopback, private, link-local, multicast and reserved ones unless CLEANER_FETCH_ALLOW names them.",
+    )
+    fetch_allow: str = _setting(
+        "",
+        "CLEANER_FETCH_ALLOW",
+        "Comma-separated IP networks (CIDR, e.g. 10.20.0.0/16, 127.0.0.1/32) a fetch may reach although "
+        "they are not public. Addresses, not host names: the check is on what the name resolves to.",
+    )
+    fetch_timeout_s: float = _setting(
+        10.0,
+        "CLEANER_FETCH_TIMEOUT_S",
+        "Time a fetch has in all (name lookup, connections, redirects, the whole body); over it 504 "
+        "fetch-timeout. The extraction's budget is separate (a request's 'timeout' bounds both).",
+        0.1,
+        600,
+    )
+    fetch_user_agent: str = _setting(
+        "pagecleaner (+fetch)",
+        "CLEANER_FETCH_USER_AGENT",
+        "User-Agent header of fetches.",
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from the environment (or ``environ``), then apply ``overrides``.
@@ -219,6 +248,10 @@ class Settings:
             raise ConfigError("HOST is empty")
         if self.api_keys_file and not os.path.isfile(self.api_keys_file):
             raise ConfigError(f"CLEANER_API_KEYS_FILE={self.api_keys_file!r} is not a readable file")
+        try:
+            self.fetch_networks  # noqa: B018 - parses CLEANER_FETCH_ALLOW
+        except ValueError as error:
+            raise ConfigError(f"CLEANER_FETCH_ALLOW={self.fetch_allow!r}: {error}") from None
         if not self.host_is_loopback and not self.has_api_keys and not self.allow_open:
             raise ConfigError(
                 f"HOST={self.host!r} is not loopback and no API keys are configured: set CLEANER_API_KEYS "
@@ -228,6 +261,13 @@ class Settings:
     @property
     def host_is_loopback(self) -> bool:
         return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+
+    @property
+    def fetch_networks(self) -> tuple[IPNetwork, ...]:
+        """CLEANER_FETCH_ALLOW as networks (ValueError: an item that is not an address or CIDR network)."""
+        return tuple(
+            ipaddress.ip_network(item.strip(), strict=False) for item in self.fetch_allow.split(",") if item.strip()
+        )
 
     @property
     def has_api_keys(self) -> bool:

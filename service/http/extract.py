@@ -23,6 +23,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from service.answers import article_json
 from service.errors import ServiceError
+from service.fetch import fetch_job
 from service.http import request_cycle
 from service.http.body import read_body
 from service.http.compression import compress_wsgi_body
@@ -110,8 +111,15 @@ def answer_body(
         body = read_body(environ, settings.max_body_bytes, settings.read_timeout_s)
     context["bytes_in"] = len(body)
     job = job_from_request(content_type, body, query)
+    fetched = None
+    if job.fetch:
+        with runtime.reading.admit():  # a fetched page is held in memory as an upload is
+            fetched = fetch_job(job, settings)
+        job = fetched.job
     context["mode"] = job.mode
     with runtime.admission.admit():
-        answer, cached = runtime.extract(job)
+        answer, cached = runtime.extract(job, fetched.budget_s if fetched else None)
+    if fetched is not None:
+        answer = {**answer, "fetch": fetched.page.summary()}
     context["warnings"] = answer.get("warnings", [])
     return article_json(answer, started), cached

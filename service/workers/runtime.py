@@ -41,7 +41,7 @@ class Runtime:
             InvalidOption: the job's ``timeout`` is over the server's budget.
             ServiceError: what the pool raises.
         """
-        budget_s = min(job.options.budget_s(self.settings.time_budget_s), budget_s or math.inf)
+        budget_s = min(job.options.budget_s(self.settings.time_budget_s), math.inf if budget_s is None else budget_s)
         if not self.cache.enabled:  # hashing the page (~0.1 ms per 100 KB) only serves the cache
             return self.pool.submit(job, budget_s)[0], False
         key = self.cache.key(job)
