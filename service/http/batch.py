@@ -49,8 +49,10 @@ from service.errors import (
     TimeBudgetExceeded,
     UnsupportedMediaType,
 )
+from service.fetch import fetch_job
 from service.http import metrics_registry as metrics
 from service.http.body import read_body
+from service.models import Job
 from service.request_forms import options_from_query
 from service.workers.pool import LANE_PAGES
 from service.workers.runtime import Runtime
@@ -200,7 +202,7 @@ def _start(runtime: Runtime, item: BatchItem, budget_s: float, ended: Callable[[
 
     def work() -> None:
         try:
-            running.answer, _cached = runtime.extract(job, budget_s)
+            running.answer = _answer(runtime, job, budget_s)
         except ServiceError as error:
             running.error = error
         except Exception:
@@ -214,6 +216,17 @@ def _start(runtime: Runtime, item: BatchItem, budget_s: float, ended: Callable[[
     running.thread = threading.Thread(target=work, name=f"batch-item-{item.line}", daemon=True)
     running.thread.start()
     return running
+
+
+def _answer(runtime: Runtime, job: Job, budget_s: float) -> dict[str, Any]:
+    """One item's answer; an item with only a ``url`` is fetched first, as by ``/v1/extract``."""
+    if not job.fetch:
+        return runtime.extract(job, budget_s)[0]
+    with runtime.reading.admit():
+        fetched = fetch_job(job, runtime.settings)
+    left = budget_s if fetched.budget_s is None else min(budget_s, fetched.budget_s)
+    answer, _cached = runtime.extract(fetched.job, left)
+    return {**answer, "fetch": fetched.page.summary()}
 
 
 def _finish(running: _Running) -> tuple[bytes, int]:

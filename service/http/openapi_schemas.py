@@ -39,8 +39,11 @@ REQUEST_ERRORS: tuple[type[errors.ServiceError], ...] = (
     errors.BodyTooLarge,
     errors.UnsupportedMediaType,
 )
+# A request with only a URL (CLEANER_FETCH=1).
+FETCH_ERRORS: tuple[type[errors.ServiceError], ...] = (errors.FetchRefused, errors.FetchFailed, errors.FetchTimeout)
 EXTRACT_ERRORS: tuple[type[errors.ServiceError], ...] = (
     *REQUEST_ERRORS,
+    *FETCH_ERRORS,
     errors.Unauthorized,
     errors.NotAPage,
     errors.PageTooComplex,
@@ -58,6 +61,7 @@ BATCH_ERRORS: tuple[type[errors.ServiceError], ...] = (
 )
 # What one batch item may fail with (reported in its line, never as the batch's status).
 BATCH_ITEM_ERRORS: tuple[type[errors.ServiceError], ...] = (
+    *FETCH_ERRORS,
     errors.InvalidJSON,
     errors.InvalidField,
     errors.InvalidOption,
@@ -100,6 +104,19 @@ _ANSWER_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
     "timing_ms": {"type": "number", "minimum": 0, "description": "Server time spent on this page."},
 }
 ADDED_BY_WEB_WORKER = ("timing_ms",)
+# Present only when the page was fetched by URL (service.fetch.client.Fetched.summary).
+FETCH_SUMMARY_SCHEMA = {
+    "type": "object",
+    "description": "Present when the server fetched the page: the final URL (after redirects) and its answer.",
+    "required": ["url", "status", "content_type", "redirects"],
+    "properties": {
+        "url": {"type": "string"},
+        "status": {"type": "integer"},
+        "content_type": {"type": "string"},
+        "redirects": {"type": "integer", "minimum": 0},
+    },
+    "additionalProperties": False,
+}
 
 
 def answer_keys() -> tuple[list[str], list[str]]:
@@ -125,6 +142,7 @@ def answer_schema(extra_required: dict[str, Any] | None = None) -> dict[str, Any
             properties[key] = _ANNOTATION_SCHEMAS[metadata_types[key]]
         else:
             raise KeyError(f"the answer key {key!r} has no schema in service/http/openapi.py")
+    properties["fetch"] = FETCH_SUMMARY_SCHEMA
     return {
         "type": "object",
         "properties": properties,
@@ -256,6 +274,9 @@ def problem_schema(classes: tuple[type[errors.ServiceError], ...] | None = None)
             "field": {"type": "string", "description": "invalid-field: the field at fault."},
             "option": {"type": "string", "description": "invalid-option: the option at fault."},
             "line": {"type": "integer", "minimum": 1, "description": "Batch items: the line number."},
+            "reason": {"type": "string", "description": "fetch-*: what went wrong (e.g. address, too-large)."},
+            "url": {"type": "string", "description": "fetch-*: the URL (redirect hop) at fault."},
+            "upstream_status": {"type": "integer", "description": "fetch-failed: the fetched URL's HTTP status."},
         },
         "additionalProperties": True,
     }
@@ -310,7 +331,11 @@ def extract_request_schema() -> dict[str, Any]:
         "url": {
             "type": ["string", "null"],
             "maxLength": MAX_URL_CHARS,
-            "description": "An http(s) URL with a host and no control characters, else 400 invalid-field.",
+            "description": (
+                "An http(s) URL with a host and no control characters, else 400 invalid-field. Given "
+                "alone (no html or text), the server fetches the page if CLEANER_FETCH is on "
+                "(else 403 fetch-refused)."
+            ),
         },
         "options": {"$ref": REF + "Options"},
     }
@@ -322,6 +347,7 @@ def extract_request_schema() -> dict[str, Any]:
         "oneOf": [
             {"required": ["html"], "not": {"required": ["text"]}},
             {"required": ["text"], "not": {"required": ["html"]}},
+            {"required": ["url"], "not": {"anyOf": [{"required": ["html"]}, {"required": ["text"]}]}},
         ],
         "additionalProperties": False,
     }

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +14,23 @@ import urllib3.util.connection
 
 from service.errors import FetchFailed, FetchRefused, FetchTimeout
 from service.fetch.client import MAX_REDIRECTS, FetchPolicy, fetch
-from tests.fetch.servers import ARTICLE, LOOPBACK, PRIVATE_TARGET, SLOW_S, Server, self_signed, serving
+from tests.fetch.servers import (
+    ARTICLE,
+    LOOPBACK,
+    MAX_BYTES,
+    PRIVATE_TARGET,
+    SLOW_S,
+    Server,
+    self_signed,
+    serving,
+)
 
 LOOPBACK_ONLY = (ipaddress.ip_network("127.0.0.1/32"),)
-MAX_BYTES = 64 * 1024
 POLICY = FetchPolicy(allowed=LOOPBACK_ONLY, timeout_s=1.0, max_bytes=MAX_BYTES)
 # The deadline plus thread scheduling on a loaded 2-core machine.
 DEADLINE_SLACK_S = 1.0
 # /stall: less than the 0.7 s by which a read timeout set at connect would overshoot.
 TIGHT_SLACK_S = 0.5
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    with serving(huge_bytes=4 * MAX_BYTES) as running:
-        yield running
 
 
 @pytest.fixture
