@@ -1,6 +1,7 @@
 """One page fetched by URL with urllib3: redirects re-checked, time, size and type bounded.
 
-Each hop resolves its host once (``guard.resolve``) and connects to that very address: the URL's
+Each hop resolves its host once (``guard.resolve``) and connects to the addresses it checked (the
+next one only when a connection is refused or unreachable, as clients do on dual-stack hosts): the URL's
 host name still goes out as ``Host`` and, for https, as the TLS server name (SNI) that the
 certificate is verified against. Redirects (at most ``MAX_REDIRECTS``) go through the same check
 before any connection. One deadline bounds the whole fetch: each socket operation is given only
@@ -105,31 +106,16 @@ def _request(
         port = parts.port or SCHEMES[scheme]
     except (UnicodeError, ValueError, KeyError):
         raise FetchFailed(f"{url!r} is not an http(s) URL with a valid host.", reason="invalid-url", url=url) from None
-    address = guard.resolve(host, port, policy.allowed, _left(deadline, url), lookup)
+    addresses = guard.resolve(host, port, policy.allowed, _left(deadline, url), lookup)
     default_port = port == SCHEMES[scheme]
-    host_header = (f"[{host}]" if ":" in host else host) + ("" if default_port else f":{port}")
-    timeout = urllib3.Timeout(connect=_left(deadline, url), read=_left(deadline, url))
-    pool: urllib3.HTTPConnectionPool
-    if scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            address,
-            port,
-            timeout=timeout,
-            retries=False,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=policy.ca_certs,
-            server_hostname=host,  # SNI: the URL's name, not the address connected to
-            assert_hostname=host,  # and the certificate must be for that name
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
     headers = {
-        "Host": host_header,
+        "Host": (f"[{host}]" if ":" in host else host) + ("" if default_port else f":{port}"),
         "User-Agent": policy.user_agent,
         "Accept": ACCEPT,
         "Accept-Encoding": "gzip, deflate",
     }
-    try:
+    for attempt, address in enumerate(addresses, start=1):
+        pool = _pool(scheme, address, port, host, policy, deadline, url)
         try:
             response = pool.urlopen(
                 "GET",
@@ -140,14 +126,39 @@ def _request(
                 preload_content=False,
                 assert_same_host=False,
             )
+        except NewConnectionError as error:  # refused or unreachable: the next checked address
+            pool.close()
+            if attempt == len(addresses):
+                raise _translated(error, url) from None
+            continue
         except Exception as error:
+            pool.close()
             raise _translated(error, url) from None
         try:
             yield response
+            return
         finally:
             response.close()  # never reused: the next hop is another address, maybe another host
-    finally:
-        pool.close()
+            pool.close()
+
+
+def _pool(
+    scheme: str, address: str, port: int, host: str, policy: FetchPolicy, deadline: float, url: str
+) -> urllib3.HTTPConnectionPool:
+    """A one-connection pool to ``address``, speaking to it as ``host``."""
+    timeout = urllib3.Timeout(connect=_left(deadline, url), read=_left(deadline, url))
+    if scheme != "https":
+        return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+    return urllib3.HTTPSConnectionPool(
+        address,
+        port,
+        timeout=timeout,
+        retries=False,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=policy.ca_certs,
+        server_hostname=host,  # SNI: the URL's name, not the address connected to
+        assert_hostname=host,  # and the certificate must be for that name
+    )
 
 
 def _page(url: str, response: urllib3.BaseHTTPResponse, policy: FetchPolicy, deadline: float, hops: int) -> Fetched:

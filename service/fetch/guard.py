@@ -1,8 +1,8 @@
 """Which addresses a fetch may connect to (the SSRF guard), and the one name lookup per hop.
 
 A URL's host is resolved once; every address it resolves to must be public (or inside a network
-of ``CLEANER_FETCH_ALLOW``), and the connection then goes to the first of those very addresses,
-so a second lookup cannot answer differently (DNS rebinding). IPv4 addresses hidden in IPv6
+of ``CLEANER_FETCH_ALLOW``), and connections then go to those very addresses (in order), so a
+second lookup cannot answer differently (DNS rebinding). IPv4 addresses hidden in IPv6
 forms are checked as what they reach: IPv4-mapped (``::ffff:a.b.c.d``, the IPv4 address itself
 on a dual-stack socket), 6to4 (``2002::/16``), Teredo (``2001::/32``) and NAT64 (``64:ff9b::/96``);
 the local-use NAT64 prefix (``64:ff9b:1::/48``, RFC 8215) may translate to anything and is refused
@@ -52,8 +52,8 @@ def refusal(address: IPAddress, allowed: Iterable[IPNetwork] = ()) -> str | None
     return None
 
 
-def resolve(host: str, port: int, allowed: Iterable[IPNetwork], timeout_s: float, lookup: Resolver) -> str:
-    """The address to connect to for ``host``: the first it resolves to, once all were checked.
+def resolve(host: str, port: int, allowed: Iterable[IPNetwork], timeout_s: float, lookup: Resolver) -> list[str]:
+    """The addresses ``host`` resolves to, in the resolver's order, once every one was checked.
 
     Raises:
         FetchRefused: one of the addresses is not public and not allowed.
@@ -79,7 +79,7 @@ def resolve(host: str, port: int, allowed: Iterable[IPNetwork], timeout_s: float
                 "(CLEANER_FETCH_ALLOW lists the networks it may reach).",
                 reason="address",
             )
-    return addresses[0]
+    return addresses
 
 
 def _kind(address: IPAddress) -> str | None:

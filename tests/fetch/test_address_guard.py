@@ -75,8 +75,8 @@ def fake_lookup(*addresses: str) -> Any:
     return lookup
 
 
-def test_every_address_a_name_resolves_to_is_checked_and_the_first_is_used() -> None:
-    assert resolve("example.test", 80, (), 1.0, fake_lookup("8.8.8.8", "1.1.1.1")) == "8.8.8.8"
+def test_every_address_a_name_resolves_to_is_checked() -> None:
+    assert resolve("example.test", 80, (), 1.0, fake_lookup("8.8.8.8", "1.1.1.1", "8.8.8.8")) == ["8.8.8.8", "1.1.1.1"]
     with pytest.raises(FetchRefused) as refused:
         resolve("example.test", 80, (), 1.0, fake_lookup("8.8.8.8", "10.0.0.1"))
     assert "10.0.0.1" in refused.value.detail

@@ -186,3 +186,15 @@ def test_https_goes_to_the_checked_address_with_the_urls_name_for_sni_and_the_ce
         with pytest.raises(FetchFailed) as failed:
             fetch(server.url("/page", host="other.test"), policy, names_to_loopback("other.test"))
         assert failed.value.extra["reason"] == "tls"
+
+
+def test_the_next_checked_address_is_tried_when_a_connection_is_refused(
+    server: Server, connections: list[tuple[str, int]]
+) -> None:
+    # 127.0.0.2 is loopback too, but nothing listens there: as an unreachable IPv6 address would be.
+    def lookup(host: str, port: int, **_kwargs: Any) -> list[tuple[Any, ...]]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in ("127.0.0.2", LOOPBACK)]
+
+    policy = FetchPolicy(allowed=(ipaddress.ip_network("127.0.0.0/8"),), timeout_s=1.0, max_bytes=MAX_BYTES)
+    assert fetch(server.url("/page", host="dual.test"), policy, lookup).body == ARTICLE
+    assert connections == [("127.0.0.2", server.port), (LOOPBACK, server.port)]
