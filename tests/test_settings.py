@@ -38,6 +38,8 @@ def test_environment_overrides_defaults() -> None:
         ({"CLEANER_LOG_LEVEL": "loud"}, "CLEANER_LOG_LEVEL"),
         ({"CLEANER_ALLOW_OPEN": "perhaps"}, "CLEANER_ALLOW_OPEN"),
         ({"CLEANER_API_KEYS_FILE": "/nonexistent/keys"}, "CLEANER_API_KEYS_FILE"),
+        ({"CLEANER_FETCH_ALLOW": "10.0.0.0/8,intranet.local"}, "CLEANER_FETCH_ALLOW"),
+        ({"CLEANER_FETCH_TIMEOUT_S": "0"}, "CLEANER_FETCH_TIMEOUT_S"),
     ],
 )
 def test_bad_value_names_the_variable(environ: dict[str, str], named: str) -> None:
@@ -71,3 +73,8 @@ def test_check_config_exits_2_with_a_clear_message() -> None:
     )
     assert result.returncode == 2
     assert "PORT='not-a-port' is not a whole number" in result.stderr
+
+
+def test_the_fetch_allow_list_is_parsed_into_networks() -> None:
+    settings = Settings.from_env(environ={"CLEANER_FETCH_ALLOW": " 10.20.0.0/16, 127.0.0.1 ,::1"})
+    assert [str(network) for network in settings.fetch_networks] == ["10.20.0.0/16", "127.0.0.1/32", "::1/128"]
