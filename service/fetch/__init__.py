@@ -29,6 +29,10 @@ class FetchedJob:
     page: Fetched
     budget_s: float | None  # what is left of the request's ``timeout`` for the extraction
 
+    def within(self, budget_s: float) -> float:
+        """``budget_s``, shortened to what the fetch left of the request's ``timeout``."""
+        return budget_s if self.budget_s is None else min(budget_s, self.budget_s)
+
 
 def policy_for(settings: Settings, timeout_s: float | None = None) -> FetchPolicy:
     """The fetch limits of ``settings``; a request's ``timeout`` shortens the fetch's time."""

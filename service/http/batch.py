@@ -224,8 +224,7 @@ def _answer(runtime: Runtime, job: Job, budget_s: float) -> dict[str, Any]:
         return runtime.extract(job, budget_s)[0]
     with runtime.reading.admit():
         fetched = fetch_job(job, runtime.settings)
-    left = budget_s if fetched.budget_s is None else min(budget_s, fetched.budget_s)
-    answer, _cached = runtime.extract(fetched.job, left)
+    answer, _cached = runtime.extract(fetched.job, fetched.within(budget_s))
     return {**answer, "fetch": fetched.page.summary()}
 
 

@@ -26,3 +26,13 @@ def test_extract_refuses_loopback_unless_allow_listed(server: Server) -> None:
     assert (problem["code"], problem["reason"]) == ("fetch-refused", "address")
     assert completed.stdout == b""
     assert len(server.seen.requests) == before
+
+
+def test_batch_lines_with_only_a_url_are_fetched_when_fetching_is_on(server: Server) -> None:
+    lines = "\n".join(json.dumps({"id": n, "url": server.url("/page")}) for n in range(2)).encode()
+    on = run_cli("batch", "-", "-", stdin=lines, CLEANER_FETCH="1", CLEANER_FETCH_ALLOW="127.0.0.1/32")
+    assert on.returncode == EXIT_OK, on.stderr
+    assert [json.loads(line)["fetch"]["status"] for line in on.stdout.splitlines()] == [200, 200]
+    off = run_cli("batch", "-", "-", stdin=lines, CLEANER_FETCH_ALLOW="127.0.0.1/32")
+    assert off.returncode == EXIT_REJECTED
+    assert {json.loads(line)["error"]["code"] for line in off.stdout.splitlines()} == {"fetch-refused"}

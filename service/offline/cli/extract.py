@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
                 mode=args.mode or fetched.job.mode,
                 declared_charset=args.charset or fetched.job.declared_charset,
             )
-            budget_s = min(budget_s, fetched.budget_s if fetched.budget_s is not None else budget_s)
+            budget_s = fetched.within(budget_s)
         else:
             job = Job(
                 mode=mode_for(args.page, args.mode),
