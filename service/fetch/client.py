@@ -242,6 +242,8 @@ def _translated(error: Exception, url: str) -> Exception:
     """urllib3's (and the socket's) exception as ours; anything else unchanged."""
     if isinstance(error, (FetchFailed, FetchTimeout, FetchRefused)):
         return error
+    if isinstance(error, ValueError):  # http.client's InvalidURL, urllib3's LocationValueError
+        return FetchFailed(f"{url!r} cannot be requested ({_short(error)}).", reason="invalid-url", url=url)
     if isinstance(error, NewConnectionError):  # before timeouts: urllib3 derives it from ConnectTimeoutError
         return FetchFailed(f"{url} could not be fetched ({_short(error)}).", reason="connection", url=url)
     if isinstance(error, (ConnectTimeoutError, ReadTimeoutError, TimeoutError)):

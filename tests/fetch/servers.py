@@ -63,6 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._redirect(f"http://{PRIVATE_TARGET}:{self.port}/page")
         elif route == "/to-metadata":
             self._redirect("http://169.254.169.254/latest/meta-data/")
+        elif route == "/to-control":
+            self._redirect("/pa\x01ge\r\n")
         elif route == "/to-file":
             self._redirect("file:///etc/passwd")
         elif route.startswith("/hops/"):

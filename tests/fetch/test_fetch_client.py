@@ -13,7 +13,7 @@ import pytest
 import urllib3.util.connection
 
 from service.errors import FetchFailed, FetchRefused, FetchTimeout
-from service.fetch.client import MAX_REDIRECTS, FetchPolicy, fetch
+from service.fetch.client import MAX_REDIRECTS, FetchPolicy, _translated, fetch
 from tests.fetch.servers import (
     ARTICLE,
     LOOPBACK,
@@ -94,6 +94,22 @@ def test_a_redirect_to_another_scheme_is_a_failure(server: Server) -> None:
     with pytest.raises(FetchFailed) as failed:
         fetch(server.url("/to-file"), POLICY)
     assert failed.value.extra["reason"] == "invalid-url"
+
+
+def test_control_characters_of_a_redirect_target_never_reach_the_request_line(server: Server) -> None:
+    with pytest.raises(FetchFailed) as failed:
+        fetch(server.url("/to-control"), POLICY)
+    assert failed.value.extra["upstream_status"] == 404  # /pa%01ge: a path like any other
+    assert server.seen.requests[-1][0] == "/pa%01ge"
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "017700000001", "[::ffff:127.0.0.1]", "[::1]", "localhost"])
+def test_loopback_in_any_spelling_is_refused_before_connecting(
+    server: Server, connections: list[tuple[str, int]], host: str
+) -> None:
+    with pytest.raises(FetchRefused):
+        fetch(server.url("/page", host=host), FetchPolicy(timeout_s=1.0))
+    assert connections == []
 
 
 def test_redirects_are_followed_up_to_the_limit(server: Server) -> None:
@@ -198,3 +214,20 @@ def test_the_next_checked_address_is_tried_when_a_connection_is_refused(
     policy = FetchPolicy(allowed=(ipaddress.ip_network("127.0.0.0/8"),), timeout_s=1.0, max_bytes=MAX_BYTES)
     assert fetch(server.url("/page", host="dual.test"), policy, lookup).body == ARTICLE
     assert connections == [("127.0.0.2", server.port), (LOOPBACK, server.port)]
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "reason"),
+    [
+        (ValueError("URL can't contain control characters"), "fetch-failed", "invalid-url"),
+        (urllib3.exceptions.SSLError("certificate verify failed"), "fetch-failed", "tls"),
+        (urllib3.exceptions.ProtocolError("Connection aborted."), "fetch-failed", "connection"),
+        (urllib3.exceptions.ReadTimeoutError(None, "/", "Read timed out."), "fetch-timeout", None),  # type: ignore[arg-type]
+        (TimeoutError("timed out"), "fetch-timeout", None),
+        (ConnectionResetError(104, "Connection reset by peer"), "fetch-failed", "connection"),
+    ],
+)
+def test_the_clients_errors_are_translated_into_fetch_problems(error: Exception, code: str, reason: str | None) -> None:
+    translated = _translated(error, "http://example.test/")
+    assert translated.code == code  # type: ignore[attr-defined]
+    assert translated.extra.get("reason") == reason  # type: ignore[attr-defined]
