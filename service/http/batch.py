@@ -172,10 +172,12 @@ def _stream(
             errors += failed
             yield line
     finally:
-        # Normal end: the window is empty. Client gone: let running items end within their budget.
+        # Normal end: the window is empty. Client gone: let running items end within their budget
+        # (plus their fetch's time, for items with only a URL).
+        fetch_s = runtime.settings.fetch_timeout_s if runtime.settings.fetch else 0.0
         for running in window:
             if running.thread is not None:
-                running.thread.join(budget_s + DRAIN_GRACE_S)
+                running.thread.join(budget_s + fetch_s + DRAIN_GRACE_S)
         release()
         log.info(
             json.dumps(
