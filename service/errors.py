@@ -170,6 +170,23 @@ class ExtractorCrashed(ServiceError):
     status, code, title = 500, "extractor-crashed", "The extraction process died on this page"
 
 
+class FetchRefused(ServiceError):
+    """Fetching is off on this server, or the URL's address is not one it may reach (SSRF guard)."""
+
+    status, code, title = 403, "fetch-refused", "The page may not be fetched"
+
+
+class FetchFailed(ServiceError):
+    """The page could not be fetched or is not one: ``reason`` says which (``connection``, ``tls``,
+    ``dns``, ``status``, ``content-type``, ``too-large``, ``redirects``, ``invalid-url``)."""
+
+    status, code, title = 502, "fetch-failed", "The page could not be fetched"
+
+
+class FetchTimeout(ServiceError):
+    status, code, title = 504, "fetch-timeout", "The page was not fetched in time"
+
+
 def _rebuild(name: str, detail: str, extra: dict[str, Any]) -> ServiceError:
     cls = _REGISTRY.get(name, ServiceError)
     error = cls.__new__(cls)

@@ -25,13 +25,15 @@ from service.errors import (
     UnsupportedMediaType,
     replace_lone_surrogates,
 )
-from service.models import Job, Mode, Options
+from service.models import SELECTOR_OPTIONS, Job, Mode, Options
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain"})
 JSON_TYPES = frozenset({"application/json"})
 JSON_FIELDS = frozenset({"html", "text", "url", "options", "id"})
-QUERY_PARAMETERS = frozenset({"url", "format", "comments", "tables", "images", "links", "favor", "explain"})
+QUERY_PARAMETERS = frozenset(
+    {"url", "format", "comments", "tables", "images", "links", "favor", "explain", "timeout", *SELECTOR_OPTIONS}
+)
 MAX_URL_CHARS = 8192
 # The page's address is echoed in the answer and used to resolve its links: only web URLs.
 URL_SCHEMES = frozenset({"http", "https"})
@@ -90,18 +92,15 @@ def job_from_json(document: Any, query_options: Mapping[str, Any] | None = None,
     if unknown:
         raise InvalidField(unknown[0], f"unknown field; known fields: {', '.join(sorted(JSON_FIELDS))}")
     has_html, has_text = "html" in document, "text" in document
+    if not has_html and not has_text and document.get("url") is not None:
+        return _fetch_job(document, query_options)
     if has_html == has_text:
-        raise InvalidField("html", "give exactly one of 'html' or 'text'")
+        raise InvalidField("html", "give exactly one of 'html' or 'text' (or only 'url', to have the page fetched)")
     key = "html" if has_html else "text"
     content = document[key]
     if not isinstance(content, str):
         raise InvalidField(key, "must be a string")
-    raw_options = document.get("options", {})
-    if not isinstance(raw_options, dict):
-        raise InvalidField("options", "must be an object")
-    if query_options:
-        Options.parse(query_options)  # a bad query option is an error even if the body overrides it
-    options = Options.parse({**(query_options or {}), **raw_options})
+    options = _json_options(document, query_options)
     json_url = _check_url(document.get("url"), "url")
     return Job(
         mode="html" if has_html else "text",
@@ -111,6 +110,25 @@ def job_from_json(document: Any, query_options: Mapping[str, Any] | None = None,
         declared_charset="utf-8",
         body_is_text=True,
     )
+
+
+def _fetch_job(document: dict[str, Any], query_options: Mapping[str, Any] | None) -> Job:
+    """``{"url": ...}`` without a page: a job whose page the web worker fetches (if allowed)."""
+    options = _json_options(document, query_options)
+    url = _check_url(document["url"], "url")
+    if url is None:
+        raise InvalidField("url", "give the URL of the page to fetch, or 'html' or 'text'")
+    return Job(mode="html", body=b"", options=options, url=url, fetch=True)
+
+
+def _json_options(document: dict[str, Any], query_options: Mapping[str, Any] | None) -> Options:
+    """The JSON ``options`` over the query's (each must be valid on its own)."""
+    raw_options = document.get("options", {})
+    if not isinstance(raw_options, dict):
+        raise InvalidField("options", "must be an object")
+    if query_options:
+        Options.parse(query_options)  # a bad query option is an error even if the body overrides it
+    return Options.parse({**(query_options or {}), **raw_options})
 
 
 def options_from_query(query: MultiDict[str, str]) -> dict[str, Any]:
@@ -124,6 +142,8 @@ def options_from_query(query: MultiDict[str, str]) -> dict[str, Any]:
             continue
         if name == "format":
             raw[name] = ",".join(values)
+        elif name in SELECTOR_OPTIONS:
+            raw[name] = values  # repeatable: one selector per parameter (selectors hold commas)
         elif len(values) > 1:
             raise InvalidOption(name, "given more than once")
         else:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "CLEANER_"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Admitted requests per extraction process (Settings.in_flight_limit).
 PAGES_IN_FLIGHT_PER_EXTRACTOR = 3
 
@@ -207,6 +208,33 @@ class Settings:
         "Comma-separated origins allowed to call the API from a browser; empty: CORS off.",
     )
 
+    fetch: bool = _setting(
+        False,
+        "CLEANER_FETCH",
+        'Let POST /v1/extract take {"url": ...} without a page and fetch it (and batch items too). '
+        "Off by default: a service that fetches can be aimed at internal addresses; the fetch refuses "
+        "loopback, private, link-local, multicast and reserved ones unless CLEANER_FETCH_ALLOW names them.",
+    )
+    fetch_allow: str = _setting(
+        "",
+        "CLEANER_FETCH_ALLOW",
+        "Comma-separated IP networks (CIDR, e.g. 10.20.0.0/16, 127.0.0.1/32) a fetch may reach although "
+        "they are not public. Addresses, not host names: the check is on what the name resolves to.",
+    )
+    fetch_timeout_s: float = _setting(
+        10.0,
+        "CLEANER_FETCH_TIMEOUT_S",
+        "Time a fetch has in all (name lookup, connections, redirects, the whole body); over it 504 "
+        "fetch-timeout. The extraction's budget is separate (a request's 'timeout' bounds both).",
+        0.1,
+        600,
+    )
+    fetch_user_agent: str = _setting(
+        "pagecleaner (+fetch)",
+        "CLEANER_FETCH_USER_AGENT",
+        "User-Agent header of fetches.",
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from the environment (or ``environ``), then apply ``overrides``.
@@ -238,6 +266,10 @@ class Settings:
             raise ConfigError(f"CLEANER_LOG_LEVEL={self.log_level!r}: use debug, info, warning or error")
         if not self.host:
             raise ConfigError("HOST is empty")
+        try:
+            self.fetch_networks  # noqa: B018 - parses CLEANER_FETCH_ALLOW
+        except ValueError as error:
+            raise ConfigError(f"CLEANER_FETCH_ALLOW={self.fetch_allow!r}: {error}") from None
         has_keys = bool(self.api_key_digests())  # raises on an empty key or a keys file without digests
         if not has_keys and not self.allow_open and not self.host_is_loopback:
             raise ConfigError(
@@ -250,6 +282,13 @@ class Settings:
         """Every address ``host`` stands for is loopback: a name is resolved, and one that does not
         resolve is not loopback (``127.0.0.1.nip.io`` is a public name, issue 24)."""
         return is_loopback_host(self.host)
+
+    @property
+    def fetch_networks(self) -> tuple[IPNetwork, ...]:
+        """CLEANER_FETCH_ALLOW as networks (ValueError: an item that is not an address or CIDR network)."""
+        return tuple(
+            ipaddress.ip_network(item.strip(), strict=False) for item in self.fetch_allow.split(",") if item.strip()
+        )
 
     @property
     def has_api_keys(self) -> bool:

@@ -14,6 +14,7 @@ FORBIDDEN = {
     "service/workers": ("service.http", "service.offline"),
     "service/offline": ("service.http",),
     "service/pipeline": ("service.http", "service.workers", "service.offline"),
+    "service/fetch": ("service.http", "service.workers", "service.offline", "service.pipeline"),
     "pagecleaner_client": ("service",),
 }
 

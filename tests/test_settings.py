@@ -42,6 +42,8 @@ def test_environment_overrides_defaults() -> None:
         ({"CLEANER_LOG_LEVEL": "loud"}, "CLEANER_LOG_LEVEL"),
         ({"CLEANER_ALLOW_OPEN": "perhaps"}, "CLEANER_ALLOW_OPEN"),
         ({"CLEANER_API_KEYS_FILE": "/nonexistent/keys"}, "CLEANER_API_KEYS_FILE"),
+        ({"CLEANER_FETCH_ALLOW": "10.0.0.0/8,intranet.local"}, "CLEANER_FETCH_ALLOW"),
+        ({"CLEANER_FETCH_TIMEOUT_S": "0"}, "CLEANER_FETCH_TIMEOUT_S"),
     ],
 )
 def test_bad_value_names_the_variable(environ: dict[str, str], named: str) -> None:
@@ -138,3 +140,8 @@ def test_a_host_name_resolving_only_to_loopback_needs_no_keys(monkeypatch: pytes
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.3.4.5", "::1", "localhost"])
 def test_loopback_literals_and_localhost_need_no_keys(host: str) -> None:
     assert Settings.from_env(environ={"HOST": host}).host_is_loopback
+
+
+def test_the_fetch_allow_list_is_parsed_into_networks() -> None:
+    settings = Settings.from_env(environ={"CLEANER_FETCH_ALLOW": " 10.20.0.0/16, 127.0.0.1 ,::1"})
+    assert [str(network) for network in settings.fetch_networks] == ["10.20.0.0/16", "127.0.0.1/32", "::1/128"]

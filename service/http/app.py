@@ -23,6 +23,7 @@ from service.errors import (
 )
 from service.http import batch, docs, extract, health, metrics, playground, request_cycle
 from service.http.auth import KeyRing
+from service.http.compression import compress_response
 from service.settings import Settings
 from service.workers.runtime import Runtime
 
@@ -106,6 +107,7 @@ def _finish_request(response: Response) -> Response:
         headers[name] = value
     for name, value in defaults:
         headers.setdefault(name, value)
+    compress_response(response, req.headers.get("Accept-Encoding"))  # after Vary: Origin, which it keeps
     request_cycle.log_access(req.method, req.path, response.status_code, context)
     return response
 

@@ -49,8 +49,10 @@ from service.errors import (
     TimeBudgetExceeded,
     UnsupportedMediaType,
 )
+from service.fetch import fetch_job
 from service.http import metrics_registry as metrics
 from service.http.body import read_body
+from service.models import Job
 from service.request_forms import options_from_query
 from service.workers.pool import LANE_PAGES
 from service.workers.runtime import Runtime
@@ -170,10 +172,12 @@ def _stream(
             errors += failed
             yield line
     finally:
-        # Normal end: the window is empty. Client gone: let running items end within their budget.
+        # Normal end: the window is empty. Client gone: let running items end within their budget
+        # (plus their fetch's time, for items with only a URL).
+        fetch_s = runtime.settings.fetch_timeout_s if runtime.settings.fetch else 0.0
         for running in window:
             if running.thread is not None:
-                running.thread.join(budget_s + DRAIN_GRACE_S)
+                running.thread.join(budget_s + fetch_s + DRAIN_GRACE_S)
         release()
         log.info(
             json.dumps(
@@ -200,7 +204,7 @@ def _start(runtime: Runtime, item: BatchItem, budget_s: float, ended: Callable[[
 
     def work() -> None:
         try:
-            running.answer, _cached = runtime.extract(job, budget_s)
+            running.answer = _answer(runtime, job, budget_s)
         except ServiceError as error:
             running.error = error
         except Exception:
@@ -214,6 +218,16 @@ def _start(runtime: Runtime, item: BatchItem, budget_s: float, ended: Callable[[
     running.thread = threading.Thread(target=work, name=f"batch-item-{item.line}", daemon=True)
     running.thread.start()
     return running
+
+
+def _answer(runtime: Runtime, job: Job, budget_s: float) -> dict[str, Any]:
+    """One item's answer; an item with only a ``url`` is fetched first, as by ``/v1/extract``."""
+    if not job.fetch:
+        return runtime.extract(job, budget_s)[0]
+    with runtime.reading.admit():
+        fetched = fetch_job(job, runtime.settings)
+    answer, _cached = runtime.extract(fetched.job, fetched.within(budget_s))
+    return {**answer, "fetch": fetched.page.summary()}
 
 
 def _finish(running: _Running) -> tuple[bytes, int]:

@@ -23,8 +23,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from service.answers import article_json
 from service.errors import ServiceError
+from service.fetch import fetch_job
 from service.http import request_cycle
 from service.http.body import read_body
+from service.http.compression import compress_wsgi_body
 from service.http.metrics import EXTRACT_ENDPOINT, count_request
 from service.http.responses import article_headers
 from service.request_forms import job_from_request, query_arguments
@@ -67,11 +69,12 @@ class ExtractEndpoint:
             status, headers, text = self._problem(
                 ServiceError("An unexpected error occurred; it has been logged."), context
             )
-        body = text.encode()
+        body, encoding_headers = compress_wsgi_body(text.encode(), environ.get("HTTP_ACCEPT_ENCODING"))
         always, defaults = request_cycle.common_headers(context, environ.get("HTTP_ORIGIN"), self.cors_origins)
         present = {name.lower() for name, _value in headers}
         headers = [
             *headers,
+            *encoding_headers,
             ("Content-Length", str(len(body))),
             *always,
             *(pair for pair in defaults if pair[0].lower() not in present),
@@ -108,8 +111,15 @@ def answer_body(
         body = read_body(environ, settings.max_body_bytes, settings.read_timeout_s)
     context["bytes_in"] = len(body)
     job = job_from_request(content_type, body, query)
+    fetched = None
+    if job.fetch:
+        with runtime.reading.admit():  # a fetched page is held in memory as an upload is
+            fetched = fetch_job(job, settings)
+        job = fetched.job
     context["mode"] = job.mode
     with runtime.admission.admit():
-        answer, cached = runtime.extract(job)
+        answer, cached = runtime.extract(job, fetched.budget_s if fetched else None)
+    if fetched is not None:
+        answer = {**answer, "fetch": fetched.page.summary()}
     context["warnings"] = answer.get("warnings", [])
     return article_json(answer, started), cached

@@ -42,6 +42,16 @@ from service.http.openapi_schemas import (
 from service.models import Removed
 from service.request_forms import QUERY_PARAMETERS
 
+GZIP_ANSWERS = (
+    "With `Accept-Encoding: gzip`, answers of 1 KB or more come gzipped (`Content-Encoding: gzip`); "
+    "problem documents never do."
+)
+CONTENT_ENCODING_HEADER = {
+    "description": "`gzip` when the client sent `Accept-Encoding: gzip` (and the answer is worth it).",
+    "required": False,
+    "schema": {"enum": ["gzip"]},
+}
+
 
 def _extract_operation() -> dict[str, Any]:
     raw_body = {"schema": {"type": "string"}}
@@ -52,7 +62,7 @@ def _extract_operation() -> dict[str, Any]:
             "Send the page as `text/html` (or `application/xhtml+xml`; charset from the header or "
             "sniffed), already-extracted `text/plain`, or `application/json` "
             '(`{"html"|"text", "url", "options"}`; JSON options win over the query). '
-            "Bodies may be gzip/deflate encoded (`Content-Encoding`)."
+            "Bodies may be gzip/deflate encoded (`Content-Encoding`). " + GZIP_ANSWERS
         ),
         "parameters": query_parameters(QUERY_PARAMETERS),
         "requestBody": {
@@ -69,6 +79,7 @@ def _extract_operation() -> dict[str, Any]:
                 "The clean article.",
                 {"$ref": REF + "Answer"},
                 **{"X-Cache": {"required": True, "schema": {"enum": ["hit", "miss"]}}},
+                **{"Content-Encoding": CONTENT_ENCODING_HEADER},
             ),
             **error_responses(EXTRACT_ERRORS),
         },
@@ -83,7 +94,8 @@ def _batch_operation() -> dict[str, Any]:
             "One JSON object per line: `BatchItem`. The answer streams one line per item, in order: "
             "`BatchResult` or `BatchError` (a bad item never fails the others). Query options are "
             "defaults for every item. Items run concurrently (up to the extraction pool's size), "
-            "each within its own time budget."
+            "each within its own time budget. With `Accept-Encoding: gzip` the stream is one gzip "
+            "stream, flushed after every line."
         ),
         "parameters": query_parameters(QUERY_PARAMETERS - {"url"}),
         "requestBody": {
@@ -96,6 +108,7 @@ def _batch_operation() -> dict[str, Any]:
                 "headers": {
                     "X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"},
                     "X-Batch-Items": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+                    "Content-Encoding": CONTENT_ENCODING_HEADER,
                 },
                 "content": {
                     NDJSON: {
@@ -261,7 +274,7 @@ def build_spec(app: Flask | None = None) -> dict[str, Any]:
             for path, item in paths.items()
         }
         paths = {path: item for path, item in paths.items() if item}
-    return {
+    spec = {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "pagecleaner",
@@ -276,3 +289,16 @@ def build_spec(app: Flask | None = None) -> dict[str, Any]:
         "paths": paths,
         "components": _components(),
     }
+    if app is not None:
+        _bound_timeouts(spec, app.extensions["cleaner"].settings.time_budget_s)
+    return spec
+
+
+def _bound_timeouts(spec: dict[str, Any], budget_s: float) -> None:
+    """The ``timeout`` option's maximum is this server's budget: only the running app knows it."""
+    spec["components"]["schemas"]["Options"]["properties"]["timeout"]["maximum"] = budget_s
+    for item in spec["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "timeout":
+                    parameter["schema"]["maximum"] = budget_s

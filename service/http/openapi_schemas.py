@@ -6,7 +6,19 @@ import dataclasses
 from typing import Any
 
 from service import errors
-from service.models import _FALSE, _TRUE, BOOLEAN_OPTIONS, FAVORS, FORMATS, Article, Metadata, Options
+from service.models import (
+    _FALSE,
+    _TRUE,
+    BOOLEAN_OPTIONS,
+    FAVORS,
+    FORMATS,
+    MAX_SELECTOR_CHARS,
+    MAX_SELECTORS,
+    SELECTOR_OPTIONS,
+    Article,
+    Metadata,
+    Options,
+)
 from service.request_forms import JSON_FIELDS, MAX_URL_CHARS
 
 OPENAPI_VERSION = "3.1.0"
@@ -30,8 +42,11 @@ REQUEST_ERRORS: tuple[type[errors.ServiceError], ...] = (
     errors.UnsupportedMediaType,
     errors.HeaderFieldsTooLarge,
 )
+# A request with only a URL (CLEANER_FETCH=1).
+FETCH_ERRORS: tuple[type[errors.ServiceError], ...] = (errors.FetchRefused, errors.FetchFailed, errors.FetchTimeout)
 EXTRACT_ERRORS: tuple[type[errors.ServiceError], ...] = (
     *REQUEST_ERRORS,
+    *FETCH_ERRORS,
     errors.Unauthorized,
     errors.NotAPage,
     errors.PageTooComplex,
@@ -49,6 +64,7 @@ BATCH_ERRORS: tuple[type[errors.ServiceError], ...] = (
 )
 # What one batch item may fail with (reported in its line, never as the batch's status).
 BATCH_ITEM_ERRORS: tuple[type[errors.ServiceError], ...] = (
+    *FETCH_ERRORS,
     errors.InvalidJSON,
     errors.InvalidField,
     errors.InvalidOption,
@@ -91,6 +107,19 @@ _ANSWER_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
     "timing_ms": {"type": "number", "minimum": 0, "description": "Server time spent on this page."},
 }
 ADDED_BY_WEB_WORKER = ("timing_ms",)
+# Present only when the page was fetched by URL (service.fetch.client.Fetched.summary).
+FETCH_SUMMARY_SCHEMA = {
+    "type": "object",
+    "description": "Present when the server fetched the page: the final URL (after redirects) and its answer.",
+    "required": ["url", "status", "content_type", "redirects"],
+    "properties": {
+        "url": {"type": "string"},
+        "status": {"type": "integer"},
+        "content_type": {"type": "string"},
+        "redirects": {"type": "integer", "minimum": 0},
+    },
+    "additionalProperties": False,
+}
 
 
 def answer_keys() -> tuple[list[str], list[str]]:
@@ -116,6 +145,7 @@ def answer_schema(extra_required: dict[str, Any] | None = None) -> dict[str, Any
             properties[key] = _ANNOTATION_SCHEMAS[metadata_types[key]]
         else:
             raise KeyError(f"the answer key {key!r} has no schema in service/http/openapi.py")
+    properties["fetch"] = FETCH_SUMMARY_SCHEMA
     return {
         "type": "object",
         "properties": properties,
@@ -131,6 +161,31 @@ def _case_insensitive(word: str) -> str:
 def _boolean_query_schema() -> dict[str, Any]:
     words = sorted(_TRUE | _FALSE)
     return {"type": "string", "pattern": "^(" + "|".join(_case_insensitive(w) for w in words) + ")$"}
+
+
+TIMEOUT_DOC = (
+    "Seconds this request's extraction may take (> 0), at most the server's time budget "
+    "(CLEANER_TIME_BUDGET_S; above it 400 invalid-option). Over it: 503 time-budget-exceeded. "
+    "Default: the server's budget."
+)
+
+
+SELECTOR_DOCS = {
+    "include": (
+        "CSS selectors: extract only from the elements they match (HTML pages), in page order; "
+        "the head still gives the metadata. Matching nothing: empty text and the warning "
+        "`include-matched-nothing`. An invalid selector: 400 invalid-option."
+    ),
+    "exclude": (
+        "CSS selectors: drop the elements they match before extraction (HTML pages). An invalid "
+        "selector: 400 invalid-option."
+    ),
+}
+
+
+def _selector_schema() -> dict[str, Any]:
+    # Not every such string is a valid selector: the server checks with cssselect (400 if not).
+    return {"type": "string", "minLength": 1, "maxLength": MAX_SELECTOR_CHARS}
 
 
 def _format_list_pattern() -> str:
@@ -150,6 +205,17 @@ def options_schema() -> dict[str, Any]:
             "default": ",".join(defaults.formats),
         },
         "favor": {"enum": list(FAVORS), "default": defaults.favor},
+        "timeout": {"type": "number", "exclusiveMinimum": 0, "description": TIMEOUT_DOC},
+        **{
+            name: {
+                "description": SELECTOR_DOCS[name],
+                "oneOf": [
+                    _selector_schema(),
+                    {"type": "array", "items": _selector_schema(), "maxItems": MAX_SELECTORS},
+                ],
+            }
+            for name in SELECTOR_OPTIONS
+        },
     }
     for name in BOOLEAN_OPTIONS:
         properties[name] = {
@@ -175,6 +241,11 @@ def query_parameters(names: frozenset[str]) -> list[dict[str, Any]]:
         elif name == "favor":
             schema = {"type": "string", "enum": list(FAVORS), "default": defaults.favor}
             doc = "Trade-off of the extractor: precision drops more, recall keeps more."
+        elif name == "timeout":
+            schema, doc = {"type": "number", "exclusiveMinimum": 0}, TIMEOUT_DOC
+        elif name in SELECTOR_OPTIONS:
+            schema = {"type": "array", "items": _selector_schema(), "maxItems": MAX_SELECTORS}
+            doc = SELECTOR_DOCS[name] + " Repeat the parameter for several."
         elif name in BOOLEAN_OPTIONS:
             schema = {**_boolean_query_schema(), "default": str(getattr(defaults, name)).lower()}
             doc = f"true/false (also 1/0, yes/no, on/off). Default {str(getattr(defaults, name)).lower()}."
@@ -182,7 +253,7 @@ def query_parameters(names: frozenset[str]) -> list[dict[str, Any]]:
             raise KeyError(f"the query parameter {name!r} has no schema in service/http/openapi.py")
         param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
         param["description"] = doc
-        if name == "format":
+        if name == "format" or name in SELECTOR_OPTIONS:
             param["style"], param["explode"] = "form", True
         params.append(param)
     return params
@@ -206,6 +277,9 @@ def problem_schema(classes: tuple[type[errors.ServiceError], ...] | None = None)
             "field": {"type": "string", "description": "invalid-field: the field at fault."},
             "option": {"type": "string", "description": "invalid-option: the option at fault."},
             "line": {"type": "integer", "minimum": 1, "description": "Batch items: the line number."},
+            "reason": {"type": "string", "description": "fetch-*: what went wrong (e.g. address, too-large)."},
+            "url": {"type": "string", "description": "fetch-*: the URL (redirect hop) at fault."},
+            "upstream_status": {"type": "integer", "description": "fetch-failed: the fetched URL's HTTP status."},
         },
         "additionalProperties": True,
     }
@@ -260,7 +334,11 @@ def extract_request_schema() -> dict[str, Any]:
         "url": {
             "type": ["string", "null"],
             "maxLength": MAX_URL_CHARS,
-            "description": "An http(s) URL with a host and no control characters, else 400 invalid-field.",
+            "description": (
+                "An http(s) URL with a host and no control characters, else 400 invalid-field. Given "
+                "alone (no html or text), the server fetches the page if CLEANER_FETCH is on "
+                "(else 403 fetch-refused)."
+            ),
         },
         "options": {"$ref": REF + "Options"},
     }
@@ -272,6 +350,7 @@ def extract_request_schema() -> dict[str, Any]:
         "oneOf": [
             {"required": ["html"], "not": {"required": ["text"]}},
             {"required": ["text"], "not": {"required": ["html"]}},
+            {"required": ["url"], "not": {"anyOf": [{"required": ["html"]}, {"required": ["text"]}]}},
         ],
         "additionalProperties": False,
     }

@@ -1,7 +1,7 @@
 """The cleaning pipeline, one stage per module, called in order by ``run``.
 
-HTML:  decode -> parse (+ tree_bounds) -> extract (+ metadata) -> recover -> clean -> sanity -> explain
-       -> metadata's date search -> language -> serialize
+HTML:  decode -> parse (+ tree_bounds) -> select (include/exclude) -> extract (+ metadata) -> recover
+       -> clean -> sanity -> explain -> metadata's date search -> language -> serialize
 Text:  decode -> text_mode (its own line classifier) -> language -> serialize
 """
 
@@ -24,6 +24,7 @@ from service.pipeline import (
     parse,
     recover,
     sanity,
+    select,
     serialize,
     text_mode,
 )
@@ -76,6 +77,7 @@ def _run_html(job: Job, limits: Limits) -> tuple[Article, str]:
         article.warnings[:0] = [*warnings, "no-markup-treated-as-text"]
         return article, serialize.render_text(article.body)
     page = parse.parse_html(html, limits.max_elements, limits.max_depth)
+    page.warnings += select.apply_selectors(page.tree, job.options)
     # favor=precision wants less text, not more: no recovery (and no conversion cost) there.
     use_recovery = job.options.favor != "precision"
     candidates = extract.extract_candidates(page.tree, job.url, job.options, with_readability=use_recovery)

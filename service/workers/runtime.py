@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,14 @@ class Runtime:
         )
 
     def extract(self, job: Job, budget_s: float | None = None) -> tuple[dict[str, Any], bool]:
-        """(answer, came from cache). Raises what the pool raises."""
+        """(answer, came from cache) within ``budget_s`` (default: the server's budget), or the
+        job's ``timeout`` when that is shorter.
+
+        Raises:
+            InvalidOption: the job's ``timeout`` is over the server's budget.
+            ServiceError: what the pool raises.
+        """
+        budget_s = min(job.options.budget_s(self.settings.time_budget_s), math.inf if budget_s is None else budget_s)
         if not self.cache.enabled:  # hashing the page (~0.1 ms per 100 KB) only serves the cache
             return self.pool.submit(job, budget_s)[0], False
         key = self.cache.key(job)

@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -219,6 +220,24 @@ def test_html_is_read_inertly_and_cleaned_with_ctrl_enter(page: Page, console: C
     expect(page.locator("#input-lines")).to_contain_text("Styled footer line")
     expect(page.locator("#input-lines")).not_to_contain_text("script ran")
     expect(page.locator("#input-lines")).not_to_contain_text("color: red")
+    assert console.errors == []
+
+
+def test_the_selector_fields_are_sent_as_include_and_exclude(page: Page, console: Console) -> None:
+    kept = "The harbour reopened on Monday after three weeks of repairs to the old sea wall. " * 3
+    dropped = "Sign up for our newsletter and never miss a single story from the harbour desk. " * 3
+    page.get_by_label("Page HTML or text").fill(
+        f"<html><body><main><p>{kept}</p><p class='promo'>{dropped}</p></main>"
+        f"<aside><p>{dropped}</p></aside></body></html>"
+    )
+    page.get_by_label("Only from").fill("main")
+    page.get_by_label("Drop").fill(".promo, .ads")
+    with page.expect_request(re.compile(r"/v1/extract")) as sent:
+        page.get_by_role("button", name="Clean").click()
+    query = parse_qs(urlsplit(sent.value.url).query)
+    assert (query["include"], query["exclude"]) == (["main"], [".promo, .ads"])
+    expect(page.locator("#view-text")).to_contain_text("The harbour reopened", timeout=CLEAN_TIMEOUT_MS)
+    expect(page.locator("#view-text")).not_to_contain_text("newsletter")
     assert console.errors == []
 
 

@@ -74,7 +74,23 @@ def test_every_error_code_is_documented(spec: dict[str, Any]) -> None:
     codes = {cls.code for cls in errors._all_subclasses(errors.ServiceError)}
     assert set(spec["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]) == codes
     extract = spec["paths"]["/v1/extract"]["post"]["responses"]
-    assert set(extract) == {"200", "400", "401", "408", "413", "414", "415", "422", "429", "431", "500", "503"}
+    assert set(extract) == {
+        "200",
+        "400",
+        "401",
+        "403",
+        "408",
+        "413",
+        "414",
+        "415",
+        "422",
+        "429",
+        "431",
+        "500",
+        "502",
+        "503",
+        "504",
+    }
     problem = extract["503"]["content"]["application/problem+json"]["schema"]
     assert problem["properties"]["code"]["enum"] == ["extractor-unavailable", "time-budget-exceeded"]
     assert "Retry-After" in extract["429"]["headers"]
@@ -89,7 +105,8 @@ def test_real_answers_match_the_answer_schema_exactly(client: FlaskClient, spec:
         assert response.status_code == 200
         answer.validate(response.json)
     schema = spec["components"]["schemas"]["Answer"]
-    assert set(full.json) == set(schema["properties"])  # every key the serializer can add is documented
+    # Every key the serializer can add is documented (and "fetch", added for a fetched page).
+    assert set(full.json) | {"fetch"} == set(schema["properties"])
     assert set(plain.json) == set(schema["required"])
 
 
@@ -158,3 +175,11 @@ def test_docs_data_block_cannot_end_the_script(spec: dict[str, Any]) -> None:
     assert "<" not in block
     assert ">" not in block
     assert json.loads(block) == hostile
+
+
+def test_the_timeout_option_is_bounded_by_this_servers_budget(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").json
+    budget = client.application.extensions["cleaner"].settings.time_budget_s
+    assert spec["components"]["schemas"]["Options"]["properties"]["timeout"]["maximum"] == budget
+    parameters = {p["name"]: p for p in spec["paths"]["/v1/extract"]["post"]["parameters"]}
+    assert parameters["timeout"]["schema"]["maximum"] == budget

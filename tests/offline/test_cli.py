@@ -63,7 +63,8 @@ def test_option_flags_map_to_the_api_options() -> None:
     args = build_parser().parse_args(
         [
             *("extract", "x.html", "--format", "markdown", "--format", "html", "--comments", "--no-tables"),
-            *("--images", "--links", "--favor", "precision", "--explain"),
+            *("--images", "--links", "--favor", "precision", "--explain", "--timeout", "2.5"),
+            *("--include", "main", "--include", ".story, .aside", "--exclude", ".ad"),
         ]
     )
     assert Options.parse(raw_options(args)) == Options(
@@ -74,6 +75,9 @@ def test_option_flags_map_to_the_api_options() -> None:
         links=True,
         favor="precision",
         explain=True,
+        timeout=2.5,
+        include=("main", ".story, .aside"),
+        exclude=(".ad",),
     )
     assert raw_options(build_parser().parse_args(["extract", "x.html"])) == {}
 
@@ -156,6 +160,13 @@ def test_page_over_its_budget_exits_with_the_failure_code(tmp_path: Path) -> Non
     problem = problem_of(completed)
     assert problem["code"] == "time-budget-exceeded"
     assert problem["status"] == 503
+
+
+def test_a_timeout_over_the_budget_is_refused_like_the_api_refuses_it() -> None:
+    completed = run_cli("extract", str(SEED / "input.txt"), "--budget", "5", "--timeout", "6")
+    assert completed.returncode == EXIT_REJECTED
+    problem = problem_of(completed)
+    assert (problem["code"], problem["option"]) == ("invalid-option", "timeout")
 
 
 def test_missing_file_is_a_problem_too(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from tqdm import tqdm
 from service.answers import answer_record, elapsed_ms, error_record
 from service.batch_items import UTF8_BOM, parse_line
 from service.errors import BodyTooLarge, ServiceError
+from service.fetch import fetch_job
 from service.models import Options
 from service.offline.cli.common import (
     EXIT_OK,
@@ -141,12 +142,18 @@ class BatchRunner:
             if item.error is not None:
                 raise item.error
             assert item.job is not None
-            if len(item.job.body) > self.settings.max_body_bytes:
+            job, budget_s, fetched = item.job, item.job.options.budget_s(self.settings.time_budget_s), None
+            if job.fetch:  # a line with only a URL: as the API, only with CLEANER_FETCH=1
+                fetched = fetch_job(job, self.settings)
+                job, budget_s = fetched.job, fetched.within(budget_s)
+            if len(job.body) > self.settings.max_body_bytes:
                 raise BodyTooLarge(f"The page is larger than {self.settings.max_body_bytes} bytes.")
             with self._capacity.slot():
                 started = time.perf_counter()
-                answer, _seconds = self.pool.submit(item.job, self.settings.time_budget_s)
+                answer, _seconds = self.pool.submit(job, budget_s)
             timing_ms = elapsed_ms(started)
+            if fetched is not None:
+                answer = {**answer, "fetch": fetched.page.summary()}
         except ServiceError as error:
             with self._lock:
                 self.failed += 1

@@ -71,6 +71,17 @@ def add_option_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--links", action="store_true", default=None, help="keep links")
     group.add_argument("--favor", choices=FAVORS, help="precision/recall trade-off (default: balanced)")
     group.add_argument("--explain", action="store_true", default=None, help="list removed blocks and why")
+    for name, doc in (
+        ("include", "extract only from what SELECTOR matches"),
+        ("exclude", "drop what SELECTOR matches"),
+    ):
+        group.add_argument(f"--{name}", action="append", metavar="SELECTOR", help=f"CSS: {doc}; repeatable")
+    group.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="this page's time budget, at most the server's (--budget / CLEANER_TIME_BUDGET_S)",
+    )
     parser.add_argument(
         "--budget",
         type=float,
@@ -84,7 +95,7 @@ def raw_options(args: argparse.Namespace) -> dict[str, Any]:
     raw: dict[str, Any] = {}
     if args.formats:
         raw["format"] = list(args.formats)
-    for name in ("comments", "tables", "images", "links", "favor", "explain"):
+    for name in ("comments", "tables", "images", "links", "favor", "explain", "timeout", "include", "exclude"):
         value = getattr(args, name)
         if value is not None:
             raw[name] = value

@@ -1,19 +1,23 @@
-"""``python -m service extract PAGE|-``: one page in, the API's JSON answer on stdout.
+"""``python -m service extract PAGE|URL|-``: one page in, the API's JSON answer on stdout.
 
 The page is cleaned by one supervised extraction process, exactly as the server does it (same
 decode/sniffing, limits, time budget and answer), so the CLI and the API cannot drift apart.
-Failures print the API's problem document on stderr and exit non-zero.
+Failures print the API's problem document on stderr and exit non-zero. An http(s) URL is fetched
+first, as the API fetches ``{"url": ...}``, with the same address guard (``CLEANER_FETCH_ALLOW``)
+and limits; ``CLEANER_FETCH`` is not needed: typing the URL is the opt-in.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
 
 from service.answers import answer_record, elapsed_ms
 from service.errors import BodyTooLarge, ServiceError
+from service.fetch import fetch_job
 from service.models import Job, Mode, Options
 from service.offline.cli.common import (
     EXIT_OK,
@@ -25,10 +29,12 @@ from service.offline.cli.common import (
     running_pool,
     write_json,
 )
+from service.request_forms import job_from_json
 
 NAME = "extract"
-HELP = "clean one page (file or - for stdin) and print the API's JSON answer"
+HELP = "clean one page (file, http(s) URL, or - for stdin) and print the API's JSON answer"
 STDIN = "-"
+URL_PREFIXES = ("http://", "https://")
 # File suffixes read as plain text (the API's text/plain form) unless --html is given.
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
 # One page needs one extraction process.
@@ -36,7 +42,7 @@ POOL_SIZE = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("page", metavar="PAGE", help="HTML (or text) file, or - for stdin")
+    parser.add_argument("page", metavar="PAGE", help="HTML (or text) file, an http(s) URL to fetch, or - for stdin")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--text",
@@ -57,23 +63,40 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args)
         options = Options.parse(raw_options(args))
-        body = read_input(args.page, settings.max_body_bytes)
-        job = Job(
-            mode=mode_for(args.page, args.mode),
-            body=body,
-            options=options,
-            url=(args.url or "").strip() or None,
-            declared_charset=args.charset,
-        )
+        budget_s = options.budget_s(settings.time_budget_s)
+        fetched = None
+        if is_url(args.page):
+            fetched = fetch_job(job_from_json({"url": args.page}, raw_options(args)), settings, require_setting=False)
+            job = dataclasses.replace(
+                fetched.job,
+                mode=args.mode or fetched.job.mode,
+                declared_charset=args.charset or fetched.job.declared_charset,
+            )
+            budget_s = fetched.within(budget_s)
+        else:
+            job = Job(
+                mode=mode_for(args.page, args.mode),
+                body=read_input(args.page, settings.max_body_bytes),
+                options=options,
+                url=(args.url or "").strip() or None,
+                declared_charset=args.charset,
+            )
         with running_pool(settings, POOL_SIZE) as pool:
             started = time.perf_counter()
-            answer, _seconds = pool.submit(job, settings.time_budget_s)
+            answer, _seconds = pool.submit(job, budget_s)
             timing_ms = elapsed_ms(started)
     except ServiceError as error:
         return report_problem(error, instance)
+    if fetched is not None:
+        answer = {**answer, "fetch": fetched.page.summary()}
     document = answer_record(answer, timing_ms)
     write_json(document, sys.stdout, indent=2 if args.pretty else None)
     return EXIT_OK
+
+
+def is_url(page: str) -> bool:
+    """Whether the PAGE argument is an address to fetch rather than a file."""
+    return page.lower().startswith(URL_PREFIXES)
 
 
 def mode_for(page: str, forced: Mode | None) -> Mode:

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args)
         options = Options.parse(raw_options(args))
+        options.budget_s(settings.time_budget_s)  # a --timeout over the budget fails every page: say so once
         check_inputs(args.inputs)
         if args.workers is not None and args.workers < 1:
             raise BadRequest("--workers must be at least 1")

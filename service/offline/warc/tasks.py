@@ -81,7 +81,7 @@ def _clean_page(
     try:
         with capacity.slot():
             started = time.perf_counter()
-            answer, _seconds = pool.submit(job, settings.time_budget_s)
+            answer, _seconds = pool.submit(job, job.options.budget_s(settings.time_budget_s))
         timing_ms = elapsed_ms(started)
     except ServiceError as error:
         return error_record(error, record)

@@ -88,6 +88,7 @@
   const INLINE =
     /`(?<code>[^`\n]+)`|!\[(?<imgAlt>[^\]\n]*)\]\((?:<(?<imgSrc2>[^>\n]*)>|(?<imgSrc>[^)\s]*))(?:\s+"[^"\n]*")?\)|\[(?<linkText>[^\]\n]+)\]\((?:<(?<linkHref2>[^>\n]*)>|(?<linkHref>[^)\s]*))(?:\s+"[^"\n]*")?\)|\*\*(?<strong>[^\n]+?)\*\*|__(?<strong2>[^\n]+?)__|\*(?<em>[^*\s](?:[^*\n]*[^*\s])?)\*|(?<![\p{L}\p{N}])_(?<em2>[^_\s](?:[^_\n]*[^_\s])?)_(?![\p{L}\p{N}])|\\(?<escaped>[!-/:-@[-`{-~])/gu;
 
+  const SELECTOR_OPTIONS = ["include", "exclude"];
   const $ = (id) => document.getElementById(id);
   const ui = {
     form: $("clean-form"),
@@ -280,6 +281,11 @@
       params.set(name, ui.form.elements[name].checked ? "true" : "false");
     }
     params.set("favor", ui.favor.value);
+    // One selector group each (a comma is part of CSS, so it stays in one parameter).
+    for (const name of SELECTOR_OPTIONS) {
+      const selector = ui.form.elements[name].value.trim();
+      if (selector) params.set(name, selector);
+    }
     params.set("explain", "true");
     return params.toString();
   }

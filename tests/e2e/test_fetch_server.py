@@ -1,0 +1,102 @@
+"""Fetch by URL under the real gunicorn gevent web worker: the fetch is I/O in the web worker,
+so a slow site costs a greenlet while other requests are answered."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.e2e.conftest import LiveServer, start_server, stop_server
+from tests.fetch.servers import Server, serving
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+FETCH_TIMEOUT_S = 2.0
+# A page answered while a fetch waits on the slow site: well under that fetch's time.
+QUICK_ANSWER_S = 1.0
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Server]:
+    with serving() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def fetching_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = start_server(
+        tmp_path_factory.mktemp("fetching"),
+        CLEANER_EXTRACTORS="1",
+        CLEANER_FETCH="1",
+        CLEANER_FETCH_ALLOW="127.0.0.1/32,::1/128",
+        CLEANER_FETCH_TIMEOUT_S=str(FETCH_TIMEOUT_S),
+    )
+    yield server
+    stop_server(server)
+
+
+def test_a_page_is_fetched_by_name_through_the_web_workers_resolver(fetching_server: LiveServer, site: Server) -> None:
+    # "localhost": the name lookup runs (gevent's resolver), its addresses are checked and tried.
+    response = requests.post(
+        fetching_server.url + "/v1/extract", json={"url": site.url("/hops/0", host="localhost")}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["title"] == "Ferry timetable"
+    assert answer["fetch"]["url"] == site.url("/page", host="localhost")
+
+
+def test_a_slow_site_does_not_hold_up_other_requests(fetching_server: LiveServer, site: Server) -> None:
+    outcome: dict[str, object] = {}
+
+    def slow_fetch() -> None:
+        started = time.monotonic()
+        response = requests.post(fetching_server.url + "/v1/extract", json={"url": site.url("/slow")}, timeout=30)
+        outcome["status"], outcome["seconds"] = response.status_code, time.monotonic() - started
+
+    waiting = threading.Thread(target=slow_fetch)
+    waiting.start()
+    time.sleep(0.3)  # the fetch is now waiting on the slow site
+    started = time.monotonic()
+    quick = requests.post(
+        fetching_server.url + "/v1/extract",
+        data="A short note with a few words.",
+        headers={"Content-Type": "text/plain"},
+    )
+    quick_seconds = time.monotonic() - started
+    waiting.join()
+    assert quick.status_code == 200
+    assert quick_seconds < QUICK_ANSWER_S
+    assert outcome["status"] == 504
+    assert FETCH_TIMEOUT_S - 0.5 < float(outcome["seconds"]) < FETCH_TIMEOUT_S + 2.0  # type: ignore[arg-type]
+
+
+def test_gzip_answers_under_gunicorn(fetching_server: LiveServer, site: Server) -> None:
+    response = requests.post(
+        fetching_server.url + "/v1/extract",
+        json={"url": site.url("/page"), "options": {"format": ["text", "markdown", "html"]}},
+        headers={"Accept-Encoding": "gzip"},
+        timeout=30,
+    )
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.json()["fetch"]["status"] == 200  # requests inflated it
+
+
+def test_a_gzipped_batch_stream_decodes_line_by_line_under_gunicorn(fetching_server: LiveServer, site: Server) -> None:
+    items = [{"id": n, "url": site.url("/page")} if n % 2 else {"id": n, "text": "Short note."} for n in range(4)]
+    body = "".join(json.dumps(item) + "\n" for item in items)
+    with requests.post(
+        fetching_server.url + "/v1/extract/batch",
+        data=body,
+        headers={"Content-Type": "application/x-ndjson", "Accept-Encoding": "gzip"},
+        stream=True,
+        timeout=60,
+    ) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        received = [json.loads(line) for line in response.iter_lines() if line]
+    assert [line["id"] for line in received] == [0, 1, 2, 3]
+    assert received[1]["fetch"]["status"] == 200
