@@ -6,7 +6,7 @@ the public benchmark pages when ``../shared/bench`` is there, or the dataset fol
 1. in-process, one process per core: pages/s of (a) ``service.pipeline.run`` with default
    options called as a function and (b) trafilatura's ``extract(include_comments=False)``;
    plus one sequential pass, both extractors interleaved page by page, for per-page times;
-2. the real service (gunicorn with the repo's ``gunicorn.conf.py``, default settings, free port)
+2. the real service (gunicorn with the package.s ``service/http/gunicorn_conf.py``, default settings, free port)
    started twice:
    * cache on (defaults): start-up time until ``/readyz`` passes, then the same page posted
      repeatedly (cache hits) against fresh extractions (the same page made unique by a trailing
@@ -521,7 +521,7 @@ def run_server(
     command = (
         command_for_port(port)
         if command_for_port
-        else [str(gunicorn), "--config", "gunicorn.conf.py", "service.http.wsgi:app"]
+        else [str(gunicorn), "--config", "python:service.http.gunicorn_conf", "service.http.wsgi:app"]
     )
     with log_path.open("wb") as log:
         started = time.perf_counter()

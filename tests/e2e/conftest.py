@@ -49,7 +49,14 @@ def start_server(tmp_dir: Path, **env_overrides: str) -> LiveServer:
     log_path = tmp_dir / f"gunicorn-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "service.http.wsgi:app"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                "python:service.http.gunicorn_conf",
+                "service.http.wsgi:app",
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,
