@@ -15,9 +15,15 @@ import pytest
 from pagecleaner_client import aio, sync
 from tests.e2e.conftest import free_port
 
-
 # A minimal answer of POST /v1/extract.
-OK: dict[str, Any] = {"title": "Fine", "authors": ["A"], "text": "Fine text.", "word_count": 2, "warnings": [], "timing_ms": 1.5}
+OK: dict[str, Any] = {
+    "title": "Fine",
+    "authors": ["A"],
+    "text": "Fine text.",
+    "word_count": 2,
+    "warnings": [],
+    "timing_ms": 1.5,
+}
 
 
 @dataclass
@@ -44,7 +50,6 @@ class Stub:
     url: str
     replies: list[Reply] = field(default_factory=lambda: [Reply(200, OK)])
     seen: list[Seen] = field(default_factory=list)
-
 
 
 @pytest.fixture
