@@ -15,6 +15,10 @@ class Removed:
     text: str
     reason: str
 
+    @classmethod
+    def from_json(cls, block: dict[str, Any]) -> Removed:
+        return cls(text=str(block.get("text", "")), reason=str(block.get("reason", "")))
+
 
 @dataclass(frozen=True)
 class Article:
@@ -68,7 +72,7 @@ class Article:
             markdown=document.get("markdown"),
             html=document.get("html"),
             comments=document.get("comments"),
-            removed=None if removed is None else [Removed(str(r["text"]), str(r["reason"])) for r in removed],
+            removed=None if removed is None else [Removed.from_json(block) for block in removed],
             raw=document,
         )
 
