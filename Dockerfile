@@ -28,7 +28,6 @@ RUN groupadd --gid "$APP_UID" cleaner \
       --shell /usr/sbin/nologin cleaner
 
 WORKDIR /app
-COPY gunicorn.conf.py ./
 COPY service/ ./service/
 # Bytecode compiled at build time (pip did the same for the dependencies): every extraction
 # process imports the service afresh, and the service user cannot write __pycache__.
@@ -54,4 +53,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["python3", "-c", "import os, urllib.request as u; h = os.environ.get('HOST', ''); h = '127.0.0.1' if h in ('', '0.0.0.0', '::') else h; u.urlopen(f\"http://{h}:{os.environ.get('PORT', '8080')}/healthz\", timeout=4)"]
 
-CMD ["gunicorn", "--config", "gunicorn.conf.py", "service.http.wsgi:app"]
+CMD ["gunicorn", "--config", "python:service.http.gunicorn_conf", "service.http.wsgi:app"]

@@ -20,8 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m service.check_config
-	exec $(BIN)/gunicorn --config gunicorn.conf.py service.http.wsgi:app
+	exec $(BIN)/python -m service serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

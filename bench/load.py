@@ -6,7 +6,7 @@ the public benchmark pages when ``../shared/bench`` is there, or the dataset fol
 1. in-process, one process per core: pages/s of (a) ``service.pipeline.run`` with default
    options called as a function and (b) trafilatura's ``extract(include_comments=False)``;
    plus one sequential pass, both extractors interleaved page by page, for per-page times;
-2. the real service (gunicorn with the repo's ``gunicorn.conf.py``, default settings, free port)
+2. the real service (gunicorn with the package's ``service/http/gunicorn_conf.py``, default settings, free port)
    started twice:
    * cache on (defaults): start-up time until ``/readyz`` passes, then the same page posted
      repeatedly (cache hits) against fresh extractions (the same page made unique by a trailing
@@ -510,6 +510,12 @@ def wsgi_app(root: Path) -> str:
     return "service.http.wsgi:app" if (root / "service" / "http" / "wsgi.py").exists() else "service.wsgi:app"
 
 
+def gunicorn_config(root: Path) -> str:
+    """gunicorn's ``--config`` for checkout ``root``: the packaged module, or the root file of older tags."""
+    packaged = root / "service" / "http" / "gunicorn_conf.py"
+    return "python:service.http.gunicorn_conf" if packaged.exists() else "gunicorn.conf.py"
+
+
 @contextlib.contextmanager
 def run_server(
     env_overrides: dict[str, str],
@@ -525,7 +531,9 @@ def run_server(
     log_path = log_dir / f"gunicorn-{port}.log"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = (
-        command_for_port(port) if command_for_port else [str(gunicorn), "--config", "gunicorn.conf.py", wsgi_app(root)]
+        command_for_port(port)
+        if command_for_port
+        else [str(gunicorn), "--config", gunicorn_config(root), wsgi_app(root)]
     )
     with log_path.open("wb") as log:
         started = time.perf_counter()

@@ -1,8 +1,8 @@
-"""``python -m service COMMAND``: the command line (see ``service.offline.cli`` and docs/cli.md)."""
+"""``python -m service COMMAND``: the ``pagecleaner`` command (see ``service.commands`` and docs/cli.md)."""
 
 import sys
 
-from service.offline.cli import main
+from service.commands import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m service"))

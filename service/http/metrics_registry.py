@@ -1,6 +1,6 @@
 """The service's Prometheus metrics, correct under several gunicorn web workers.
 
-Multiprocess mode: gunicorn.conf.py points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory
+Multiprocess mode: service/http/gunicorn_conf.py points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory
 before any worker starts; each worker then writes its samples to memory-mapped files there and
 ``/metrics`` (answered by any one worker) sums them across workers. Without that variable (tests,
 a plain ``flask run``) the metrics live in this process's default registry.

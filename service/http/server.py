@@ -77,7 +77,7 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn has no type hints
-    """``worker_class`` in gunicorn.conf.py."""
+    """``worker_class`` in service/http/gunicorn_conf.py."""
 
     wsgi: WsgiApp  # set by gunicorn's load_wsgi
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from service.http import serve
 from tests.e2e.podman import CHECKOUT_TAG, Podman, prepare_podman
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def start_server(tmp_dir: Path, **env_overrides: str) -> LiveServer:
     log_path = tmp_dir / f"gunicorn-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "service.http.wsgi:app"],
+            serve.gunicorn_argv(),  # what `pagecleaner serve` runs, without its settings check
             cwd=ROOT,
             env=env,
             stdout=log,

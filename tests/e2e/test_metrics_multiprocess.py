@@ -81,6 +81,6 @@ def test_counts_are_summed_across_web_workers(two_workers: tuple[LiveServer, Pat
     assert after[("pagecleaner_extractor_events_total", frozenset({"event": "spawn"}.items()))] == (
         WEB_WORKERS * EXTRACTORS
     )
-    # Both workers wrote their samples to the directory gunicorn.conf.py prepared.
+    # Both workers wrote their samples to the directory service/http/gunicorn_conf.py prepared.
     counter_files = sorted(p.name for p in metrics_dir.glob("counter_*.db"))
     assert len(counter_files) == WEB_WORKERS, counter_files

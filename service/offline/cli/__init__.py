@@ -1,7 +1,8 @@
-"""The ``python -m service`` command line: one module per subcommand, listed in ``COMMANDS``.
+"""The offline commands of ``pagecleaner`` / ``python -m service``: one module per subcommand, in ``COMMANDS``.
 
 A command module exposes ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``
-(the exit code). Adding a command (e.g. ``warc``) is one new module and one entry below.
+(the exit code). Adding a command (e.g. ``warc``) is one new module and one entry below;
+``service.commands`` puts ``serve`` (the HTTP service, which this layer must not import) in front.
 """
 
 from __future__ import annotations
@@ -15,24 +16,18 @@ from service.offline.cli import batch, extract, warc
 
 COMMANDS: tuple[ModuleType, ...] = (extract, batch, warc)
 PROG = "python -m service"
+DESCRIPTION = "pagecleaner without the HTTP server: the same pipeline, answers and problems."
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="pagecleaner without the HTTP server: the same pipeline, answers and problems.",
-    )
+def build_parser(
+    commands: Sequence[ModuleType] = COMMANDS, prog: str = PROG, description: str = DESCRIPTION
+) -> argparse.ArgumentParser:
+    """The parser of ``commands`` (``service.commands`` adds ``serve`` to these for ``pagecleaner``)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--version", action="version", version=f"pagecleaner {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
-        sub = commands.add_parser(command.NAME, help=command.HELP, description=command.HELP)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in commands:
+        sub = subparsers.add_parser(command.NAME, help=command.HELP, description=command.HELP)
         command.add_arguments(sub)
         sub.set_defaults(run=command.run)
     return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` and run the chosen command; returns its exit code."""
-    args = build_parser().parse_args(argv)
-    code: int = args.run(args)
-    return code

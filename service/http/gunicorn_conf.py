@@ -1,5 +1,8 @@
 """gunicorn settings, all derived from the service's validated Settings (environment).
 
+Loaded as ``gunicorn --config python:service.http.gunicorn_conf`` by ``make run``, the image and
+``pagecleaner serve`` alike: a module of the package, so an installed pagecleaner has it too.
+
 Serving model (docs/architecture.md): gevent workers only do I/O (read bodies with
 a deadline, parse JSON, wait on pipes), so slow clients cost a greenlet, not a worker; each web
 worker owns a supervised pool of extraction processes that do the CPU work and can be killed.
@@ -10,6 +13,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from service.http.server import MAX_REQUEST_LINE_BYTES
 from service.settings import ConfigError, Settings
@@ -52,13 +56,13 @@ proc_name = "pagecleaner"
 control_socket_disable = True
 
 
-def post_fork(server, worker):
+def post_fork(server: Any, worker: Any) -> None:
     from gunicorn.http import wsgi
 
     wsgi.SERVER = "pagecleaner"  # no "Server: gunicorn" version banner
 
 
-def worker_exit(server, worker):
+def worker_exit(server: Any, worker: Any) -> None:
     app = getattr(worker, "wsgi", None)
     runtime = getattr(app, "extensions", {}).get("cleaner") if app is not None else None
     if runtime is not None:
@@ -71,7 +75,7 @@ _PROMETHEUS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _owned_prometheus_dir: list[str] = []
 
 
-def on_starting(server):
+def on_starting(server: Any) -> None:
     """Before any worker exists: a fresh metrics directory (a temp dir unless one is given)."""
     given = os.environ.get(_PROMETHEUS_DIR_ENV)
     if given:
@@ -85,13 +89,13 @@ def on_starting(server):
         os.environ[_PROMETHEUS_DIR_ENV] = created
 
 
-def child_exit(server, worker):
+def child_exit(server: Any, worker: Any) -> None:
     """A web worker is gone: drop its live gauges (its counters stay, as Prometheus expects)."""
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
-def on_exit(server):
+def on_exit(server: Any) -> None:
     for directory in _owned_prometheus_dir:
         shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,121 @@
+"""``AsyncClient``: the asyncio client, one pool of keep-alive connections per instance."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from pagecleaner_client.errors import transport_error
+from pagecleaner_client.models import Article, ItemResult
+from pagecleaner_client.retries import RetryPolicy
+from pagecleaner_client.wire import (
+    BATCH_MAX_ITEMS,
+    DEFAULT_TIMEOUT_S,
+    Call,
+    article_of,
+    batch_calls,
+    extract_call,
+    http_settings,
+    item_of,
+)
+
+_sleep = asyncio.sleep  # replaced by the tests, which record the waits instead
+
+
+class AsyncClient:
+    """``Client`` for asyncio: the same arguments, rules and answers, with ``await``.
+
+        async with AsyncClient() as cleaner:
+            articles = await asyncio.gather(*(cleaner.extract(page) for page in pages))
+            async for result in cleaner.extract_many(items, format="markdown"):
+                ...
+
+    Concurrent calls share the connection pool (httpx's default: up to 100 connections).
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(transport=transport, **http_settings(base_url, api_key, timeout))
+        self._retry = retry or RetryPolicy()
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url).rstrip("/")
+
+    async def extract(
+        self,
+        html: str | bytes | None = None,
+        *,
+        text: str | bytes | None = None,
+        url: str | None = None,
+        charset: str | None = None,
+        **options: Any,
+    ) -> Article:
+        """``Client.extract``, awaited.
+
+        Raises:
+            RequestRejectedError / ServiceUnavailableError / TransportError: as ``Client.extract``.
+        """
+        response = await self._send(extract_call(html, text, url, charset, options))
+        return article_of(response.content)
+
+    async def extract_many(
+        self, items: Iterable[Mapping[str, Any] | str], *, chunk_items: int = BATCH_MAX_ITEMS, **options: Any
+    ) -> AsyncIterator[ItemResult]:
+        """``Client.extract_many``, as an async iterator.
+
+        Raises:
+            RequestRejectedError / ServiceUnavailableError / TransportError: a whole chunk failed.
+        """
+        for call in batch_calls(items, options, chunk_items):
+            response = await self._send(call, stream=True)
+            try:
+                async for line in response.aiter_lines():
+                    if line.strip():
+                        yield item_of(line)
+            except httpx.TransportError as error:
+                raise transport_error(error, str(response.url)) from None
+            finally:
+                await response.aclose()
+
+    async def _send(self, call: Call, stream: bool = False) -> httpx.Response:
+        """The 2xx answer to ``call``, after the retries its policy allows (see ``retries``)."""
+        request = call.build(self._http)
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.send(request, stream=stream)
+                if not response.is_success:  # the problem document, and the connection back to the pool
+                    await response.aread()
+                    await response.aclose()
+            except httpx.TransportError as error:
+                wait = self._retry.wait_or_raise(attempt, error, str(request.url))
+            else:
+                if response.is_success:
+                    return response
+                wait = self._retry.wait_or_raise(attempt, response, str(request.url))
+            await _sleep(wait)
+            attempt += 1
+
+    async def aclose(self) -> None:
+        """Close the kept connections."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,110 @@
+"""A stub HTTP server that answers from a script, and the waits the clients ask for, recorded."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from pagecleaner_client import aio, sync
+from tests.e2e.conftest import free_port
+
+# A minimal answer of POST /v1/extract.
+OK: dict[str, Any] = {
+    "title": "Fine",
+    "authors": ["A"],
+    "text": "Fine text.",
+    "word_count": 2,
+    "warnings": [],
+    "timing_ms": 1.5,
+}
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any] | str = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Seen:
+    """One request as the stub received it."""
+
+    path: str
+    body: bytes
+    headers: dict[str, str]
+    client_port: int  # the client's end of the connection: equal ports mean a reused connection
+
+
+@dataclass
+class Stub:
+    """An HTTP/1.1 server (keep-alive) answering POSTs with ``replies`` in order (the last repeats)."""
+
+    url: str
+    replies: list[Reply] = field(default_factory=lambda: [Reply(200, OK)])
+    seen: list[Seen] = field(default_factory=list)
+
+
+@pytest.fixture
+def stub() -> Iterator[Stub]:
+    state = Stub(url="")
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with lock:
+                state.seen.append(Seen(self.path, body, dict(self.headers.items()), self.client_address[1]))
+                reply = state.replies.pop(0) if len(state.replies) > 1 else state.replies[0]
+            payload = (reply.body if isinstance(reply.body, str) else json.dumps(reply.body)).encode()
+            self.send_response(reply.status)
+            kind = "application/json" if reply.status < 400 else "application/problem+json"
+            self.send_header("Content-Type", reply.headers.pop("Content-Type", kind))
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits either client asked for, recorded instead of slept."""
+    recorded: list[float] = []
+
+    async def record_async(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(sync, "_sleep", recorded.append)
+    monkeypatch.setattr(aio, "_sleep", record_async)
+    return recorded
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local port nothing listens on: connecting is refused."""
+    port = free_port()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+    return port
