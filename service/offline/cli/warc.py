@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Dask is imported only for this command: it costs about a second.
     from service.offline.warc.runner import InputReport, WarcJob, WarcRunner, dashboard_line, dask_client
+    from service.offline.warc.shipping import ensure_importable
 
     job = WarcJob(list(args.inputs), Path(args.out), options, settings, args.chunk_records)
     all_paths = [OutputPaths.for_input(job.out_dir, path) for path in job.inputs]
@@ -102,6 +103,13 @@ def run(args: argparse.Namespace) -> int:
         if args.scheduler and args.workers:
             print("warc: --workers is ignored with --scheduler (the cluster has its workers)", file=sys.stderr)
         with dask_client(args.scheduler, workers) as client:
+            if args.scheduler:  # a LocalCluster's processes start with this process's sys.path
+                try:
+                    shipped = ensure_importable(client)
+                except ServiceError as error:
+                    return report_problem(error, "warc")
+                if shipped:
+                    print(shipped, file=sys.stderr)
             print(dashboard_line(client), file=sys.stderr)
             disable = None if args.progress is None else not args.progress
             with tqdm(total=0, unit="record", file=sys.stderr, disable=disable) as bar:
