@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.e2e.conftest import free_port
-from tests.offline.test_warc import TEST_BUDGET_S, TEST_CHUNK_RECORDS, build_archive, check_run, run_command
+from tests.offline.test_warc import build_archive, check_run, run_job
 
 DASK = str(Path(sys.executable).with_name("dask"))
 WORKERS = 2
@@ -129,18 +129,7 @@ def _wait_for_workers(address: str, count: int) -> None:
 def test_the_same_job_runs_on_a_dask_cluster_through_scheduler(dask_cluster: str, tmp_path: Path) -> None:
     archive = build_archive(tmp_path / "crawl-00002.warc.gz")
     out_dir = tmp_path / "out"
-    result = run_command(
-        str(archive.path),
-        "--out",
-        str(out_dir),
-        "--scheduler",
-        dask_cluster,
-        "--budget",
-        str(TEST_BUDGET_S),
-        "--chunk-records",
-        str(TEST_CHUNK_RECORDS),
-        "--no-progress",
-    )
+    result = run_job(archive, out_dir, "--scheduler", dask_cluster)
     assert result.returncode == 0, result.stderr[-4000:]
     check_run(archive, out_dir)
     assert "Dask dashboard" in result.stderr
@@ -150,17 +139,6 @@ def test_the_same_job_runs_on_a_dask_cluster_through_scheduler(dask_cluster: str
 def test_workers_that_cannot_import_the_service_get_it_shipped(bare_dask_cluster: str, tmp_path: Path) -> None:
     archive = build_archive(tmp_path / "crawl-00003.warc.gz")
     out_dir = tmp_path / "out"
-    result = run_command(
-        str(archive.path),
-        "--out",
-        str(out_dir),
-        "--scheduler",
-        bare_dask_cluster,
-        "--budget",
-        str(TEST_BUDGET_S),
-        "--chunk-records",
-        str(TEST_CHUNK_RECORDS),
-        "--no-progress",
-    )
+    result = run_job(archive, out_dir, "--scheduler", bare_dask_cluster)
     assert result.returncode == 0, result.stderr[-4000:]
     check_run(archive, out_dir)

@@ -35,7 +35,7 @@ from service.offline.cli.common import (
     report_problem,
 )
 from service.offline.warc.output import OutputPaths, output_name
-from service.offline.warc.records import DEFAULT_CHUNK_RECORDS
+from service.offline.warc.records import DEFAULT_CHUNK_RECORDS, check_warc
 
 NAME = "warc"
 HELP = "clean the HTML pages of WARC files on all cores or a Dask cluster; JSON lines out, one file per input"
@@ -127,15 +127,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check_inputs(inputs: list[str]) -> None:
-    """Every input is a readable file and no two share an output name.
+    """Every input is a readable WARC file and no two share an output name.
 
     Raises:
-        InputUnreadable / DuplicateInputName.
+        InputUnreadable / NotAWarc / DuplicateInputName.
     """
     seen: dict[str, str] = {}
     for path in inputs:
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
             raise InputUnreadable(f"{path}: not a readable file")
+        check_warc(path)
         name = output_name(path)
         if name in seen:
             raise DuplicateInputName(f"{seen[name]} and {path} would both write {name}.jsonl.gz")

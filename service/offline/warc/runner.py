@@ -76,7 +76,13 @@ class InputReport:
 
     def document(self) -> dict[str, Any]:
         if self.already_complete:
-            return {"input": self.input, "output": str(self.paths.jsonl), **self.paths.read_summary(), "skipped": True}
+            # "skipped" stays the counts by reason: the printed line has the shape of the first run's.
+            return {
+                "input": self.input,
+                "output": str(self.paths.jsonl),
+                **self.paths.read_summary(),
+                "already_complete": True,
+            }
         return self.summary.to_dict(input=self.input, output=str(self.paths.jsonl), seconds=round(self.seconds, 2))
 
 
