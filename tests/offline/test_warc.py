@@ -419,6 +419,26 @@ def test_a_restarted_input_loses_its_old_summary_until_it_finishes(tmp_path: Pat
     restarted.abort()
 
 
+def test_without_bokeh_where_the_scheduler_runs_no_dashboard_link_is_printed() -> None:
+    """Dask serves its HTTP port without bokeh too, but the link leads to no dashboard (issue 24
+    item 16)."""
+    import importlib.util
+
+    from distributed import Client, LocalCluster
+
+    from service.offline.warc.runner import dashboard_line
+
+    if importlib.util.find_spec("bokeh") is not None:
+        pytest.skip("bokeh is installed here: the dashboard exists")
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster,
+        Client(cluster) as client,
+    ):
+        line = dashboard_line(client)
+    assert "http" not in line
+    assert "unavailable" in line
+
+
 # -- Dask: a dead worker's task is retried -------------------------------------------------------
 
 
