@@ -22,14 +22,8 @@ PODMAN_OVERHEAD_S = 1.0
 def test_podman_stop_of_an_idle_container_exits_cleanly_within_two_seconds(podman: Podman, service_image: str) -> None:
     port = free_port()
     name = f"pagecleaner-stop-{uuid.uuid4().hex[:8]}"
-    started = podman.run(
-        "run", "--detach", "--network", "host", "--name", name,
-        "-e", f"PORT={port}", "-e", "CLEANER_EXTRACTORS=2",
-        service_image,
-    )  # fmt: skip
-    assert started.returncode == 0, started.stderr
     try:
-        podman.wait_ready(f"http://127.0.0.1:{port}", name, READY_TIMEOUT_S)
+        podman.start_service(service_image, name, port, READY_TIMEOUT_S)
         began = time.monotonic()
         stopped = podman.run("stop", "--time", "10", name)
         elapsed = time.monotonic() - began
