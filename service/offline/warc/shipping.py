@@ -71,7 +71,14 @@ def ensure_importable(client: Client) -> str | None:
     with tempfile.TemporaryDirectory(prefix="pagecleaner-ship-") as staging:
         root = Path(staging) / f"pagecleaner-{_digest()}"
         shutil.copytree(_PACKAGE, root / "service", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        plugin = UploadDirectory(str(root), restart_workers=True, update_path=True, mode="all")  # type: ignore[no-untyped-call]
+        plugin = UploadDirectory(  # type: ignore[no-untyped-call]
+            str(root),
+            restart_workers=True,
+            update_path=True,
+            # Not Dask's default ("tests", "docs", ...: any such folder in the temp path dropped all).
+            skip_words=("__pycache__",),
+            mode="all",
+        )
     client.register_plugin(plugin)
     client.wait_for_workers(max(1, workers), timeout=RESTART_TIMEOUT_S)
     still = missing_on(client)
