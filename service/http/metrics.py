@@ -15,6 +15,7 @@ from flask.blueprints import BlueprintSetupState
 
 from service.errors import Overloaded, TimeBudgetExceeded
 from service.http import metrics_registry as m
+from service.http.batch import BATCH_ENDPOINT
 from service.workers.runtime import Runtime
 
 blueprint = Blueprint("metrics", __name__)
@@ -26,6 +27,7 @@ EXTRACT_ENDPOINT = "/v1/extract"
 def _on_register(state: BlueprintSetupState) -> None:
     app = cast(Flask, state.app)
     m.WEB_WORKERS_STARTED.inc()
+    m.export_counters_at_zero((EXTRACT_ENDPOINT, BATCH_ENDPOINT))
     runtime: Runtime | None = app.extensions.get("cleaner")
     if runtime is not None:
         m.sync_pool_stats(runtime.pool)
@@ -44,6 +46,8 @@ def count_request(endpoint: str, status: int, context: dict[str, Any], runtime: 
     """The metrics of one answered request (also called by ``extract.ExtractEndpoint``)."""
     mode = context.get("mode") or m.NO_MODE
     m.request_counter(endpoint, mode, str(status)).inc()
+    if "started" in context:
+        m.request_histogram(endpoint, str(status)).observe(time.perf_counter() - float(context["started"]))
     if "bytes_in" in context:
         m.body_histogram(endpoint).observe(context["bytes_in"])
     if endpoint == EXTRACT_ENDPOINT and context.get("mode") and "started" in context:

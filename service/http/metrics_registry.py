@@ -74,6 +74,12 @@ REQUESTS = Counter(
     "HTTP requests answered, by route, extraction mode and status.",
     ["endpoint", "mode", "status"],
 )
+REQUEST_SECONDS = Histogram(
+    f"{PREFIX}_http_request_duration_seconds",
+    "Time to answer one HTTP request (from its head read to its answer), by route and status.",
+    ["endpoint", "status"],
+    buckets=LATENCY_BUCKETS_S,
+)
 EXTRACTION_SECONDS = Histogram(
     f"{PREFIX}_extraction_duration_seconds",
     "Time to answer one page: the whole request for /v1/extract, one item for the batch.",
@@ -151,6 +157,23 @@ def request_counter(endpoint: str, mode: str, status: str) -> Any:
     """``REQUESTS``'s child for these labels, looked up once (``labels()`` costs a lock and a
     tuple per call). Bounded: endpoints are routes and statuses a few codes."""
     return REQUESTS.labels(endpoint=endpoint, mode=mode, status=status)
+
+
+@lru_cache(maxsize=1024)
+def request_histogram(endpoint: str, status: str) -> Any:
+    """``REQUEST_SECONDS``'s child for these labels (bounded as ``request_counter``'s)."""
+    return REQUEST_SECONDS.labels(endpoint=endpoint, status=status)
+
+
+def export_counters_at_zero(extraction_endpoints: tuple[str, ...]) -> None:
+    """Create every event counter's series now, at 0: a series that appears only with its first
+    event makes ``rate()`` and ``increase()`` miss that event and alerts see no data (issue 24,
+    item 16). Labels of unbounded sets (statuses, problem codes) appear as they happen."""
+    for endpoint in extraction_endpoints:
+        TIME_BUDGET_EXCEEDED.labels(endpoint=endpoint)
+        ADMISSION_REJECTED.labels(endpoint=endpoint)
+    for event in POOL_EVENTS.values():
+        EXTRACTOR_EVENTS.labels(event=event)
 
 
 @lru_cache(maxsize=64)

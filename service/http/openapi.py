@@ -185,8 +185,9 @@ def _paths() -> dict[str, dict[str, Any]]:
                 }
             },
         ),
+        # Public, as /docs which renders it: the API's shape is no secret (issue 24 item 17).
         "/openapi.json": _get(
-            "openapi", "This document", {"200": json_response("OpenAPI 3.1 document.", {"type": "object"})}
+            "openapi", "This document", {"200": json_response("OpenAPI 3.1 document.", {"type": "object"})}, public=True
         ),
         "/docs": _get(
             "docs", "Human-readable API reference (offline, no CDN)", {"200": html_response("HTML page.")}, public=True

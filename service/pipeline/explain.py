@@ -121,7 +121,7 @@ def dropped_blocks(tree: etree._Element, article: Article) -> list[Removed]:
     seen: set[str] = set()
     body = tree.find("body")
     for block in _leaf_blocks(body if body is not None else tree):
-        text = _normalize(block.text_content())
+        text = _normalize(_visible_text(block))
         if len(text) < MIN_BLOCK_CHARS or text in seen or text in already:
             continue
         seen.add(text)
@@ -168,6 +168,16 @@ def _leaf_blocks(root: etree._Element) -> list[etree._Element]:
             has_block_below.add(id(parent))
             parent = parent.getparent()
     return [e for e in elements if e.tag in BLOCK_TAGS and id(e) not in has_block_below and not _inside_skipped(e)]
+
+
+def _visible_text(block: etree._Element) -> str:
+    """The block's text without what its <script>, <style> ... hold: source code, not text a
+    reader saw (issue 24, item 16)."""
+    if next(block.iter(*SKIPPED_TAGS), None) is None:
+        return str(block.text_content())
+    copy = deepcopy(block)
+    etree.strip_elements(copy, *SKIPPED_TAGS, with_tail=False)  # the text after them stays
+    return str(copy.text_content())
 
 
 def _inside_skipped(element: etree._Element) -> bool:

@@ -137,11 +137,16 @@ class ExtractionPool:
             raise ExtractorUnavailable("No extraction process could be started.")
 
     def close(self) -> None:
+        """Let every process finish its pages and exit, all at once (one STOP_GRACE_S for all,
+        then SIGKILL), then stop the fork server."""
         self._closed = True
         with self._changed:
             live, self._live = self._live, []
         for process in live:
-            self._stop(process, kill=False)
+            process.close_input()
+        deadline = time.monotonic() + STOP_GRACE_S
+        for process in live:
+            self._stop(process, kill=False, deadline=deadline)
         self._forkserver.close()
 
     @property
@@ -383,15 +388,16 @@ class ExtractionPool:
         if not self._closed:
             threading.Thread(target=self._spawn_until_up, daemon=True).start()
 
-    def _stop(self, process: Process, kill: bool) -> None:
-        """Kill ``process``, or let it finish and exit (EOF on its job pipe; killed if it takes
-        longer than STOP_GRACE_S). The fork server, its parent, reaps it."""
+    def _stop(self, process: Process, kill: bool, deadline: float | None = None) -> None:
+        """Kill ``process``, or let it finish and exit (EOF on its job pipe; killed if it is still
+        there at ``deadline``, by default STOP_GRACE_S from now). The fork server, its parent,
+        reaps it."""
         try:
             if kill:
                 process.kill()
             else:
                 process.close_input()
-                if not process.wait_exit(STOP_GRACE_S):
+                if not process.wait_exit(deadline or time.monotonic() + STOP_GRACE_S):
                     process.kill()
         finally:
             process.close_fds()

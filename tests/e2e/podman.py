@@ -77,6 +77,19 @@ class Podman:
         logs = self.logs(container)[-4000:]
         pytest.fail(f"{container} did not become ready at {url} in {timeout_s} s:\n{logs}")
 
+    def start_service(self, image: str, name: str, port: int, ready_timeout_s: float) -> str:
+        """Runs ``image`` detached as ``name`` on the host's network at ``port`` with two extraction
+        processes; returns its URL once it is ready."""
+        started = self.run(
+            "run", "--detach", "--network", "host", "--name", name,
+            "-e", f"PORT={port}", "-e", "CLEANER_EXTRACTORS=2",
+            image,
+        )  # fmt: skip
+        assert started.returncode == 0, started.stderr
+        url = f"http://127.0.0.1:{port}"
+        self.wait_ready(url, name, ready_timeout_s)
+        return url
+
     def logs(self, container: str) -> str:
         logged = self.run("logs", container)
         return logged.stdout + logged.stderr

@@ -39,16 +39,8 @@ class Container:
 def container(podman: Podman, service_image: str) -> Iterator[Container]:
     port = free_port()
     name = f"pagecleaner-e2e-{uuid.uuid4().hex[:8]}"
-    started = podman.run(
-        "run", "--detach", "--network", "host", "--name", name,
-        "-e", f"PORT={port}", "-e", "CLEANER_EXTRACTORS=2",
-        service_image,
-    )  # fmt: skip
-    assert started.returncode == 0, started.stderr
-    container = Container(name=name, url=f"http://127.0.0.1:{port}")
     try:
-        podman.wait_ready(container.url, name, READY_TIMEOUT_S)
-        yield container
+        yield Container(name=name, url=podman.start_service(service_image, name, port, READY_TIMEOUT_S))
     finally:
         podman.run("rm", "--force", "--time", "10", name)  # stops, then removes
         assert podman.run("container", "exists", name).returncode == 1, f"{name} was not removed"

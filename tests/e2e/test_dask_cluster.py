@@ -13,13 +13,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
 from tests.e2e.conftest import free_port
-from tests.offline.test_warc import TEST_BUDGET_S, TEST_CHUNK_RECORDS, build_archive, check_run, run_command
+from tests.offline.test_warc import build_archive, check_run, run_job
 
 DASK = str(Path(sys.executable).with_name("dask"))
 WORKERS = 2
@@ -49,12 +50,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture
-def dask_cluster(tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def start_cluster(tmp_path: Path, env: dict[str, str], cwd: Path) -> Iterator[str]:
     """The address of a scheduler with two single-thread workers, all on 127.0.0.1."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     processes: list[subprocess.Popen[bytes]] = []
     scheduler_log = tmp_path / "scheduler.log"
     try:
@@ -62,7 +62,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
             processes.append(
                 subprocess.Popen(
                     [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
-                    cwd=ROOT,
+                    cwd=cwd,
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -88,7 +88,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
                             "--local-directory",
                             str(tmp_path / f"w{number}"),
                         ],
-                        cwd=ROOT,
+                        cwd=cwd,
                         env=env,
                         stdout=log,
                         stderr=subprocess.STDOUT,
@@ -99,6 +99,23 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
     finally:
         for process in reversed(processes):
             _stop(process)
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path) -> Iterator[str]:
+    """Workers that import this repository (PYTHONPATH), as docs/at_scale.md describes."""
+    with start_cluster(tmp_path, {**os.environ, "PYTHONPATH": str(ROOT)}, ROOT) as address:
+        yield address
+
+
+@pytest.fixture
+def bare_dask_cluster(tmp_path: Path) -> Iterator[str]:
+    """Workers started by hand, elsewhere: ``service`` is not importable there (issue 24 item 15)."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with start_cluster(tmp_path, env, elsewhere) as address:
+        yield address
 
 
 def _wait_for_workers(address: str, count: int) -> None:
@@ -112,18 +129,16 @@ def _wait_for_workers(address: str, count: int) -> None:
 def test_the_same_job_runs_on_a_dask_cluster_through_scheduler(dask_cluster: str, tmp_path: Path) -> None:
     archive = build_archive(tmp_path / "crawl-00002.warc.gz")
     out_dir = tmp_path / "out"
-    result = run_command(
-        str(archive.path),
-        "--out",
-        str(out_dir),
-        "--scheduler",
-        dask_cluster,
-        "--budget",
-        str(TEST_BUDGET_S),
-        "--chunk-records",
-        str(TEST_CHUNK_RECORDS),
-        "--no-progress",
-    )
+    result = run_job(archive, out_dir, "--scheduler", dask_cluster)
     assert result.returncode == 0, result.stderr[-4000:]
     check_run(archive, out_dir)
     assert "Dask dashboard" in result.stderr
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_import_the_service_get_it_shipped(bare_dask_cluster: str, tmp_path: Path) -> None:
+    archive = build_archive(tmp_path / "crawl-00003.warc.gz")
+    out_dir = tmp_path / "out"
+    result = run_job(archive, out_dir, "--scheduler", bare_dask_cluster)
+    assert result.returncode == 0, result.stderr[-4000:]
+    check_run(archive, out_dir)

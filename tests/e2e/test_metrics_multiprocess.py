@@ -84,3 +84,15 @@ def test_counts_are_summed_across_web_workers(two_workers: tuple[LiveServer, Pat
     # Both workers wrote their samples to the directory service/http/gunicorn_conf.py prepared.
     counter_files = sorted(p.name for p in metrics_dir.glob("counter_*.db"))
     assert len(counter_files) == WEB_WORKERS, counter_files
+
+
+def test_event_counters_are_exported_at_zero_before_their_first_event(two_workers: tuple[LiveServer, Path]) -> None:
+    """A rate() or an alert on a counter needs its series from the start (issue 24 item 16)."""
+    server, _metrics_dir = two_workers
+    samples = scrape(server.url)
+    for endpoint in ("/v1/extract", "/v1/extract/batch"):
+        for counter in ("pagecleaner_time_budget_exceeded_total", "pagecleaner_admission_rejected_total"):
+            assert samples.get((counter, frozenset({"endpoint": endpoint}.items()))) == 0, (counter, endpoint)
+    for event in ("spawn_failure", "recycle", "kill_timeout", "kill_crash", "withdraw", "withdraw_late"):
+        # Present; not necessarily 0: the test above may have had a page withdrawn.
+        assert ("pagecleaner_extractor_events_total", frozenset({"event": event}.items())) in samples, event

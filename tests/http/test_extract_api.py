@@ -78,6 +78,21 @@ def test_explain_lists_removed_blocks_with_reasons(client: FlaskClient) -> None:
     assert reasons.get("Home Sport") == "navigation"
 
 
+def test_explain_never_lists_script_or_style_source_as_removed_text(client: FlaskClient) -> None:
+    """Inline code inside a dropped block is not text a reader saw (issue 24 item 16)."""
+    page = ARTICLE.replace(
+        "<footer>Copyright Lake News</footer>",
+        "<footer>Copyright Lake News<script>window.dataLayer.push({event: 'view'});</script>"
+        "<style>.promo { color: red }</style></footer>"
+        "<div class='widget'><script>var trackerId = 'UA-1234';</script></div>",
+    )
+    answer = client.post("/v1/extract", json={"html": page, "options": {"explain": True}}).get_json()
+    removed = " ".join(item["text"] for item in answer["removed"])
+    assert "Copyright Lake News" in removed
+    for source in ("dataLayer", "color: red", "trackerId"):
+        assert source not in removed
+
+
 def test_plain_text_body_is_cleaned_as_text(client: FlaskClient) -> None:
     text = "A title line\n\n" + "This is a paragraph of real article text, long enough to be kept. " * 3
     answer = client.post(

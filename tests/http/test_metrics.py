@@ -68,6 +68,22 @@ def test_requests_bodies_and_latency_are_counted_exactly(client: FlaskClient) ->
     assert delta(before, after, "pagecleaner_extractor_jobs_total") == 3
 
 
+def test_every_request_lands_in_the_duration_histogram_by_endpoint_and_status(client: FlaskClient) -> None:
+    """Latency by status (issue 24 item 16): 4xx and health checks too, not only extractions."""
+    before = scrape(client)
+    assert client.post("/v1/extract", data=PAGE.encode(), content_type="text/html").status_code == 200
+    assert client.post("/v1/extract?favor=no", data=TEXT.encode(), content_type="text/plain").status_code == 400
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/no/such/path").status_code == 404
+    after = scrape(client)
+
+    duration = "pagecleaner_http_request_duration_seconds"
+    for endpoint, status in (("/v1/extract", "200"), ("/v1/extract", "400"), ("/healthz", "200"), ("unmatched", "404")):
+        assert delta(before, after, duration + "_count", endpoint=endpoint, status=status) == 1, (endpoint, status)
+        assert delta(before, after, duration + "_bucket", endpoint=endpoint, status=status, le="+Inf") == 1
+    assert delta(before, after, duration + "_sum", endpoint="/v1/extract", status="200") > 0
+
+
 def test_batch_items_are_counted_by_outcome(client: FlaskClient) -> None:
     before = scrape(client)
     body = ndjson({"id": 1, "html": PAGE}, {"id": 2, "text": TEXT}, "nope", {"id": 4, "html": ""})

@@ -112,6 +112,21 @@ def run_command(*args: str, timeout: float = COMMAND_TIMEOUT_S) -> subprocess.Co
     )
 
 
+def run_job(archive: Archive, out_dir: Path, *cluster: str) -> subprocess.CompletedProcess[str]:
+    """The command over ``archive`` with the tests' budget and chunk size, on ``cluster``'s flags."""
+    return run_command(
+        str(archive.path),
+        "--out",
+        str(out_dir),
+        *cluster,
+        "--budget",
+        str(TEST_BUDGET_S),
+        "--chunk-records",
+        str(TEST_CHUNK_RECORDS),
+        "--no-progress",
+    )
+
+
 def read_lines(path: Path) -> dict[str, dict[str, Any]]:
     """The output's lines by WARC-Record-ID."""
     with gzip.open(path, "rt", encoding="utf-8") as stream:
@@ -144,18 +159,7 @@ def warc_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Archive, Path, s
     base = tmp_path_factory.mktemp("warc")
     archive = build_archive(base / "crawl-00001.warc.gz")
     out_dir = base / "out"
-    result = run_command(
-        str(archive.path),
-        "--out",
-        str(out_dir),
-        "--workers",
-        "2",
-        "--budget",
-        str(TEST_BUDGET_S),
-        "--chunk-records",
-        str(TEST_CHUNK_RECORDS),
-        "--no-progress",
-    )
+    result = run_job(archive, out_dir, "--workers", "2")
     assert result.returncode == 0, result.stderr[-4000:]
     return archive, out_dir, result
 
@@ -231,7 +235,9 @@ def test_rerun_skips_an_input_whose_output_is_complete(warc_run: Any) -> None:
     result = run_command(str(archive.path), "--out", str(out_dir), "--no-progress")
     assert result.returncode == 0, result.stderr
     assert output.stat().st_mtime_ns == before
-    assert json.loads(result.stdout.splitlines()[-1])["skipped"] is True
+    printed = json.loads(result.stdout.splitlines()[-1])
+    assert printed["already_complete"] is True
+    assert printed["skipped"] == archive.skipped  # by reason, as in the first run (issue 24 item 15)
     assert "complete already" in result.stderr
 
 
@@ -239,6 +245,27 @@ def test_an_unreadable_input_is_refused_before_any_work(tmp_path: Path) -> None:
     result = run_command(str(tmp_path / "missing.warc.gz"), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert json.loads(result.stderr.splitlines()[-1])["code"] == "input-unreadable"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("notes.warc.gz", gzip.compress(b"hello, this is no archive\n")),
+        ("page.warc", b"<html><body><p>Not a WARC</p></body></html>"),
+        ("empty.warc.gz", b""),
+    ],
+    ids=["gzipped-text", "html", "empty"],
+)
+def test_a_file_that_is_not_a_warc_is_refused_before_any_work(tmp_path: Path, name: str, content: bytes) -> None:
+    """It used to exit 0 and be marked complete, so a re-run skipped it (issue 24 item 15)."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = run_command(str(path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1, result.stderr
+    problem = json.loads(result.stderr.splitlines()[-1])
+    assert problem["code"] == "not-a-warc"
+    assert name in problem["detail"]
     assert not (tmp_path / "out").exists()
 
 
@@ -371,6 +398,18 @@ def test_an_output_is_final_only_after_its_last_chunk(tmp_path: Path) -> None:
     assert not paths.is_complete()  # a failed chunk makes the next run redo the input
 
 
+def test_an_input_whose_every_chunk_failed_leaves_no_empty_output(tmp_path: Path) -> None:
+    """Only its summary (incomplete, with the failed chunks) and the hidden partial file: a 0-byte
+    ``.jsonl.gz`` under the final name looked like a result (issue 24 item 15)."""
+    paths = OutputPaths.for_input(tmp_path, "x.warc.gz")
+    failed = Summary(failed_chunks=[{"chunk": 0}, {"chunk": 1}])
+    failed.skip("task-failed", 12)
+    OutputFile(paths).finish(failed.to_dict())
+    assert not paths.jsonl.exists()
+    assert paths.read_summary()["failed_chunks"] == [{"chunk": 0}, {"chunk": 1}]
+    assert not paths.is_complete()
+
+
 def test_a_restarted_input_loses_its_old_summary_until_it_finishes(tmp_path: Path) -> None:
     paths = OutputPaths.for_input(tmp_path, "x.warc.gz")
     OutputFile(paths).finish(Summary().to_dict())
@@ -378,6 +417,26 @@ def test_a_restarted_input_loses_its_old_summary_until_it_finishes(tmp_path: Pat
     restarted = OutputFile(paths)  # a new run starts on this input and dies before finishing
     assert not paths.is_complete()
     restarted.abort()
+
+
+def test_without_bokeh_where_the_scheduler_runs_no_dashboard_link_is_printed() -> None:
+    """Dask serves its HTTP port without bokeh too, but the link leads to no dashboard (issue 24
+    item 16)."""
+    import importlib.util
+
+    from distributed import Client, LocalCluster
+
+    from service.offline.warc.runner import dashboard_line
+
+    if importlib.util.find_spec("bokeh") is not None:
+        pytest.skip("bokeh is installed here: the dashboard exists")
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster,
+        Client(cluster) as client,
+    ):
+        line = dashboard_line(client)
+    assert "http" not in line
+    assert "unavailable" in line
 
 
 # -- Dask: a dead worker's task is retried -------------------------------------------------------

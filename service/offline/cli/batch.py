@@ -35,6 +35,7 @@ from service.offline.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
     InputUnreadable,
+    OutputUnwritable,
     add_option_flags,
     add_progress_flag,
     load_settings,
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             runner = BatchRunner(pool, settings, defaults, bar)
             ok, failed = runner.run(source, sink)
     except ServiceError as error:
-        return report_problem(error, args.input)
+        return report_problem(error, args.output if isinstance(error, OutputUnwritable) else args.input)
     print(
         f"batch: {ok + failed} pages, {ok} ok, {failed} failed in {time.monotonic() - started:.1f} s "
         f"on {size} processes",
@@ -213,6 +214,6 @@ def _open_output(path: str) -> Iterator[IO[str]]:
     try:
         stream = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed below
     except OSError as error:
-        raise InputUnreadable(f"{path}: {error.strerror or error}") from None
+        raise OutputUnwritable(f"{path}: {error.strerror or error}") from None
     with stream:
         yield stream

@@ -12,9 +12,10 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from typing import IO, Any
 
-from service.errors import BadRequest, ServiceError
+from service.errors import BadRequest, InvalidOption, ServiceError
 from service.models import FAVORS, FORMATS
 from service.settings import ConfigError, Settings
 from service.workers.pool import SPAWN_TIMEOUT_S, ExtractionPool
@@ -40,6 +41,20 @@ class ConfigProblem(BadRequest):
     """An environment variable the settings read is invalid (same message as the server's)."""
 
     code, title = "config-error", "Invalid configuration"
+
+
+class OutputUnwritable(BadRequest):
+    """The output file could not be created."""
+
+    code, title = "output-unwritable", "The output could not be written"
+
+
+class FlagOutOfRange(InvalidOption):
+    """A flag that overrides a setting is outside that setting's range."""
+
+
+# Flags that override a setting: flag -> the Settings field whose documented range they obey.
+_SETTING_FLAGS = {"budget": ("--budget", "time_budget_s")}
 
 
 def add_progress_flag(parser: argparse.ArgumentParser) -> None:
@@ -109,12 +124,25 @@ def load_settings(args: argparse.Namespace) -> Settings:
         ConfigProblem: a variable is invalid, or ``--budget`` is out of range.
     """
     overrides: dict[str, Any] = {"host": CLI_HOST}
-    if getattr(args, "budget", None) is not None:
-        overrides["time_budget_s"] = args.budget
+    for attribute, (flag, name) in _SETTING_FLAGS.items():
+        value = getattr(args, attribute, None)
+        if value is not None:
+            _check_range(flag, name, value)  # else the settings' check names the variable, not the flag
+            overrides[name] = value
     try:
         return Settings.from_env(**overrides)
     except ConfigError as error:
         raise ConfigProblem(str(error)) from None
+
+
+def _check_range(flag: str, name: str, value: float) -> None:
+    """Raises FlagOutOfRange when ``value`` is outside the range of the setting ``name``."""
+    metadata = {f.name: f.metadata for f in fields(Settings)}[name]
+    low, high = metadata["low"], metadata["high"]
+    if low is not None and value < low:
+        raise FlagOutOfRange(flag, f"{value:g} is below the minimum {low}")
+    if high is not None and value > high:
+        raise FlagOutOfRange(flag, f"{value:g} is above the maximum {high}")
 
 
 @contextmanager
@@ -154,6 +182,6 @@ def report_problem(error: ServiceError, instance: str | None = None) -> int:
 
 
 def exit_code_for(error: ServiceError) -> int:
-    if isinstance(error, ConfigProblem):
+    if isinstance(error, (ConfigProblem, FlagOutOfRange)):
         return EXIT_USAGE
     return EXIT_REJECTED if error.status < 500 else EXIT_FAILED

@@ -35,7 +35,7 @@ from service.offline.cli.common import (
     report_problem,
 )
 from service.offline.warc.output import OutputPaths, output_name
-from service.offline.warc.records import DEFAULT_CHUNK_RECORDS
+from service.offline.warc.records import DEFAULT_CHUNK_RECORDS, check_warc
 
 NAME = "warc"
 HELP = "clean the HTML pages of WARC files on all cores or a Dask cluster; JSON lines out, one file per input"
@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Dask is imported only for this command: it costs about a second.
     from service.offline.warc.runner import InputReport, WarcJob, WarcRunner, dashboard_line, dask_client
+    from service.offline.warc.shipping import ensure_importable
 
     job = WarcJob(list(args.inputs), Path(args.out), options, settings, args.chunk_records)
     all_paths = [OutputPaths.for_input(job.out_dir, path) for path in job.inputs]
@@ -103,6 +104,13 @@ def run(args: argparse.Namespace) -> int:
         if args.scheduler and args.workers:
             print("warc: --workers is ignored with --scheduler (the cluster has its workers)", file=sys.stderr)
         with dask_client(args.scheduler, workers) as client:
+            if args.scheduler:  # a LocalCluster's processes start with this process's sys.path
+                try:
+                    shipped = ensure_importable(client)
+                except ServiceError as error:
+                    return report_problem(error, "warc")
+                if shipped:
+                    print(shipped, file=sys.stderr)
             print(dashboard_line(client), file=sys.stderr)
             disable = None if args.progress is None else not args.progress
             with tqdm(total=0, unit="record", file=sys.stderr, disable=disable) as bar:
@@ -120,15 +128,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check_inputs(inputs: list[str]) -> None:
-    """Every input is a readable file and no two share an output name.
+    """Every input is a readable WARC file and no two share an output name.
 
     Raises:
-        InputUnreadable / DuplicateInputName.
+        InputUnreadable / NotAWarc / DuplicateInputName.
     """
     seen: dict[str, str] = {}
     for path in inputs:
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
             raise InputUnreadable(f"{path}: not a readable file")
+        check_warc(path)
         name = output_name(path)
         if name in seen:
             raise DuplicateInputName(f"{seen[name]} and {path} would both write {name}.jsonl.gz")

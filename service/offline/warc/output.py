@@ -79,19 +79,29 @@ class OutputFile:
         paths.summary.unlink(missing_ok=True)
         self._partial = _partial(paths.jsonl)
         self._stream: BinaryIO | None = open(self._partial, "wb")  # noqa: SIM115 - closed in finish/abort
+        self._written = False
 
     def append(self, gzip_member: bytes) -> None:
         assert self._stream is not None
         self._stream.write(gzip_member)
+        self._written = True
 
     def finish(self, summary: dict[str, Any]) -> None:
-        """Flush, rename into place, then write the summary (atomically, last)."""
+        """Flush, rename into place, then write the summary (atomically, last).
+
+        An incomplete input with no line at all (every chunk failed) gets no JSONL file: an empty
+        one under the final name looked like a result (issue 24, item 15). Its summary says why.
+        """
         assert self._stream is not None
         self._stream.flush()
         os.fsync(self._stream.fileno())
         self._stream.close()
         self._stream = None
-        os.replace(self._partial, self.paths.jsonl)
+        if self._written or summary.get("complete") is True:
+            os.replace(self._partial, self.paths.jsonl)
+        else:
+            self._partial.unlink()
+            self.paths.jsonl.unlink(missing_ok=True)  # a previous run's file is not this run's
         partial_summary = _partial(self.paths.summary)
         partial_summary.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         os.replace(partial_summary, self.paths.summary)

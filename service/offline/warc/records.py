@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from service.errors import BodyTooLarge, UnsupportedMediaType
+from service.errors import BadRequest, BodyTooLarge, UnsupportedMediaType
 from service.request_forms import HTML_TYPES
 
 # Records per chunk (one Dask task): Common Crawl holds ~3 records per page (request, response,
@@ -101,6 +101,30 @@ class Refused:
 class Skipped:
     reason: str
     record_id: str | None = None
+
+
+class NotAWarc(BadRequest):
+    """The input holds no readable WARC record at its start."""
+
+    code, title = "not-a-warc", "The input is not a WARC file"
+
+
+def check_warc(path: str) -> None:
+    """The file starts with a readable WARC record (plain, gzip, or whatever FastWARC reads).
+
+    Without this check a text or HTML file scanned as zero records and was marked complete, so a
+    re-run skipped it (issue 24, item 15).
+
+    Raises:
+        NotAWarc: no record could be read at the start (including an empty file).
+    """
+    with open(path, "rb") as stream:
+        try:
+            first = next(iter(ArchiveIterator(stream, parse_http=False)), None)
+        except Exception as error:  # FastWARC raises OSError('Invalid WARC header'); a codec its own
+            raise NotAWarc(f"{path}: not a WARC file ({error})") from None
+    if first is None:
+        raise NotAWarc(f"{path}: not a WARC file (no record in it)")
 
 
 class ChunkScanner:

@@ -76,7 +76,13 @@ class InputReport:
 
     def document(self) -> dict[str, Any]:
         if self.already_complete:
-            return {"input": self.input, "output": str(self.paths.jsonl), **self.paths.read_summary(), "skipped": True}
+            # "skipped" stays the counts by reason: the printed line has the shape of the first run's.
+            return {
+                "input": self.input,
+                "output": str(self.paths.jsonl),
+                **self.paths.read_summary(),
+                "already_complete": True,
+            }
         return self.summary.to_dict(input=self.input, output=str(self.paths.jsonl), seconds=round(self.seconds, 2))
 
 
@@ -96,8 +102,14 @@ class _InputState:
         return self.scanned and not self.closed and self.finished == self.submitted
 
 
-def bokeh_available() -> bool:
-    return importlib.util.find_spec("bokeh") is not None
+def bokeh_on_scheduler(client: Client) -> bool:
+    """Whether the scheduler's process can import bokeh (asked there: it may be another machine).
+
+    The probe is importlib's own function: nothing of ``service`` needs to be importable there."""
+    try:
+        return client.run_on_scheduler(importlib.util.find_spec, "bokeh") is not None  # type: ignore[no-untyped-call]
+    except Exception:  # the scheduler refused to run it (e.g. a locked-down cluster): assume not
+        return False
 
 
 @contextmanager
@@ -121,8 +133,9 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
 
 
 def dashboard_line(client: Client) -> str:
+    # Without bokeh the scheduler still serves its HTTP port, whose /status page is no dashboard.
     services = client.scheduler_info().get("services", {})
-    if "dashboard" in services:
+    if "dashboard" in services and bokeh_on_scheduler(client):
         return f"Dask dashboard: {client.dashboard_link}"
     return "Dask dashboard unavailable (install bokeh>=3.1 where the scheduler runs to get one)"
 
