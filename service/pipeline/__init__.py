@@ -1,6 +1,7 @@
 """The cleaning pipeline, one stage per module, called in order by ``run``.
 
-HTML:  decode -> parse (+ tree_bounds) -> extract (+ metadata) -> recover -> clean -> sanity -> explain
+HTML:  decode -> parse (+ tree_bounds) -> extract (+ metadata) -> block_model (candidate blocks, the
+       learned keep/drop decision and its collapse guard) -> explain
        -> metadata's date search -> language -> serialize
 Text:  decode -> text_mode (its own line classifier) -> language -> serialize
 """
@@ -14,15 +15,13 @@ from trafilatura.settings import set_date_params
 
 from service.models import Article, Job
 from service.pipeline import (
-    clean,
+    block_model,
     decode,
     explain,
     extract,
     language,
     metadata,
     parse,
-    recover,
-    sanity,
     serialize,
     text_mode,
 )
@@ -73,15 +72,16 @@ def _run_html(job: Job, limits: Limits) -> tuple[Article, str]:
         article.warnings[:0] = [*warnings, "no-markup-treated-as-text"]
         return article, serialize.render_text(article.body)
     page = parse.parse_html(html, limits.max_elements, limits.max_depth)
-    # favor=precision wants less text, not more: no recovery (and no conversion cost) there.
-    use_recovery = job.options.favor != "precision"
-    candidates = extract.extract_candidates(page.tree, job.url, job.options, with_readability=use_recovery)
+    # favor=precision wants less text, not more: no readability candidate (nor its cost) there.
+    with_readability = job.options.favor != "precision"
+    candidates = extract.extract_candidates(page.tree, job.url, job.options, with_readability=with_readability)
     article = candidates.article
     article.warnings[:0] = warnings + page.warnings
     article.metadata.language = article.metadata.language or page.tree.get("lang")
-    recover.recover_blocks(article, candidates.readability_body)
-    clean.clean_article(article, job.options)
-    text = sanity.check_answer(page.tree, article)
+    block_model.decide(article, candidates.readability, job.options)
+    text = serialize.render_text(article.body)
+    if not text.strip() and "no-main-content" not in article.warnings:
+        article.warnings.append("no-main-content")
     if job.options.explain:
         article.removed.extend(explain.dropped_blocks(page.tree, article))
     # Last: the date search prunes the page's tree in place. favor=precision skips the fallback.

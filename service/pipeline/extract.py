@@ -18,7 +18,7 @@ are recorded as ``hidden`` removals.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.html
@@ -35,7 +35,8 @@ from trafilatura.xml import delete_element
 
 from service.models import Article, Options, Removed
 from service.pipeline import metadata as metadata_stage
-from service.pipeline import recover
+from service.pipeline import blocks
+from service.pipeline.blocks import ReadabilityView
 from service.pipeline.content_selectors import EQUIVALENTS
 from service.pipeline.library_swaps import swapped, swapped_items
 
@@ -87,7 +88,7 @@ class Candidates:
     """trafilatura's answer and, when it ran and was not chosen, readability's."""
 
     article: Article
-    readability_body: etree._Element | None = None
+    readability: ReadabilityView = field(default_factory=ReadabilityView)
     date_url: str | None = None  # where ``metadata.find_publication_date`` reads dates from
 
 
@@ -160,9 +161,9 @@ def extract_candidates(
         return Candidates(article, date_url=date_url)
     comments_body = document.commentsbody if options.comments else None
     article = Article(metadata=metadata, body=document.body, comments_body=comments_body, removed=hidden)
-    candidate = _readability_candidate(document.body, extractor) if with_readability else None
+    readability = _readability_view(document.body, extractor) if with_readability else ReadabilityView()
     _readability_runs.clear()
-    return Candidates(article, candidate, date_url)
+    return Candidates(article, readability, date_url)
 
 
 def prune_unwanted_nodes(
@@ -211,22 +212,24 @@ def needs_formatting(options: Options) -> bool:
     return "markdown" in options.formats or "html" in options.formats
 
 
-def _readability_candidate(chosen: etree._Element, extractor: Extractor) -> etree._Element | None:
-    """readability's summary in trafilatura's vocabulary, or None (not run, or already chosen)."""
+def _readability_view(chosen: etree._Element, extractor: Extractor) -> ReadabilityView:
+    """What readability said: not run, chosen by trafilatura, or its text and (when it may hold
+    prose trafilatura lacks) its summary in trafilatura's vocabulary."""
     if not _readability_runs:
-        return None
+        return ReadabilityView()
     summary = _readability_runs[0]
     _readability_runs.clear()
     # trafilatura converts the chosen summary in place: the body then is (or holds) that tree.
     if summary is chosen or summary.getroottree().getroot() is chosen.getroottree().getroot():
-        return None
-    if len(summary) == 0 and not (summary.text or "").strip():
-        return None
-    if not recover.may_lack_prose(chosen, summary):
-        return None  # nothing to recover: spare the conversion (~1 ms/page)
+        return ReadabilityView(ran=True, chosen=True)
+    text = " ".join(summary.itertext())
+    if not text.strip():
+        return ReadabilityView(ran=True)
+    if not blocks.may_lack_prose(chosen, summary):
+        return ReadabilityView(ran=True, text=text)  # no block to add: spare the conversion (~1 ms/page)
     body, _text = trafilatura_external.sanitize_tree(summary, extractor)
     body.tag = "body"
-    return body
+    return ReadabilityView(ran=True, text=text, body=body)
 
 
 def _baseline_body(tree: lxml.html.HtmlElement) -> etree._Element | None:
