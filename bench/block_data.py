@@ -27,10 +27,10 @@ import re
 import sys
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,8 @@ CACHE = ROOT / "bench" / "cache"
 # The pipeline sources whose change changes a page's blocks or features (the decision's own
 # module and the model file do not: re-fitting needs no rebuild).
 FEATURE_SOURCES = sorted(p for p in (ROOT / "service" / "pipeline").glob("*.py") if p.name != "block_model.py")
-# A page is "collapsed" when its F1 is at least this far below trafilatura's on the same page (issue 22).
-COLLAPSE_GAP = 0.3
+# Bumped when PageRecord or the labels change (the pipeline sources are hashed anyway).
+RECORD_VERSION = 2
 # A block is article text when this share of its 4-token shingles is in the truth.
 LABEL_SHARE = 0.5
 # Each text-truth page's labelled blocks weigh this much in all (spread by tokens: the metric
@@ -60,6 +60,9 @@ LABEL_SHARE = 0.5
 TEXT_PAGE_WEIGHT = 10.0
 # Inner grouped folds for the out-of-fold predictions the threshold and the guard are fitted on.
 INNER_FOLDS = 4
+# A collapsed page costs this much page F1 in the fitting objective: a whole page lost (issue 22:
+# "one such page costs more than twenty small wins earn", and a small win is +0.01-0.05).
+COLLAPSE_COST = 1.0
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))
 GUARD_SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 _SPACES = re.compile(r"\s+")
@@ -113,7 +116,7 @@ def fold_of(site: str, folds: int, salt: str = "") -> int:
 def cache_key() -> str:
     import trafilatura
 
-    digest = hashlib.sha1(trafilatura.__version__.encode())
+    digest = hashlib.sha1(f"{RECORD_VERSION} {trafilatura.__version__}".encode())
     for path in FEATURE_SOURCES:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -129,7 +132,9 @@ def load_records(bench: Path, sets: Sequence[str] = SETS, workers: int = 2) -> l
         if path.exists():
             records.extend(pickle.loads(path.read_bytes()))
             continue
-        truths = [json.loads(line) for line in (bench / set_name / "truth.jsonl").open(encoding="utf-8") if line.strip()]
+        truths = [
+            json.loads(line) for line in (bench / set_name / "truth.jsonl").open(encoding="utf-8") if line.strip()
+        ]
         jobs = [(set_name, str(bench / set_name / "pages" / f"{t['id']}.html"), t) for t in truths]
         with ProcessPoolExecutor(max_workers=workers) as pool:
             built = list(pool.map(_build_job, jobs, chunksize=8))
@@ -235,33 +240,56 @@ def page_f1(truth: dict[str, Any], text: str) -> float:
     """The page's own F1 under its metric (snippet: 2TP / (2TP + FP + FN), 1 with no snippet)."""
     if truth.get("text") is not None:
         return metrics.page_f1(metrics.shingle_counts(truth["text"], text))
-    tp, fp, fn, _tn = metrics.snippet_counts(truth.get("with") or [], truth.get("without") or [], text)
-    return 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 1.0
+    return metrics.snippet_page_f1(metrics.snippet_counts(truth.get("with") or [], truth.get("without") or [], text))
 
 
-def set_f1(records: Sequence[PageRecord], outputs: Sequence[str]) -> float:
-    """The set's F1 as the reference scorer computes it (shingle: from mean P and R; snippet: pooled)."""
-    shingle = [(r.truth["text"], o) for r, o in zip(records, outputs, strict=True) if r.truth.get("text") is not None]
-    snippet = [
+@functools.lru_cache(maxsize=4096)
+def _truth_shingles(text: str) -> tuple[Counter[tuple[str, ...]], tuple[str, ...]]:
+    return metrics.shingles(text), tuple(metrics.tokens(text))
+
+
+def _shingle_counts(truth: str, text: str) -> tuple[float, float, float]:
+    """``metrics.shingle_counts`` with the truth's shingles computed once per page."""
+    expected, _tokens = _truth_shingles(truth)
+    predicted = metrics.shingles(text)
+    tp = sum(min(c, expected[k]) for k, c in predicted.items() if k in expected)
+    fp = sum(predicted.values()) - tp
+    fn = sum(expected.values()) - tp
+    total = tp + fp + fn
+    return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
+
+
+def set_scores(records: Sequence[PageRecord], outputs: Sequence[str]) -> tuple[float, list[str]]:
+    """The set's F1 as the reference scorer computes it (shingle: from mean page P and R;
+    snippet: pooled counts) and the ids of its collapsed pages (>= 0.3 below trafilatura's F1)."""
+    kinds = {r.truth.get("text") is not None for r in records}
+    if len(kinds) > 1:
+        raise ValueError("one set, one metric")
+    collapsed = []
+    if kinds == {True}:
+        counts = [_shingle_counts(r.truth["text"], o) for r, o in zip(records, outputs, strict=True)]
+        for r, c in zip(records, counts, strict=True):
+            if metrics.collapsed(metrics.page_f1(c), _trafilatura_f1(r)):
+                collapsed.append(r.id)
+        return float(metrics.shingle_scores(counts, [0.0] * len(counts))["f1"]), collapsed  # F1 needs no accuracy
+    snippets = [
         metrics.snippet_counts(r.truth.get("with") or [], r.truth.get("without") or [], o)
         for r, o in zip(records, outputs, strict=True)
-        if r.truth.get("text") is None
     ]
-    if shingle and snippet:
-        raise ValueError("one set, one metric")
-    if shingle:
-        counts = [metrics.shingle_counts(t, o) for t, o in shingle]
-        return float(metrics.shingle_scores(counts, [metrics.exact_match(t, o) for t, o in shingle])["f1"])
-    return float(metrics.snippet_scores(snippet)["f1"])
+    for r, c in zip(records, snippets, strict=True):
+        if metrics.collapsed(metrics.snippet_page_f1(c), _trafilatura_f1(r)):
+            collapsed.append(r.id)
+    return float(metrics.snippet_scores(snippets)["f1"]), collapsed
 
 
-def collapses(records: Sequence[PageRecord], outputs: Sequence[str]) -> list[str]:
-    """Ids of the pages whose F1 is >= COLLAPSE_GAP below trafilatura's on the same page."""
-    return [
-        r.id
-        for r, o in zip(records, outputs, strict=True)
-        if page_f1(r.truth, o) <= page_f1(r.truth, r.trafilatura) - COLLAPSE_GAP + 1e-12
-    ]
+_TRAFILATURA_F1: dict[tuple[str, str], float] = {}
+
+
+def _trafilatura_f1(record: PageRecord) -> float:
+    key = (record.set_name, record.id)
+    if key not in _TRAFILATURA_F1:
+        _TRAFILATURA_F1[key] = page_f1(record.truth, record.trafilatura)
+    return _TRAFILATURA_F1[key]
 
 
 def output(record: PageRecord, keep: Sequence[bool]) -> str:
@@ -279,9 +307,13 @@ def by_set(records: Sequence[PageRecord]) -> Iterator[tuple[str, list[int]]]:
             yield set_name, idx
 
 
-def mean_set_f1(records: Sequence[PageRecord], outputs: Sequence[str]) -> float:
-    """The objective the threshold and the guard are fitted on: every set weighs the same."""
-    scores = [set_f1([records[i] for i in idx], [outputs[i] for i in idx]) for _s, idx in by_set(records)]
+def objective(records: Sequence[PageRecord], outputs: Sequence[str]) -> float:
+    """What the thresholds and the guard are fitted to: the mean over sets of F1, less
+    COLLAPSE_COST per collapsed page (as a share of the set's pages)."""
+    scores = []
+    for _set_name, idx in by_set(records):
+        f1, collapsed = set_scores([records[i] for i in idx], [outputs[i] for i in idx])
+        scores.append(f1 - COLLAPSE_COST * len(collapsed) / len(idx))
     return float(np.mean(scores))
 
 
@@ -292,7 +324,8 @@ def mean_set_f1(records: Sequence[PageRecord], outputs: Sequence[str]) -> float:
 def _fit_gbdt() -> Any:
     """``fit_gbdt`` of scripts/train_text_model.py (the text model's trainer), loaded by path."""
     spec = importlib.util.spec_from_file_location("train_text_model", ROOT / "scripts" / "train_text_model.py")
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise ImportError("scripts/train_text_model.py not found")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -308,14 +341,14 @@ def fit_trees(records: Sequence[PageRecord]) -> TreeEnsemble:
     return trees
 
 
-def decide(record: PageRecord, probs: npt.NDArray[np.float64], threshold: float, share: float) -> list[bool]:
-    """The service's decision on the page's cached blocks (``BlockModel.keep``)."""
-    chosen = [bool(k) for k in probs >= threshold]
-    return guard(record.chars.tolist(), [bool(o) for o in record.own], chosen, share)
+def decide(record: PageRecord, probs: npt.NDArray[np.float64], model: BlockModel) -> list[bool]:
+    """The service's decision (``BlockModel.keep``) on the page's cached blocks."""
+    own = [bool(o) for o in record.own]
+    return guard(record.chars.tolist(), own, model.chosen(probs, own), model.min_kept_share)
 
 
 def fit(records: Sequence[PageRecord]) -> BlockModel:
-    """Trees on ``records``; threshold and guard share on inner out-of-fold predictions of them."""
+    """Trees on ``records``; thresholds and guard share on inner out-of-fold predictions of them."""
     folds = [fold_of(r.site, INNER_FOLDS, salt="#inner") for r in records]
     probs: list[npt.NDArray[np.float64]] = [np.zeros(0)] * len(records)
     for k in range(INNER_FOLDS):
@@ -323,24 +356,31 @@ def fit(records: Sequence[PageRecord]) -> BlockModel:
         for i, (r, f) in enumerate(zip(records, folds, strict=True)):
             if f == k:
                 probs[i] = trees.predict(r.x) if len(r.x) else np.zeros(0)
-    threshold, share = fit_decision(records, probs)
-    return BlockModel(fit_trees(records), threshold, share)
+    decision = fit_decision(records, probs, BlockModel(trees, 0.5, 0.5, 0.0))
+    return BlockModel(fit_trees(records), decision.threshold, decision.extra_threshold, decision.min_kept_share)
 
 
-def fit_decision(records: Sequence[PageRecord], probs: Sequence[npt.NDArray[np.float64]]) -> tuple[float, float]:
-    """The threshold (guard off), then the guard's share at that threshold, best mean set F1."""
+def fit_decision(
+    records: Sequence[PageRecord], probs: Sequence[npt.NDArray[np.float64]], start: BlockModel
+) -> BlockModel:
+    """Coordinate search from ``start`` (trees unused): one threshold for both sources, then
+    readability's, then the guard's share, each the best ``objective`` (ties: the middle value)."""
 
-    def score(threshold: float, share: float) -> float:
-        outs = [output(r, decide(r, p, threshold, share)) for r, p in zip(records, probs, strict=True)]
-        return mean_set_f1(records, outs)
+    def score(model: BlockModel) -> float:
+        outs = [output(r, decide(r, p, model)) for r, p in zip(records, probs, strict=True)]
+        return objective(records, outs)
 
-    threshold = max(THRESHOLDS, key=lambda t: (score(t, 0.0), -abs(t - 0.5)))
-    share = max(GUARD_SHARES, key=lambda s: (score(threshold, s), s))
-    return threshold, share
+    def best(candidates: list[BlockModel], middle: float, value: Callable[[BlockModel], float]) -> BlockModel:
+        return max(candidates, key=lambda m: (score(m), -abs(value(m) - middle)))
+
+    model = start
+    model = best([replace(model, threshold=t, extra_threshold=t) for t in THRESHOLDS], 0.5, lambda m: m.threshold)
+    model = best([replace(model, extra_threshold=t) for t in THRESHOLDS], model.threshold, lambda m: m.extra_threshold)
+    return best([replace(model, min_kept_share=s) for s in GUARD_SHARES], 0.5, lambda m: m.min_kept_share)
 
 
 def predict(model: BlockModel, record: PageRecord) -> str:
     """The answer text the model gives on the page (what the service returns, block for block)."""
     if not len(record.x):
-        return ""
-    return output(record, decide(record, model.trees.predict(record.x), model.threshold, model.min_kept_share))
+        return output(record, [])
+    return output(record, decide(record, model.trees.predict(record.x), model))

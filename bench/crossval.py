@@ -27,12 +27,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import block_data as bd  # noqa: E402
+from service.pipeline.block_model import BlockModel  # noqa: E402
 from service.pipeline.blocks import FEATURE_NAMES  # noqa: E402
 
 FOLDS = 5
@@ -47,19 +47,23 @@ def drop_features(records: Sequence[bd.PageRecord], prefixes: Sequence[str]) -> 
             record.x[:, columns] = 0.0
 
 
-def cross_validate(records: Sequence[bd.PageRecord]) -> tuple[list[str], list[float], list[float]]:
-    """Held-out answers of each page (pooled over the folds) and the fitted (threshold, share) per fold."""
+def cross_validate(records: Sequence[bd.PageRecord]) -> tuple[list[str], list[str]]:
+    """Held-out answers of each page (pooled over the folds) and each fold's fitted decision."""
     folds = [bd.fold_of(r.site, FOLDS) for r in records]
     answers = [""] * len(records)
-    thresholds, shares = [], []
+    decisions = []
     for k in range(FOLDS):
         model = bd.fit([r for r, f in zip(records, folds, strict=True) if f != k])
-        thresholds.append(model.threshold)
-        shares.append(model.min_kept_share)
+        decisions.append(describe(model))
+        print(f"fold {k}: {decisions[-1]}", file=sys.stderr, flush=True)
         for i, (r, f) in enumerate(zip(records, folds, strict=True)):
             if f == k:
                 answers[i] = bd.predict(model, r)
-    return answers, thresholds, shares
+    return answers, decisions
+
+
+def describe(model: BlockModel) -> str:
+    return f"threshold {model.threshold}, readability's {model.extra_threshold}, guard share {model.min_kept_share}"
 
 
 def report(records: Sequence[bd.PageRecord], columns: dict[str, list[str]]) -> dict[str, Any]:
@@ -70,7 +74,8 @@ def report(records: Sequence[bd.PageRecord], columns: dict[str, list[str]]) -> d
         row: dict[str, Any] = {"pages": len(idx), "sites": len({r.site for r in chosen})}
         for name, outputs in columns.items():
             outs = [outputs[i] for i in idx]
-            row[name] = {"f1": bd.set_f1(chosen, outs), "collapsed": bd.collapses(chosen, outs)}
+            f1, collapsed = bd.set_scores(chosen, outs)
+            row[name] = {"f1": f1, "collapsed": collapsed}
         result[set_name] = row
     return result
 
@@ -102,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(records)} pages ({time.perf_counter() - started:.0f} s to load)", file=sys.stderr)
     if args.drop_features:
         drop_features(records, args.drop_features)
-    answers, thresholds, shares = cross_validate(records)
+    answers, decisions = cross_validate(records)
     shipped = bd.fit(records)
     columns = {
         "trafilatura": [r.trafilatura for r in records],
@@ -112,10 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     result = report(records, columns)
     print(format_report(result))
-    print(
-        f"fold thresholds {thresholds} guard shares {shares}; all pages: threshold {shipped.threshold},"
-        f" guard share {shipped.min_kept_share}; {time.perf_counter() - started:.0f} s"
-    )
+    print(f"folds: {'; '.join(decisions)}")
+    print(f"all pages (shipped): {describe(shipped)}; {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return 0

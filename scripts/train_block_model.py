@@ -37,7 +37,9 @@ def main() -> None:
     model = block_data.fit(records)
     args.out.write_text(json.dumps(model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
     size = args.out.stat().st_size
-    print(f"{len(records)} pages; threshold {model.threshold}, guard share {model.min_kept_share}; {args.out} {size} bytes")
+    print(f"{len(records)} pages; threshold {model.threshold}, readability's {model.extra_threshold}")
+    print(f"guard share {model.min_kept_share}")
+    print(f"{args.out}: {size} bytes")
 
 
 if __name__ == "__main__":

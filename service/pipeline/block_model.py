@@ -42,21 +42,27 @@ class BlockModel:
     """The ensemble and the two numbers fitted with it."""
 
     trees: TreeEnsemble
-    threshold: float  # keep a block whose probability is at least this
+    threshold: float  # keep a block of trafilatura's whose probability is at least this
+    extra_threshold: float  # the same for a block readability adds (more evidence may be needed)
     min_kept_share: float  # the guard: keep at least this share of trafilatura's text
 
     def keep(self, blocks: Sequence[Block], x: npt.NDArray[np.float64]) -> list[bool]:
         """Which blocks make the answer (the guard applied)."""
         if not blocks:
             return []
-        chosen = [bool(k) for k in self.trees.predict(x) >= self.threshold]
-        lengths = [len(b.text) for b in blocks]
-        return guard(lengths, [b.from_trafilatura for b in blocks], chosen, self.min_kept_share)
+        own = [b.from_trafilatura for b in blocks]
+        chosen = self.chosen(self.trees.predict(x), own)
+        return guard([len(b.text) for b in blocks], own, chosen, self.min_kept_share)
+
+    def chosen(self, probs: npt.NDArray[np.float64], own: Sequence[bool]) -> list[bool]:
+        """The model's choice before the guard: each block against its source's threshold."""
+        return [float(p) >= (self.threshold if o else self.extra_threshold) for p, o in zip(probs, own, strict=True)]
 
     def to_json(self) -> dict[str, object]:
         return {
             "features": list(FEATURE_NAMES),
             "threshold": self.threshold,
+            "extra_threshold": self.extra_threshold,
             "min_kept_share": self.min_kept_share,
             "trees": self.trees.to_json(),
         }
@@ -68,6 +74,7 @@ class BlockModel:
         return cls(
             TreeEnsemble.from_json(data["trees"]),  # type: ignore[arg-type]
             float(data["threshold"]),  # type: ignore[arg-type]
+            float(data["extra_threshold"]),  # type: ignore[arg-type]
             float(data["min_kept_share"]),  # type: ignore[arg-type]
         )
 

@@ -256,7 +256,7 @@ def _list_reason(block: etree._Element) -> str | None:
 
 # Every match of the five notice patterns above contains one of these case-folded substrings, so
 # a block holding none of them skips the five unanchored searches (a block of 300 characters
-# took ~16 µs through them; tests/pipeline/test_clean.py checks the hints against the patterns).
+# took ~16 µs through them; tests/pipeline/test_block_rules.py checks the hints against the patterns).
 NOTICE_HINTS: tuple[str, ...] = (
     # ADVERTISING
     "anzeige", "werbung", "advertisement", "sponsored", "publicidad", "publicité", "реклама", "reklama",

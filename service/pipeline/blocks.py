@@ -2,7 +2,7 @@
 
 Candidates are the top-level blocks of trafilatura's body, in order, plus the blocks of
 readability's candidate that trafilatura's body lacks (each placed after the nearest block both
-hold), as ``recover`` used to consider them. Each block gets a feature row: its own shape (length,
+hold), the blocks the former ``recover`` stage considered. Each block gets a feature row: its own shape (length,
 words, link share, sentence ends), where it sits (position, neighbours), where it comes from
 (trafilatura kept it, readability holds it, how much the two candidates agree), repetition, the
 title, and which clutter rule of ``block_rules`` fires on it (rules are features and reason

@@ -8,8 +8,8 @@ from one page to the next (trafilatura#840, #925: not thread-safe; we run one pa
 
 trafilatura's default (non-fast) cascade already runs readability on the page and throws its
 answer away when it keeps its own. ``extract_candidates`` keeps that answer (converted to the same
-XML vocabulary) as a second candidate for ``recover``: the comparison costs no second
-readability pass.
+XML vocabulary, when it may hold prose trafilatura's lacks) and its text: the candidate blocks and
+features of ``blocks`` come from both, and the comparison costs no second readability pass.
 
 Before extraction, blocks a reader never sees (``hidden``, hidden paragraphs) leave the tree and
 are recorded as ``hidden`` removals.
@@ -34,8 +34,8 @@ from trafilatura.settings import Extractor
 from trafilatura.xml import delete_element
 
 from service.models import Article, Options, Removed
-from service.pipeline import metadata as metadata_stage
 from service.pipeline import blocks
+from service.pipeline import metadata as metadata_stage
 from service.pipeline.blocks import ReadabilityView
 from service.pipeline.content_selectors import EQUIVALENTS
 from service.pipeline.library_swaps import swapped, swapped_items
@@ -45,7 +45,7 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 logging.getLogger("htmldate").setLevel(logging.ERROR)
 
 # favor=precision is the fast path: trafilatura's fast cascade (fast=True: no readability/jusText
-# comparison, so no candidate for ``recover`` either) and dates from the fast search only.
+# comparison, so no readability candidate for ``blocks`` either) and dates from the fast search only.
 # Measured in one run (bench/quality.py --favor precision, 2026-11-28):
 #   trafilatura set  P 0.945  R 0.903  F1 0.924  (full cascade: P 0.945 R 0.921 F1 0.933, 1.39x)
 #   mozilla set      P 0.981  R 0.864  F1 0.919  (full cascade: P 0.988 R 0.914 F1 0.949, 1.55x)
@@ -66,13 +66,24 @@ _HIDDEN = XPath(
 )
 
 
+# The collapse guard of the hidden rule (issue 22): an element holding at least this share of the
+# page's text is the page's main wrapper, hidden until its scripts run, not clutter; it stays.
+MAX_HIDDEN_SHARE = 0.5
+
+
 def drop_hidden(tree: lxml.html.HtmlElement) -> list[Removed]:
     """Remove the hidden blocks of ``tree`` (in place), returning them as ``hidden`` removals."""
     removed: list[Removed] = []
+    page_chars: int | None = None  # counted on the first hidden element: most pages have none
     for element in _HIDDEN(tree):
         if element.tag in {"html", "head", "body"} or element.getparent() is None:
             continue
         text = " ".join(element.text_content().split())
+        if page_chars is None:
+            page = tree.find("body")
+            page_chars = len(" ".join((page if page is not None else tree).text_content().split()))
+        if len(text) >= MAX_HIDDEN_SHARE * page_chars:
+            continue
         element.drop_tree()  # keeps the tail text, which is visible
         if text:
             removed.append(Removed(text=text, reason="hidden"))

@@ -12,7 +12,7 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
   Python equivalents without regex callbacks (``content_selectors``, swapped in by ``extract``).
 
 One more is permanent, set at import by ``extract``: ``trafilatura.external.try_readability``
-records readability's answer (behaviour unchanged) so ``recover`` can reuse it.
+records readability's answer (behaviour unchanged) so ``blocks`` can reuse it.
 """
 
 from __future__ import annotations
