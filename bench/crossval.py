@@ -96,6 +96,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--bench", type=Path, default=DEFAULT_BENCH, help="folder of the shared benchmark sets")
     ap.add_argument("--workers", type=int, default=2, help="processes building the page cache")
     ap.add_argument("--drop-features", nargs="*", default=[], metavar="PREFIX", help="feature families to zero")
+    ap.add_argument(
+        "--param", nargs="*", default=[], metavar="NAME=VALUE", help="try another value of a block_data constant"
+    )
+    ap.add_argument("--save-model", type=Path, help="also write the in-sample model (as train_block_model does)")
     ap.add_argument("--json", type=Path, help="write the report (per set, per column, collapsed ids) here")
     return ap.parse_args(argv)
 
@@ -105,10 +109,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     records = bd.load_records(args.bench, workers=args.workers)
     print(f"{len(records)} pages ({time.perf_counter() - started:.0f} s to load)", file=sys.stderr)
+    for setting in args.param:
+        name, value = setting.split("=", 1)
+        setattr(bd, name, type(getattr(bd, name))(value))
     if args.drop_features:
         drop_features(records, args.drop_features)
     answers, decisions = cross_validate(records)
     shipped = bd.fit(records)
+    if args.save_model:
+        args.save_model.write_text(json.dumps(shipped.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
     columns = {
         "trafilatura": [r.trafilatura for r in records],
         "traf blocks": [bd.output(r, [bool(o) for o in r.own]) for r in records],

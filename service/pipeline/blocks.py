@@ -37,6 +37,7 @@ TAGS: Final = ("p", "head", "list", "quote", "table", "graphic")
 _SENTENCE_END: Final = re.compile(r"[.!?…:;\"'”»)。！？」]$")
 _SENTENCE_BREAK: Final = re.compile(r"[.!?。！？](?:\s|$)")
 _TOKEN: Final = re.compile(r"\w+")
+_DIGIT: Final = re.compile(r"\d")
 _SPACES: Final = re.compile(r"\s+")
 # Count features are capped here: beyond it, more says nothing new.
 MAX_COUNT: Final = 10
@@ -94,6 +95,14 @@ class Block:
     text: str
     from_trafilatura: bool
     rule: str | None = None
+    _shingles: Counter[tuple[str, ...]] | None = None
+
+    @property
+    def shingles(self) -> Counter[tuple[str, ...]]:
+        """The 4-token shingles of the text (computed once: merging and features both need them)."""
+        if self._shingles is None:
+            self._shingles = _shingles(self.text)
+        return self._shingles
 
 
 @dataclass
@@ -126,7 +135,7 @@ def candidate_blocks(article: Article, readability: ReadabilityView, options: Op
 
 def _merge(own: list[Block], candidate: etree._Element) -> list[Block]:
     """``own`` with each block of ``candidate`` it lacks inserted after the last shared block."""
-    own_shingles = [_shingles(b.text) for b in own]
+    own_shingles = [b.shingles for b in own]
     remaining: Counter[tuple[str, ...]] = Counter()
     for sh in own_shingles:
         remaining.update(sh)
@@ -134,8 +143,8 @@ def _merge(own: list[Block], candidate: etree._Element) -> list[Block]:
     after: defaultdict[int, list[Block]] = defaultdict(list)  # own index (-1: before all) -> extras
     anchor = -1
     for element in _outer_blocks(candidate):
-        text = _text(element)
-        sh = _shingles(text)
+        block = Block(element, _text(element), False)
+        sh = block.shingles
         if not sh:
             continue
         if _share(sh, remaining) >= PRESENT_SHARE:
@@ -149,7 +158,7 @@ def _merge(own: list[Block], candidate: etree._Element) -> list[Block]:
             if matched is not None:
                 anchor = matched
             continue
-        after[anchor].append(Block(element, text, False))
+        after[anchor].append(block)
     if not after:
         return own
     merged = list(after.get(-1, []))
@@ -172,7 +181,9 @@ def block_features(
     starts = np.concatenate(([0.0], np.cumsum(lengths)[:-1])) / total
     counts = Counter(b.text for b in blocks)
     title_tokens = set(_TOKEN.findall((metadata.title or "").lower()))
-    read_shingles = _shingles(readability.text or "")
+    # Sets, not multisets: a share of distinct shingles is as good a signal, and set operations run in C.
+    read_shingles = _shingle_set(readability.text) if readability.text and not readability.chosen else set()
+    found = total_shingles = 0  # trafilatura's shingles readability holds, of how many
     for i, block in enumerate(blocks):
         row = own[i]
         text = block.text
@@ -183,7 +194,7 @@ def block_features(
         row[_OWN["link_share"]] = _link_chars(block.element) / chars
         row[_OWN["ends_sentence"]] = 1.0 if _SENTENCE_END.search(text) else 0.0
         row[_OWN["sentence_breaks"]] = min(len(_SENTENCE_BREAK.findall(text)), MAX_COUNT)
-        row[_OWN["digit_share"]] = sum(c.isdigit() for c in text) / chars
+        row[_OWN["digit_share"]] = len(_DIGIT.findall(text)) / chars
         row[_OWN["mean_word_len"]] = sum(map(len, words)) / len(words) if words else 0.0
         row[_OWN["rel_position"]] = starts[i]
         row[_OWN["rel_index"]] = i / (n - 1) if n > 1 else 0.0
@@ -195,32 +206,35 @@ def block_features(
         if readability.chosen or not block.from_trafilatura:
             row[_OWN["in_readability"]] = 1.0
         elif read_shingles:
-            row[_OWN["in_readability"]] = _share(_shingles(text), read_shingles)
+            mine = block._shingles.keys() if block._shingles is not None else _shingle_set(text)
+            held, of = len(mine & read_shingles), len(mine)
+            found, total_shingles = found + held, total_shingles + of
+            row[_OWN["in_readability"]] = held / of if of else 0.0
         row[_OWN["repeated"]] = min(counts[text] - 1, MAX_COUNT)
         if words and title_tokens:
             row[_OWN["title_share"]] = sum(w in title_tokens for w in words) / len(words)
         if block.rule is not None:
             row[_OWN["rule_fired"]] = 1.0
             row[_OWN[f"rule_{block.rule}"]] = 1.0
-    page = _page_features(blocks, lengths, readability)
+    agreement = 1.0 if readability.chosen else found / total_shingles if total_shingles else 0.0
+    page = _page_features(blocks, lengths, readability, agreement)
     neighbours = [_shifted(own, offset) for offset in NEIGHBOUR_OFFSETS]
     return np.hstack((own, np.tile(page, (n, 1)), *neighbours))
 
 
 def _page_features(
-    blocks: Sequence[Block], lengths: npt.NDArray[np.float64], readability: ReadabilityView
+    blocks: Sequence[Block], lengths: npt.NDArray[np.float64], readability: ReadabilityView, agreement: float
 ) -> npt.NDArray[np.float64]:
+    """Features of the whole page; ``agreement`` is the share of trafilatura's shingles that
+    readability's text holds (block by block)."""
     own_mask = np.array([b.from_trafilatura for b in blocks])
     own_chars = float(lengths[own_mask].sum())
     features = np.zeros(len(PAGE_FEATURES))
     features[0] = math.log1p(own_chars)
     features[1] = math.log1p(int(own_mask.sum()))
     features[2] = float(readability.ran)
-    if readability.chosen:
-        features[3] = 1.0
-    elif readability.text is not None:
-        own_text = " ".join(b.text for b in blocks if b.from_trafilatura)
-        features[3] = _share(_shingles(own_text), _shingles(readability.text))
+    features[3] = agreement
+    if readability.text is not None and not readability.chosen:
         features[4] = math.log1p(len(readability.text)) - math.log1p(own_chars)
     features[5] = float(lengths[~own_mask].sum()) / (float(lengths.sum()) or 1.0)
     return features
@@ -263,12 +277,20 @@ def _shingles(text: str) -> Counter[tuple[str, ...]]:
     return Counter(zip(*(tokens[i:] for i in range(SHINGLE)), strict=False))
 
 
+def _shingle_set(text: str) -> set[tuple[str, ...]]:
+    tokens = _TOKEN.findall(text.lower())
+    if len(tokens) < SHINGLE:
+        return {tuple(tokens)} if tokens else set()
+    return set(zip(*(tokens[i:] for i in range(SHINGLE)), strict=False))
+
+
 def _share(part: Counter[tuple[str, ...]], whole: Counter[tuple[str, ...]]) -> float:
     """Share of ``part``'s shingles (multiset) found in ``whole``."""
     total = sum(part.values())
     if not total:
         return 0.0
-    return sum(min(count, whole[shingle]) for shingle, count in part.items() if shingle in whole) / total
+    # The common keys by a set intersection (C), then the counts of those only.
+    return sum(min(part[k], whole[k]) for k in part.keys() & whole.keys()) / total
 
 
 class _ShingleIndex:
