@@ -68,6 +68,7 @@ COLLAPSE_COST = 1.0
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))
 GUARD_SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 _SPACES = re.compile(r"\s+")
+_RULE_FIRED = block_features.FEATURE_NAMES.index("rule_fired")
 
 
 @dataclass
@@ -351,7 +352,8 @@ def fit_trees(records: Sequence[PageRecord]) -> TreeEnsemble:
 def decide(record: PageRecord, probs: npt.NDArray[np.float64], model: BlockModel) -> list[bool]:
     """The service's decision (``BlockModel.keep``) on the page's cached blocks."""
     own = [bool(o) for o in record.own]
-    return guard(record.chars.tolist(), own, model.chosen(probs, own), model.min_kept_share)
+    evidence = [bool(e) for e in record.x[:, _RULE_FIRED] > 0]
+    return guard(record.chars.tolist(), own, evidence, model.chosen(probs, own), model.min_kept_share)
 
 
 def fit(records: Sequence[PageRecord]) -> BlockModel:

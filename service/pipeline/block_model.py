@@ -5,7 +5,8 @@ candidate block of ``blocks`` the probability that it is article text; blocks at
 decision threshold are the answer. The guard then checks the answer against trafilatura's: when
 the kept share of trafilatura's text falls below ``min_kept_share``, one page's odd layout has
 fooled the model (issue 22: one collapsed page costs more than twenty small wins earn), and
-trafilatura's blocks are the answer. The ensemble, the threshold and the guard's share are all
+trafilatura's blocks are the answer; a dropped block a clutter rule fired on is strong evidence and
+does not count as lost. The ensemble, the threshold and the guard's share are all
 fitted together by ``scripts/train_block_model.py`` (threshold and share on out-of-fold
 predictions) and shipped as ``models/html_blocks.json``.
 
@@ -52,7 +53,8 @@ class BlockModel:
             return []
         own = [b.from_trafilatura for b in blocks]
         chosen = self.chosen(self.trees.predict(x), own)
-        return guard([len(b.text) for b in blocks], own, chosen, self.min_kept_share)
+        evidence = [b.rule is not None for b in blocks]
+        return guard([len(b.text) for b in blocks], own, evidence, chosen, self.min_kept_share)
 
     def chosen(self, probs: npt.NDArray[np.float64], own: Sequence[bool]) -> list[bool]:
         """The model's choice before the guard: each block against its source's threshold."""
@@ -79,12 +81,15 @@ class BlockModel:
         )
 
 
-def guard(lengths: Sequence[float], own: Sequence[bool], chosen: Sequence[bool], min_kept_share: float) -> list[bool]:
-    """``chosen``, unless it keeps less than ``min_kept_share`` of the text of trafilatura's
-    blocks (``own``; ``lengths`` in characters): then trafilatura's blocks."""
+def guard(
+    lengths: Sequence[float], own: Sequence[bool], evidence: Sequence[bool], chosen: Sequence[bool], share: float
+) -> list[bool]:
+    """``chosen``, unless it drops more than ``1 - share`` of the text of trafilatura's blocks
+    (``own``; ``lengths`` in characters) without strong evidence: then trafilatura's blocks.
+    A block a clutter rule fired on (``evidence``) and the model drops is not counted as lost."""
     own_chars = sum(n for n, o in zip(lengths, own, strict=True) if o)
-    kept_chars = sum(n for n, o, k in zip(lengths, own, chosen, strict=True) if o and k)
-    if own_chars and kept_chars < min_kept_share * own_chars:
+    kept = sum(n for n, o, e, k in zip(lengths, own, evidence, chosen, strict=True) if o and (k or e))
+    if own_chars and kept < share * own_chars:
         return list(own)
     return list(chosen)
 

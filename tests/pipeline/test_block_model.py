@@ -28,10 +28,15 @@ def _constant_trees(probability: float) -> TreeEnsemble:
 
 
 def test_guard_falls_back_to_trafilaturas_blocks_when_most_of_its_text_would_go() -> None:
-    lengths, own = [500.0, 20.0, 300.0], [True, True, False]
-    assert guard(lengths, own, [False, True, True], min_kept_share=0.5) == [True, True, False]
-    assert guard(lengths, own, [True, False, True], min_kept_share=0.5) == [True, False, True]
-    assert guard(lengths, own, [False, True, True], min_kept_share=0.0) == [False, True, True]
+    lengths, own, no_rule = [500.0, 20.0, 300.0], [True, True, False], [False, False, False]
+    assert guard(lengths, own, no_rule, [False, True, True], share=0.5) == [True, True, False]
+    assert guard(lengths, own, no_rule, [True, False, True], share=0.5) == [True, False, True]
+    assert guard(lengths, own, no_rule, [False, True, True], share=0.0) == [False, True, True]
+
+
+def test_a_block_a_clutter_rule_fired_on_is_not_counted_as_lost() -> None:
+    lengths, own = [500.0, 20.0], [True, True]
+    assert guard(lengths, own, [True, False], [False, True], share=0.5) == [False, True]
 
 
 def test_readability_blocks_need_their_own_threshold() -> None:
@@ -61,7 +66,7 @@ def test_applying_a_choice_records_dropped_blocks_with_their_rule() -> None:
     body = etree.fromstring(f"<body><p>{PROSE}</p><p>Share</p>tail<p>Old teaser</p></body>")
     article = Article(metadata=Metadata(), body=body)
     extra = etree.fromstring("<p>A paragraph readability found.</p>")
-    own = [el for el in body]
+    own = list(body)
     blocks = [
         Block(own[0], PROSE.strip(), True),
         Block(extra, "A paragraph readability found.", False),
