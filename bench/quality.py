@@ -16,6 +16,10 @@ alike; which one goes first rotates from page to page), through
     today without us);
   * optional anchors (``--anchors justext``, ``readability`` when installed).
 
+Under each set's table: how many pages pagecleaner answers with an F1 >= 0.3 below trafilatura's
+on the same page (issue 22's collapse count; page F1 is the shingle page F1, or 2TP/(2TP+FP+FN)
+of the page's snippets), with their ids; ``--json`` has them as ``collapsed``.
+
 Timing covers the extractor call only (the HTTP round trip included), after a garbage
 collection; untimed warm-up calls come first (in-process, ours runs ``service.pipeline.warm_up``
 as an extraction process does). A crash or an HTTP error counts as an empty output.
