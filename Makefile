@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 export HOST PORT
 
-.PHONY: venv run test test-fast check fmt container-smoke clean
+.PHONY: venv run test test-fast check fmt cv container-smoke clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ check: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff format service pagecleaner_client tests bench deploy
 	$(BIN)/ruff check --fix service pagecleaner_client tests bench deploy
+
+# The validation protocol (bench/README.md): grouped cross-validation by site on the development sets.
+cv: $(STAMP)
+	$(BIN)/python -m bench.crossval
 
 # Build the container image with podman (no Docker engine here) and smoke-test it.
 container-smoke:

@@ -156,6 +156,22 @@ def snippet_counts(with_: Iterable[str], without: Iterable[str], pred: str | Non
     return tp, fp, len(with_) - tp, len(without) - fp
 
 
+def snippet_page_f1(counts: SnippetCounts) -> float:
+    """One page's snippet F1, 2TP / (2TP + FP + FN); 1.0 for a page with no snippet to find or avoid."""
+    tp, fp, fn, _tn = counts
+    return 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 1.0
+
+
+# A page "collapses" when its F1 is at least this far below trafilatura's on the same page
+# (issue 22: one such page costs more than twenty small wins earn).
+COLLAPSE_GAP = 0.3
+
+
+def collapsed(ours: float, trafilatura: float) -> bool:
+    """Whether a page's F1 is ``COLLAPSE_GAP`` or more below trafilatura's (rounding aside)."""
+    return ours <= trafilatura - COLLAPSE_GAP + 1e-9
+
+
 def snippet_scores(counts: Iterable[SnippetCounts]) -> dict[str, Any]:
     """Micro-averaged P, R, accuracy, F1 and the summed counts."""
     tp = fp = fn = tn = 0

@@ -16,6 +16,10 @@ alike; which one goes first rotates from page to page), through
     today without us);
   * optional anchors (``--anchors justext``, ``readability`` when installed).
 
+Under each set's table: how many pages pagecleaner answers with an F1 >= 0.3 below trafilatura's
+on the same page (issue 22's collapse count; page F1 is the shingle page F1, or 2TP/(2TP+FP+FN)
+of the page's snippets), with their ids; ``--json`` has them as ``collapsed``.
+
 Timing covers the extractor call only (the HTTP round trip included), after a garbage
 collection; untimed warm-up calls come first (in-process, ours runs ``service.pipeline.warm_up``
 as an extraction process does). A crash or an HTTP error counts as an empty output.
@@ -62,6 +66,8 @@ HTML_CONTENT_TYPE = "text/html"
 DEFAULT_HTTP_TIMEOUT_S = 60.0
 ERROR_CHARS = 200
 NAME_WIDTH = 14
+# Collapsed pages listed by id under the table (the count is always printed).
+MAX_LISTED_COLLAPSES = 10
 
 
 # --- extractors ----------------------------------------------------------------------------------
@@ -295,9 +301,21 @@ def score_run(pages: Sequence[Page], run: Run, n_bootstrap: int, seed: int) -> d
         ]
         result["snippet"] = metrics.snippet_scores(snippet_counts)
         for i, c in zip(snippet_idx, snippet_counts, strict=True):
-            rows[i].update(dict(zip(("tp", "fp", "fn", "tn"), c, strict=True)))
+            rows[i].update(dict(zip(("tp", "fp", "fn", "tn"), c, strict=True)), f1=metrics.snippet_page_f1(c))
     result["per_page"] = rows
     return result
+
+
+def collapsed_pages(results: dict[str, dict[str, Any]], name: str = OURS) -> list[str] | None:
+    """Ids of the pages where ``name``'s F1 is >= 0.3 below trafilatura's (None: no trafilatura run)."""
+    if TRAFILATURA not in results or name not in results:
+        return None
+    anchor = results[TRAFILATURA]["per_page"]
+    return [
+        row["id"]
+        for row, base in zip(results[name]["per_page"], anchor, strict=True)
+        if "f1" in row and metrics.collapsed(row["f1"], base["f1"])
+    ]
 
 
 def format_table(dataset: str, results: dict[str, dict[str, Any]], cpu_ratio: bool = True) -> str:
@@ -323,6 +341,10 @@ def format_table(dataset: str, results: dict[str, dict[str, Any]], cpu_ratio: bo
                 f"{res['cpu_ms_per_page']:7.1f} {ratio:7.2f} "
                 f"{res['documents']:5d} {res['errors']:4d} {res['empty']:5d}"
             )
+    collapsed = collapsed_pages(results)
+    if collapsed is not None:
+        listed = f": {' '.join(collapsed[:MAX_LISTED_COLLAPSES])}" if collapsed else ""
+        lines.append(f"{OURS} pages >= {metrics.COLLAPSE_GAP} F1 below {TRAFILATURA}'s: {len(collapsed)}{listed}")
     return "\n".join(lines)
 
 
@@ -379,6 +401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         runs = run_dataset(extractors, pages)
         results = {name: score_run(pages, run, args.bootstrap, args.seed) for name, run in runs.items()}
+        if OURS in results:
+            results[OURS]["collapsed"] = collapsed_pages(results)
         report["datasets"][label(dataset)] = results
         print(format_table(label(dataset), results, cpu_ratio=not args.http), flush=True)
         if args.outputs:

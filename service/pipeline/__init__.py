@@ -1,7 +1,9 @@
 """The cleaning pipeline, one stage per module, called in order by ``run``.
 
-HTML:  decode -> parse (+ tree_bounds) -> select (include/exclude) -> extract (+ metadata) -> recover
-       -> clean -> sanity -> explain -> metadata's date search -> language -> serialize
+HTML:  decode -> parse (+ tree_bounds) -> select (include/exclude) -> extract (+ metadata)
+       -> block_model (candidate blocks, the learned keep/drop decision and its collapse guard)
+       -> sanity -> explain
+       -> metadata's date search -> language -> serialize
 Text:  decode -> text_mode (its own line classifier) -> language -> serialize
 """
 
@@ -14,7 +16,7 @@ from trafilatura.settings import set_date_params
 
 from service.models import Article, Job
 from service.pipeline import (
-    clean,
+    block_model,
     decode,
     explain,
     extract,
@@ -22,7 +24,6 @@ from service.pipeline import (
     library_swaps,
     metadata,
     parse,
-    recover,
     sanity,
     select,
     serialize,
@@ -78,14 +79,16 @@ def _run_html(job: Job, limits: Limits) -> tuple[Article, str]:
         return article, serialize.render_text(article.body)
     page = parse.parse_html(html, limits.max_elements, limits.max_depth)
     page.warnings += select.apply_selectors(page.tree, job.options)
-    # favor=precision wants less text, not more: no recovery (and no conversion cost) there.
-    use_recovery = job.options.favor != "precision"
-    candidates = extract.extract_candidates(page.tree, job.url, job.options, with_readability=use_recovery)
+    # favor=precision wants less text, not more: no readability candidate (nor its cost) there.
+    with_readability = job.options.favor != "precision"
+    candidates = extract.extract_candidates(page.tree, job.url, job.options, with_readability=with_readability)
     article = candidates.article
     article.warnings[:0] = warnings + page.warnings
     article.metadata.language = article.metadata.language or page.tree.get("lang")
-    recover.recover_blocks(article, candidates.readability_body)
-    clean.clean_article(article, job.options)
+    block_model.decide(article, candidates.readability, job.options)
+    # Not a quality rule (it changes no page of the benchmark sets, all articles): the contract
+    # that a page of nothing but navigation answers no-main-content, which the model cannot see
+    # (trafilatura's body is then bare text, no block).
     text = sanity.check_answer(page.tree, article)
     if job.options.explain:
         article.removed.extend(explain.dropped_blocks(page.tree, article))

@@ -8,8 +8,8 @@ from one page to the next (trafilatura#840, #925: not thread-safe; we run one pa
 
 trafilatura's default (non-fast) cascade already runs readability on the page and throws its
 answer away when it keeps its own. ``extract_candidates`` keeps that answer (converted to the same
-XML vocabulary) as a second candidate for ``recover``: the comparison costs no second
-readability pass.
+XML vocabulary, when it may hold prose trafilatura's lacks) and its text: the candidate blocks and
+features of ``blocks`` come from both, and the comparison costs no second readability pass.
 
 Before extraction, blocks a reader never sees (``hidden``, hidden paragraphs) leave the tree and
 are recorded as ``hidden`` removals.
@@ -18,7 +18,7 @@ are recorded as ``hidden`` removals.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.html
@@ -34,8 +34,9 @@ from trafilatura.settings import Extractor
 from trafilatura.xml import delete_element
 
 from service.models import Article, Options, Removed
+from service.pipeline import blocks
 from service.pipeline import metadata as metadata_stage
-from service.pipeline import recover
+from service.pipeline.blocks import ReadabilityView
 from service.pipeline.content_selectors import EQUIVALENTS
 from service.pipeline.library_swaps import swapped, swapped_items
 
@@ -44,7 +45,7 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 logging.getLogger("htmldate").setLevel(logging.ERROR)
 
 # favor=precision is the fast path: trafilatura's fast cascade (fast=True: no readability/jusText
-# comparison, so no candidate for ``recover`` either) and dates from the fast search only.
+# comparison, so no readability candidate for ``blocks`` either) and dates from the fast search only.
 # Measured in one run (bench/quality.py --favor precision, 2026-11-28):
 #   trafilatura set  P 0.945  R 0.903  F1 0.924  (full cascade: P 0.945 R 0.921 F1 0.933, 1.39x)
 #   mozilla set      P 0.981  R 0.864  F1 0.919  (full cascade: P 0.988 R 0.914 F1 0.949, 1.55x)
@@ -65,13 +66,24 @@ _HIDDEN = XPath(
 )
 
 
+# The collapse guard of the hidden rule (issue 22): an element holding at least this share of the
+# page's text is the page's main wrapper, hidden until its scripts run, not clutter; it stays.
+MAX_HIDDEN_SHARE = 0.5
+
+
 def drop_hidden(tree: lxml.html.HtmlElement) -> list[Removed]:
     """Remove the hidden blocks of ``tree`` (in place), returning them as ``hidden`` removals."""
     removed: list[Removed] = []
+    page_chars: int | None = None  # counted on the first hidden element: most pages have none
     for element in _HIDDEN(tree):
         if element.tag in {"html", "head", "body"} or element.getparent() is None:
             continue
         text = " ".join(element.text_content().split())
+        if page_chars is None:
+            page = tree.find("body")
+            page_chars = len(" ".join((page if page is not None else tree).text_content().split()))
+        if len(text) >= MAX_HIDDEN_SHARE * page_chars:
+            continue
         element.drop_tree()  # keeps the tail text, which is visible
         if text:
             removed.append(Removed(text=text, reason="hidden"))
@@ -87,7 +99,7 @@ class Candidates:
     """trafilatura's answer and, when it ran and was not chosen, readability's."""
 
     article: Article
-    readability_body: etree._Element | None = None
+    readability: ReadabilityView = field(default_factory=ReadabilityView)
     date_url: str | None = None  # where ``metadata.find_publication_date`` reads dates from
 
 
@@ -160,9 +172,9 @@ def extract_candidates(
         return Candidates(article, date_url=date_url)
     comments_body = document.commentsbody if options.comments else None
     article = Article(metadata=metadata, body=document.body, comments_body=comments_body, removed=hidden)
-    candidate = _readability_candidate(document.body, extractor) if with_readability else None
+    readability = _readability_view(document.body, extractor) if with_readability else ReadabilityView()
     _readability_runs.clear()
-    return Candidates(article, candidate, date_url)
+    return Candidates(article, readability, date_url)
 
 
 def prune_unwanted_nodes(
@@ -211,22 +223,24 @@ def needs_formatting(options: Options) -> bool:
     return "markdown" in options.formats or "html" in options.formats
 
 
-def _readability_candidate(chosen: etree._Element, extractor: Extractor) -> etree._Element | None:
-    """readability's summary in trafilatura's vocabulary, or None (not run, or already chosen)."""
+def _readability_view(chosen: etree._Element, extractor: Extractor) -> ReadabilityView:
+    """What readability said: not run, chosen by trafilatura, or its text and (when it may hold
+    prose trafilatura lacks) its summary in trafilatura's vocabulary."""
     if not _readability_runs:
-        return None
+        return ReadabilityView()
     summary = _readability_runs[0]
     _readability_runs.clear()
     # trafilatura converts the chosen summary in place: the body then is (or holds) that tree.
     if summary is chosen or summary.getroottree().getroot() is chosen.getroottree().getroot():
-        return None
-    if len(summary) == 0 and not (summary.text or "").strip():
-        return None
-    if not recover.may_lack_prose(chosen, summary):
-        return None  # nothing to recover: spare the conversion (~1 ms/page)
+        return ReadabilityView(ran=True, chosen=True)
+    text = " ".join(summary.itertext())
+    if not text.strip():
+        return ReadabilityView(ran=True)
+    if not blocks.may_lack_prose(chosen, summary):
+        return ReadabilityView(ran=True, text=text)  # no block to add: spare the conversion (~1 ms/page)
     body, _text = trafilatura_external.sanitize_tree(summary, extractor)
     body.tag = "body"
-    return body
+    return ReadabilityView(ran=True, text=text, body=body)
 
 
 def _baseline_body(tree: lxml.html.HtmlElement) -> etree._Element | None:

@@ -16,7 +16,7 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
   answer crosses the block's edge (cost within noise: 200 bench pages, 81.2 vs 79.5 ms/page).
 
 One more is permanent, set at import by ``extract``: ``trafilatura.external.try_readability``
-records readability's answer (behaviour unchanged) so ``recover`` can reuse it.
+records readability's answer (behaviour unchanged) so ``blocks`` can reuse it.
 """
 
 from __future__ import annotations

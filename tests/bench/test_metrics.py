@@ -168,3 +168,22 @@ def test_agrees_with_reference_on_synthetic_pages() -> None:
         snippet_theirs.append(reference.snippet_counts(with_, without, pred))
     assert snippet_ours == snippet_theirs
     assert metrics.snippet_scores(snippet_ours) == pytest.approx(reference.snippet_scores(snippet_theirs))
+
+
+def test_snippet_page_f1_and_the_collapse_rule() -> None:
+    assert metrics.snippet_page_f1((2, 0, 0, 1)) == 1.0
+    assert metrics.snippet_page_f1((1, 1, 1, 0)) == 0.5
+    assert metrics.snippet_page_f1((0, 0, 0, 0)) == 1.0  # nothing to find or avoid
+    assert metrics.collapsed(0.6, 0.9)  # exactly 0.3 below counts
+    assert not metrics.collapsed(0.61, 0.9)
+
+
+def test_quality_lists_the_pages_far_below_trafilatura() -> None:
+    from bench import quality
+
+    rows = {
+        quality.OURS: {"per_page": [{"id": "a", "f1": 0.2}, {"id": "b", "f1": 0.95}, {"id": "c"}]},
+        quality.TRAFILATURA: {"per_page": [{"id": "a", "f1": 0.9}, {"id": "b", "f1": 0.9}, {"id": "c"}]},
+    }
+    assert quality.collapsed_pages(rows) == ["a"]
+    assert quality.collapsed_pages({quality.OURS: rows[quality.OURS]}) is None

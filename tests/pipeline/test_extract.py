@@ -54,6 +54,17 @@ def test_hidden_attribute_and_hidden_paragraphs_are_dropped() -> None:
     assert "Tail kept." in text
 
 
+def test_a_hidden_wrapper_holding_most_of_the_prose_is_kept() -> None:
+    # issue 22: a main wrapper hidden until scripts run emptied the answer.
+    tree = lxml.html.document_fromstring(
+        f"<html><body><nav><p>Home</p></nav><main hidden><p>{PROSE * 3}</p><p>{PROSE}</p></main>"
+        "<p hidden>A hidden teaser line.</p></body></html>"
+    )
+    removed = drop_hidden(tree)
+    assert [item.text for item in removed] == ["A hidden teaser line."]
+    assert PROSE.strip() in tree.text_content()
+
+
 def test_hidden_paragraph_is_not_in_the_answer_and_explain_says_why() -> None:
     body = _page(f"<p>{PROSE * 3}</p><p style='display:none'>Secret teaser that nobody sees on the page.</p>")
     answer = run(Job(mode="html", body=body, options=Options(explain=True)))

@@ -1,12 +1,12 @@
-"""Post-extraction clutter removal on trafilatura's body (HTML mode).
+"""The hand-written clutter rules of HTML mode, as features and reason codes for the block model.
 
-trafilatura keeps some of the page furniture that sits next to the article text: share bars,
-bylines, image credits, "read also" links, teaser lists under a "Related" heading, newsletter and
-cookie boxes, comment sections, copyright lines. This stage walks the body's top-level blocks
-(``p``, ``head``, ``list``, ``quote``, ``table`` ...) and removes those, recording each in
-``article.removed`` with a reason code. The vocabulary (multilingual line patterns) comes from
-``clutter_patterns`` (shared with the plain-text mode, read-only here); what is HTML-specific
-(block structure, position in the body) is decided here.
+Each rule looks at one candidate block's text (share bars, bylines, image credits, "read also"
+lines, newsletter and cookie boxes, copyright lines ...) or opens a section (a related heading, a
+comments heading, an about-the-author box) in the last part of the body. They used to remove
+blocks; since issue 22 they only say which reason code fits a block: the learned block decision
+(``block_model``) weighs them with everything else, and a dropped block reports the code of the
+rule that fired on it (``explain``). The multilingual vocabulary comes from ``clutter_patterns``
+(owned by the plain-text mode, read-only here).
 
 Reason codes:
     share-buttons   a block made only of share/social words ("Share", "Tweet", "Teilen")
@@ -21,19 +21,18 @@ Reason codes:
     tags            "Tags: ...", "Kategorien: ..." lines
     navigation      a menu word or pagination alone ("Home", "Next post")
     boilerplate     copyright/imprint lines
-
-Every rule looks at one block's text; rules that take a whole section (a related heading, a
-comments heading) only fire in the last part of the body, where that furniture sits.
+    advertising     "Anzeige", "Sponsored", affiliate disclosures
+    social-links    "Follow us on ...", app store appeals
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from lxml import etree
 
-from service.models import Article, Options, Removed
+from service.models import Metadata, Options
 from service.pipeline import clutter_patterns as cp
 
 # Top-level tags of trafilatura's vocabulary that make one block.
@@ -133,50 +132,80 @@ AUTHOR_BOX_HEADING = re.compile(
 )
 
 
-def clean_article(article: Article, options: Options) -> None:
-    """Remove clutter blocks from ``article.body`` in place, recording each in ``article.removed``."""
-    body = article.body
-    if body is None or len(body) == 0:
-        return
-    blocks = [b for b in body if isinstance(b.tag, str)]
-    # Removing a block never changes another's text (its tail moves, and tails are not text).
-    texts = [_text(b) for b in blocks]
+REASON_CODES: tuple[str, ...] = (
+    "share-buttons",
+    "byline",
+    "image-credit",
+    "teaser",
+    "related-links",
+    "author-box",
+    "newsletter",
+    "cookie-banner",
+    "comments",
+    "tags",
+    "navigation",
+    "boilerplate",
+    "advertising",
+    "social-links",
+)
+
+
+def rule_reasons(
+    blocks: Sequence[etree._Element],
+    texts: Sequence[str],
+    own: Sequence[bool],
+    metadata: Metadata,
+    options: Options,
+) -> list[str | None]:
+    """The reason code of the rule that fires on each block (None: no rule), in reading order.
+
+    ``own`` marks the blocks of trafilatura's body: only their bylines fill ``metadata.authors``.
+    """
+    reasons: list[str | None] = [None] * len(blocks)
+    scratch = Metadata()
     total = sum(map(len, texts)) or 1
     before = 0  # characters of text before the current block
-    cut: str | None = None  # a section rule fired: everything after goes with this reason
+    cut: str | None = None  # a section rule fired: every later block gets this reason
     index = 0
     while index < len(blocks):
         block, text = blocks[index], texts[index]
         position = before / total
         before += len(text)
         if cut is not None:
-            _drop(article, block, text, cut)
+            reasons[index] = cut
             index += 1
             continue
         section = _section_start(block, text, position, options)
         if section is not None:
-            _drop(article, block, text, section)
+            reasons[index] = section
             if section == "related-links":
-                index = _drop_teasers(article, blocks, texts, index + 1)
+                end = _teaser_run(blocks, texts, index + 1)
+                for teaser in range(index + 1, end):
+                    reasons[teaser] = "related-links" if cp.RELATED_HEADING.match(texts[teaser]) else "teaser"
+                    before += len(texts[teaser])
+                index = end
                 continue
             cut = section
             index += 1
             continue
-        reason = _line_reason(block, text, article, position)
+        authors = metadata if own[index] else scratch
+        reason = _line_reason(block, text, authors, position)
         if reason == "byline-label":
-            _drop(article, block, text, "byline")
+            reasons[index] = "byline"
             if index + 1 < len(blocks) and _is_name(texts[index + 1]):
-                name = texts[index + 1]
-                _add_author(article, [name])
-                _drop(article, blocks[index + 1], name, "byline")
+                _add_author(authors, [texts[index + 1]])
+                reasons[index + 1] = "byline"
+                before += len(texts[index + 1])
                 index += 1
-        elif reason is not None:
-            _drop(article, block, text, reason)
+        else:
+            reasons[index] = reason
         index += 1
-    _drop_trailing_author_box(article)
+    for number in _trailing_author_box(texts, metadata):
+        reasons[number] = reasons[number] or "author-box"
+    return reasons
 
 
-def _line_reason(block: etree._Element, text: str, article: Article, position: float) -> str | None:
+def _line_reason(block: etree._Element, text: str, metadata: Metadata, position: float) -> str | None:
     """The reason code of a short clutter block, ``byline-label`` for a label alone, else None."""
     if not text or block.tag in {"table", "code"}:
         return None
@@ -187,7 +216,7 @@ def _line_reason(block: etree._Element, text: str, article: Article, position: f
             return "byline-label"
         names = cp.byline_names(text)
         if names is not None and _looks_like_byline(text):
-            _add_author(article, names)
+            _add_author(metadata, names)
             return "byline"
     # Hint tests on the case-folded text spare the unanchored searches on most blocks (they only
     # run up to MAX_NOTICE_CHARS, the longer of the two limits).
@@ -227,7 +256,7 @@ def _list_reason(block: etree._Element) -> str | None:
 
 # Every match of the five notice patterns above contains one of these case-folded substrings, so
 # a block holding none of them skips the five unanchored searches (a block of 300 characters
-# took ~16 µs through them; tests/pipeline/test_clean.py checks the hints against the patterns).
+# took ~16 µs through them; tests/pipeline/test_block_rules.py checks the hints against the patterns).
 NOTICE_HINTS: tuple[str, ...] = (
     # ADVERTISING
     "anzeige", "werbung", "advertisement", "sponsored", "publicidad", "publicité", "реклама", "reklama",
@@ -284,8 +313,8 @@ def _section_start(block: etree._Element, text: str, position: float, options: O
     return None
 
 
-def _drop_teasers(article: Article, blocks: list[etree._Element], texts: list[str], start: int) -> int:
-    """Drop the teaser blocks after a related heading; return the index of the first kept."""
+def _teaser_run(blocks: Sequence[etree._Element], texts: Sequence[str], start: int) -> int:
+    """The index of the first block after the teaser run that starts at ``start``."""
     index = start
     while index < len(blocks):
         block, text = blocks[index], texts[index]
@@ -295,26 +324,26 @@ def _drop_teasers(article: Article, blocks: list[etree._Element], texts: list[st
             break
         if block.tag == "head" and not (cp.RELATED_HEADING.match(text) or len(text) <= MAX_TEASER_CHARS):
             break
-        reason = "related-links" if cp.RELATED_HEADING.match(text) else "teaser"
-        _drop(article, block, text, reason)
         index += 1
     return index
 
 
-def _drop_trailing_author_box(article: Article) -> None:
-    """The author's name alone (an author box's caption) as the body's last blocks."""
-    names = {n.casefold() for n in article.metadata.authors}
+def _trailing_author_box(texts: Sequence[str], metadata: Metadata) -> list[int]:
+    """The last blocks (never the first) that are the author's name alone or their bio."""
+    names = {n.casefold() for n in metadata.authors}
+    found: list[int] = []
     if not names:
-        return
-    blocks = [b for b in article.body if isinstance(b.tag, str)]
-    for block in reversed(blocks[1:][-AUTHOR_BOX_TAIL_BLOCKS:]):
-        text = _text(block)
-        folded = text.casefold()
+        return found
+    for number in reversed(range(max(1, len(texts) - AUTHOR_BOX_TAIL_BLOCKS), len(texts))):
+        folded = texts[number].casefold()
         is_name = folded in names
-        is_bio = len(text) <= MAX_AUTHOR_BIO_CHARS and any(folded.startswith(n) and len(n.split()) >= 2 for n in names)
+        is_bio = len(folded) <= MAX_AUTHOR_BIO_CHARS and any(
+            folded.startswith(n) and len(n.split()) >= 2 for n in names
+        )
         if not (is_name or is_bio):
             break
-        _drop(article, block, text, "author-box")
+        found.append(number)
+    return found
 
 
 def _looks_like_byline(text: str) -> bool:
@@ -332,25 +361,9 @@ def _is_name(text: str) -> bool:
     return 0 < len(words) <= MAX_NAME_WORDS and len(text) <= MAX_BYLINE_CHARS and not re.search(r"[.!?:]$", text)
 
 
-def _add_author(article: Article, names: list[str]) -> None:
-    if not article.metadata.authors:
-        article.metadata.authors = list(dict.fromkeys(n.strip() for n in names if n.strip()))
-
-
-def _drop(article: Article, block: etree._Element, text: str, reason: str) -> None:
-    """Remove ``block`` (keeping its tail text) and record it."""
-    parent = block.getparent()
-    if parent is None:
-        return
-    if block.tail and block.tail.strip():
-        previous = block.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + block.tail
-        else:
-            parent.text = (parent.text or "") + block.tail
-    parent.remove(block)
-    if text:
-        article.removed.append(Removed(text=text, reason=reason))
+def _add_author(metadata: Metadata, names: list[str]) -> None:
+    if not metadata.authors:
+        metadata.authors = list(dict.fromkeys(n.strip() for n in names if n.strip()))
 
 
 def _text(element: etree._Element) -> str:

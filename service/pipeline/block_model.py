@@ -1,0 +1,145 @@
+"""The learned block decision of HTML mode: which candidate blocks make the answer, and the collapse guard.
+
+A small gradient-boosted tree ensemble (``text_model.TreeEnsemble``, numpy only) gives each
+candidate block of ``blocks`` the probability that it is article text; blocks at or above the
+decision threshold are the answer. The guard then checks the answer against trafilatura's: when
+the kept share of trafilatura's text falls below ``min_kept_share``, one page's odd layout has
+fooled the model (issue 22: one collapsed page costs more than twenty small wins earn), and
+trafilatura's blocks are the answer; a dropped block a clutter rule fired on is strong evidence and
+does not count as lost. The ensemble, the threshold and the guard's share are all
+fitted together by ``scripts/train_block_model.py`` (threshold and share on out-of-fold
+predictions) and shipped as ``models/html_blocks.json``.
+
+A dropped block of trafilatura's body is recorded in ``article.removed`` with the reason code of
+the clutter rule that fired on it, else ``not-main-content``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from copy import deepcopy
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from lxml import etree
+
+from service.models import Article, Options, Removed
+from service.pipeline import blocks as block_features
+from service.pipeline.blocks import FEATURE_NAMES, Block, ReadabilityView
+from service.pipeline.text_model import TreeEnsemble
+
+MODEL_PATH: Final = Path(__file__).parent / "models" / "html_blocks.json"
+# Reason of a dropped block no rule fired on: the model's scoring did not pick it.
+NOT_MAIN_CONTENT: Final = "not-main-content"
+
+
+@dataclass(frozen=True)
+class BlockModel:
+    """The ensemble and the two numbers fitted with it."""
+
+    trees: TreeEnsemble
+    threshold: float  # keep a block of trafilatura's whose probability is at least this
+    extra_threshold: float  # the same for a block readability adds (more evidence may be needed)
+    min_kept_share: float  # the guard: keep at least this share of trafilatura's text
+
+    def keep(self, blocks: Sequence[Block], x: npt.NDArray[np.float64]) -> list[bool]:
+        """Which blocks make the answer (the guard applied)."""
+        if not blocks:
+            return []
+        own = [b.from_trafilatura for b in blocks]
+        chosen = self.chosen(self.trees.predict(x), own)
+        evidence = [b.rule is not None for b in blocks]
+        return guard([len(b.text) for b in blocks], own, evidence, chosen, self.min_kept_share)
+
+    def chosen(self, probs: npt.NDArray[np.float64], own: Sequence[bool]) -> list[bool]:
+        """The model's choice before the guard: each block against its source's threshold."""
+        return [float(p) >= (self.threshold if o else self.extra_threshold) for p, o in zip(probs, own, strict=True)]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "features": list(FEATURE_NAMES),
+            "threshold": self.threshold,
+            "extra_threshold": self.extra_threshold,
+            "min_kept_share": self.min_kept_share,
+            "trees": self.trees.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> BlockModel:
+        if data.get("features") != list(FEATURE_NAMES):
+            raise ValueError("block model was trained on other features; retrain with scripts/train_block_model.py")
+        return cls(
+            TreeEnsemble.from_json(data["trees"]),  # type: ignore[arg-type]
+            float(data["threshold"]),  # type: ignore[arg-type]
+            float(data["extra_threshold"]),  # type: ignore[arg-type]
+            float(data["min_kept_share"]),  # type: ignore[arg-type]
+        )
+
+
+def guard(
+    lengths: Sequence[float], own: Sequence[bool], evidence: Sequence[bool], chosen: Sequence[bool], share: float
+) -> list[bool]:
+    """``chosen``, unless it drops more than ``1 - share`` of the text of trafilatura's blocks
+    (``own``; ``lengths`` in characters) without strong evidence: then trafilatura's blocks.
+    A block a clutter rule fired on (``evidence``) and the model drops is not counted as lost."""
+    own_chars = sum(n for n, o in zip(lengths, own, strict=True) if o)
+    kept = sum(n for n, o, e, k in zip(lengths, own, evidence, chosen, strict=True) if o and (k or e))
+    if own_chars and kept < share * own_chars:
+        return list(own)
+    return list(chosen)
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = MODEL_PATH) -> BlockModel | None:
+    """The shipped model, or None when there is none (trafilatura's blocks are then the answer)."""
+    if not path.exists():
+        return None
+    return BlockModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def decide(article: Article, readability: ReadabilityView, options: Options) -> None:
+    """Replace ``article.body`` by the blocks the model keeps among the page's candidates."""
+    candidates = block_features.candidate_blocks(article, readability, options)
+    model = load_model()
+    if model is None:
+        keep = [b.from_trafilatura for b in candidates]
+    else:
+        keep = model.keep(candidates, block_features.block_features(candidates, article.metadata, readability))
+    apply(article, candidates, keep)
+
+
+def apply(article: Article, blocks: Sequence[Block], keep: Sequence[bool]) -> None:
+    """Make ``article.body`` the kept blocks in reading order; record trafilatura's dropped ones."""
+    body = article.body
+    kept: list[etree._Element] = []
+    for block, chosen in zip(blocks, keep, strict=True):
+        if chosen:
+            element = block.element if block.from_trafilatura else deepcopy(block.element)
+            if not block.from_trafilatura:
+                element.tail = None
+            kept.append(element)
+        elif block.from_trafilatura:
+            _keep_tail(block, kept, body)
+            if block.text:
+                article.removed.append(Removed(text=block.text, reason=block.rule or NOT_MAIN_CONTENT))
+    for child in list(body):
+        if isinstance(child.tag, str):
+            body.remove(child)
+    for element in kept:
+        body.append(element)
+
+
+def _keep_tail(block: Block, kept: list[etree._Element], body: etree._Element) -> None:
+    """A dropped block's tail is text between blocks: it moves to the block before it."""
+    tail = block.element.tail
+    if not tail or not tail.strip():
+        return
+    if kept:
+        kept[-1].tail = (kept[-1].tail or "") + tail
+    else:
+        body.text = (body.text or "") + tail

@@ -1,0 +1,103 @@
+"""Candidate blocks and their features (service.pipeline.blocks): what the block model decides on."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from lxml import etree
+
+from service.models import Article, Metadata, Options
+from service.pipeline import blocks
+from service.pipeline.blocks import FEATURE_NAMES, PRESENT_SHARE, ReadabilityView, _share, _ShingleIndex, _shingles
+
+PROSE = (
+    "The council approved the plan on Tuesday after a long debate about costs, and the first works "
+    "are expected to start in the spring once the tender has been awarded to a local company."
+)
+OTHER = (
+    "Residents who live near the bridge will be told about the closures by letter, the mayor said, "
+    "and a bus will replace the tram line for the four months the works are expected to last."
+)
+
+
+def _article(*elements: str, title: str | None = None) -> Article:
+    return Article(metadata=Metadata(title=title), body=etree.fromstring("<body>" + "".join(elements) + "</body>"))
+
+
+def _column(x: object, name: str) -> list[float]:
+    return [float(v) for v in x[:, FEATURE_NAMES.index(name)]]  # type: ignore[index]
+
+
+def test_readability_prose_missing_from_trafilatura_is_a_candidate_after_its_neighbour() -> None:
+    article = _article(f"<p>{PROSE}</p>", "<p>Share</p>")
+    candidate = etree.fromstring(f"<body><p>{PROSE}</p><p>{OTHER}</p></body>")
+    view = ReadabilityView(ran=True, text=PROSE + " " + OTHER, body=candidate)
+    found = blocks.candidate_blocks(article, view, Options())
+    assert [(b.text[:12], b.from_trafilatura) for b in found] == [
+        (PROSE[:12], True),
+        (OTHER[:12], False),
+        ("Share", True),
+    ]
+    assert [b.rule for b in found] == [None, None, "share-buttons"]
+
+
+def test_features_say_where_a_block_comes_from_and_which_rule_fired() -> None:
+    article = _article(f"<p>{PROSE}</p>", "<p>Share</p>", f"<p>{PROSE}</p>")
+    view = ReadabilityView(ran=True, text=PROSE)
+    found = blocks.candidate_blocks(article, view, Options())
+    x = blocks.block_features(found, article.metadata, view)
+    assert x.shape == (3, len(FEATURE_NAMES))
+    assert _column(x, "from_trafilatura") == [1.0, 1.0, 1.0]
+    assert _column(x, "rule_share-buttons") == [0.0, 1.0, 0.0]
+    assert _column(x, "repeated") == [1.0, 0.0, 1.0]
+    assert _column(x, "in_readability") == [1.0, 0.0, 1.0]
+    assert _column(x, "rule_fired@-1") == [0.0, 0.0, 1.0]
+    assert _column(x, "readability_ran") == [1.0, 1.0, 1.0]
+
+
+def test_link_share_counts_the_text_inside_links() -> None:
+    article = _article("<p><ref>Home</ref> <ref>News</ref></p>", f"<p>{PROSE}</p>")
+    found = blocks.candidate_blocks(article, ReadabilityView(), Options())
+    x = blocks.block_features(found, article.metadata, ReadabilityView())
+    assert _column(x, "link_share")[0] > 0.8
+    assert _column(x, "link_share")[1] == 0.0
+
+
+def test_an_empty_body_has_no_candidates() -> None:
+    article = _article()
+    found = blocks.candidate_blocks(article, ReadabilityView(), Options())
+    assert found == []
+    assert blocks.block_features(found, article.metadata, ReadabilityView()).shape == (0, len(FEATURE_NAMES))
+
+
+def _brute_force_match(sh: Counter[tuple[str, ...]], own: list[Counter[tuple[str, ...]]]) -> int | None:
+    best, best_share = None, 0.0
+    for number, block in enumerate(own):
+        share = _share(block, sh)
+        if share > best_share:
+            best, best_share = number, share
+    return best if best_share >= PRESENT_SHARE else None
+
+
+def test_shingle_index_finds_the_same_block_as_comparing_every_pair() -> None:
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(30)]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 25))) for _ in range(60)]
+    own = [_shingles(t) for t in texts[:30]]
+    index = _ShingleIndex(own)
+    for text in texts:
+        sh = _shingles(text)
+        assert index.best_match(sh) == _brute_force_match(sh, own)
+
+
+def test_missing_prose_check_ignores_whitespace_and_short_blocks() -> None:
+    summary = etree.fromstring(f"<div><p>{PROSE}</p><p>Caption.</p></div>")
+    assert not blocks.may_lack_prose(etree.fromstring(f"<body><p>{PROSE.replace(' ', '  ')}</p></body>"), summary)
+    assert blocks.may_lack_prose(etree.fromstring("<body><p>Something else entirely.</p></body>"), summary)
+
+
+def test_missing_prose_check_counts_a_repeated_paragraph() -> None:
+    summary = etree.fromstring(f"<div><p>{PROSE}</p><p>{PROSE}</p></div>")
+    assert blocks.may_lack_prose(etree.fromstring(f"<body><p>{PROSE}</p></body>"), summary)
+    assert not blocks.may_lack_prose(etree.fromstring(f"<body><p>{PROSE}</p><p>{PROSE}</p></body>"), summary)
