@@ -182,6 +182,8 @@ def fit_model(pages: Sequence[Page], data: dict[str, PageData]) -> text_model.Li
     ]
     contexts = {k: _context(data[k], firsts[f].predict(data[k].x)) for k, f in zip(keys, inner, strict=True)}
     second = fit_gbdt(*_labelled([data[k] for k in keys], [contexts[k] for k in keys]))
+    if len(THRESHOLDS) == 1:  # nothing to choose (a quicker experiment)
+        return text_model.LineModel(first, second, THRESHOLDS[0])
     oof: dict[str, npt.NDArray[np.float64]] = {}
     for g in range(INNER_FOLDS):
         rest = [k for k, f in zip(keys, inner, strict=True) if f != g]
@@ -327,9 +329,9 @@ def _anchor(pages: Sequence[Page], extract: Callable[[str], str]) -> dict[str, f
 
 def _print_table(columns: dict[str, dict[str, float]]) -> None:
     sets = list(next(iter(columns.values())))
-    print(f"{'set':26}" + "".join(f"{name:>14}" for name in columns))
+    print(f"{'set':26}" + "".join(f"{name:>16}" for name in columns))
     for set_name in sets:
-        print(f"{set_name:26}" + "".join(f"{col.get(set_name, float('nan')):>14.3f}" for col in columns.values()))
+        print(f"{set_name:26}" + "".join(f"{col.get(set_name, float('nan')):>16.3f}" for col in columns.values()))
 
 
 def main() -> None:
