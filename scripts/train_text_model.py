@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""Train the plain-text mode's line classifier (``service/pipeline/text_model.py``) and report F1.
+"""Train the plain-text mode's line classifier (``service/pipeline/text_model.py``) and validate it.
 
-    .venv/bin/python scripts/train_text_model.py /work/shared/bench            # train, save, report
-    .venv/bin/python scripts/train_text_model.py /work/shared/bench --cv       # tuning run, see below
+    .venv/bin/python scripts/train_text_model.py /work/shared/bench        # train on all, save, in-sample F1
+    .venv/bin/python scripts/train_text_model.py /work/shared/bench --cv   # the report: CV, in-sample, anchors
 
-Data: the development text sets, read in place (never copied into the repo):
-``trafilatura-text`` (snippet truth) and ``mozilla-readability-text`` (text truth).
+Data: the three development text sets, read in place (never copied into the repo):
+``trafilatura-text`` (snippet truth), ``mozilla-readability-text`` and ``fundus-text`` (text truth).
 
-Split (fixed, by page id): ``sha1(id) % 5 == 0`` is HELD OUT: never trained on and never used for
-tuning; it is only scored at the end. Tuning used ``--cv``: 4-fold cross-validation over the train
-folds 1-4 (train on three, score the fourth, pooled), which never reads the held-out pages.
+Validation (``--cv``, ``scripts/text_cv.py``, ``bench/README.md`` "Text mode"): grouped 5-fold
+cross-validation by site over the three sets together. Each fold's model, and everything it learns
+(both tree stages and the keep threshold), is fitted on the other four folds only; the held-out
+folds' outputs are pooled and scored per set with ``bench/metrics.py``.
 
 Line labels:
 - text truth: a line is content when most of its 4-token shingles occur in the truth (lines of
@@ -18,18 +19,19 @@ Line labels:
   other lines are unlabelled (not trained on).
 
 The model is a small gradient-boosted tree ensemble (logistic loss, histogram splits, complete
-trees of fixed depth), fitted with numpy here and evaluated with numpy in the service.
+trees of fixed depth), fitted with numpy here and evaluated with numpy in the service; a second
+stage sees the first stage's probabilities around each line.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import copy
 import json
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,17 +40,16 @@ import numpy.typing as npt
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import text_cv  # noqa: E402
+from text_cv import Page  # noqa: E402
 
 from service.models import Options  # noqa: E402
 from service.pipeline import serialize, text_mode, text_model  # noqa: E402
+from service.pipeline.text_features import Line  # noqa: E402
 
-SETS = ("trafilatura-text", "mozilla-readability-text")
-HOLDOUT_FOLD = 0  # sha1(id) % 5 == 0: held out
-FOLDS = 5
-
-# --- training hyper-parameters, chosen by --cv (4-fold CV on the train folds; trafilatura-text /
-# mozilla-readability-text F1, one stage): 120 trees depth 4: 0.882/0.891; 60 trees depth 3:
-# 0.868/0.898; 200 trees depth 3: 0.882/0.890; L2 20: 0.879/0.893; 250 trees lr 0.05: 0.881/0.894 ---
+# --- training hyper-parameters (chosen by --cv, see bench/README.md "Text mode") ---
 N_TREES = 120
 DEPTH = 4
 LEARNING_RATE = 0.1
@@ -56,48 +57,31 @@ L2 = 5.0  # leaf weight regularisation (lambda)
 MIN_CHILD_HESSIAN = 2.0  # a split needs at least this much hessian on each side
 N_BINS = 32
 # A text-truth page has ~100 labelled lines, a snippet page ~6: the text-truth pages get
-# TEXT_PAGE_WEIGHT per 10 labelled lines in all (both sets then weigh about the same in total), spread
-# by sqrt(tokens) (the shingle metric counts tokens). CV: doubling it gave 0.879/0.897 (vs 0.887/0.897).
+# TEXT_PAGE_WEIGHT per 10 labelled lines in all, spread by sqrt(tokens) (the shingle metric counts tokens).
 SNIPPET_LINE_WEIGHT = 1.0
 TEXT_PAGE_WEIGHT = 8.0
-# Whether to train the second (context) stage. CV with the rules' fallback: one stage 0.882/~0.89,
-# two stages 0.887/0.897.
-TWO_STAGES = True
 # Share of a line's 4-token shingles that must occur in the truth for the line to be content.
 SHINGLE_SHARE = 0.5
+# The stage-2 training contexts (and the threshold's probabilities) come out of this many
+# site-grouped inner folds of the training pages, so neither sees a stage-1 probability of a
+# page that stage 1 was trained on.
+INNER_FOLDS = 4
+# Keep thresholds tried on the training pages' out-of-fold probabilities.
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
 _TOKEN = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
 
 
-def fold(page_id: str) -> int:
-    return int(hashlib.sha1(page_id.encode("utf-8")).hexdigest(), 16) % FOLDS
-
-
-@dataclass
-class Page:
-    set_name: str
-    id: str
-    text: str
-    truth: dict[str, object]
-
-
-def load_pages(bench: Path) -> Iterator[Page]:
-    for set_name in SETS:
-        folder = bench / set_name
-        for raw in (folder / "truth.jsonl").open(encoding="utf-8"):
-            if not raw.strip():
-                continue
-            rec = json.loads(raw)
-            path = folder / "pages" / f"{rec['id']}.txt"
-            yield Page(set_name, rec["id"], path.read_text(encoding="utf-8", errors="replace"), rec)
+def key(page: Page) -> str:
+    return f"{page.set_name}/{page.id}"
 
 
 def _shingles(tokens: list[str]) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3)}
 
 
-def line_labels(page: Page, lines: list[text_mode.Line]) -> tuple[list[float | None], list[float]]:
+def line_labels(page: Page, lines: list[Line]) -> tuple[list[float | None], list[float]]:
     """Per line: label (1 content, 0 clutter, None unknown) and training weight."""
     labels: list[float | None] = [None] * len(lines)
     weights = [0.0] * len(lines)
@@ -160,7 +144,7 @@ class PageData:
 
 
 def page_data(page: Page) -> PageData:
-    lines, start, end = text_mode.analyse(page.text)
+    lines, start, end = analyse(page)
     prose = [text_mode._is_prose(line) for line in lines]
     x = text_model.line_features(lines, start, end, prose)
     labels, weights = line_labels(page, lines)
@@ -172,7 +156,7 @@ def page_data(page: Page) -> PageData:
 def _labelled(
     data: list[PageData], extra: list[npt.NDArray[np.float64]] | None = None
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    xs = [np.hstack((d.x, e)) if extra is not None else d.x for d, e in zip(data, extra or data, strict=True)]
+    xs = [d.x for d in data] if extra is None else [np.hstack((d.x, e)) for d, e in zip(data, extra, strict=True)]
     return (
         np.vstack([x[d.mask] for x, d in zip(xs, data, strict=True)]),
         np.concatenate([d.y[d.mask] for d in data]),
@@ -184,26 +168,73 @@ def _context(d: PageData, probs: npt.NDArray[np.float64]) -> npt.NDArray[np.floa
     return text_model.context_features(probs, np.expm1(d.x[:, 0]))
 
 
-# Out-of-fold first-stage probabilities for the second stage's training come from this many groups.
-INNER_GROUPS = 4
+def fit_model(pages: Sequence[Page], data: dict[str, PageData]) -> text_model.LineModel:
+    """Both stages and the keep threshold, from these pages only.
+
+    Stage 2 is trained on out-of-fold stage-1 probabilities (site-grouped inner folds); the same
+    inner folds give out-of-fold two-stage probabilities, on which the threshold is chosen.
+    """
+    keys = [key(p) for p in pages]
+    first = fit_gbdt(*_labelled([data[k] for k in keys]))
+    inner = text_cv.assign_folds(pages, INNER_FOLDS)
+    firsts = [
+        fit_gbdt(*_labelled([data[k] for k, f in zip(keys, inner, strict=True) if f != g])) for g in range(INNER_FOLDS)
+    ]
+    contexts = {k: _context(data[k], firsts[f].predict(data[k].x)) for k, f in zip(keys, inner, strict=True)}
+    second = fit_gbdt(*_labelled([data[k] for k in keys], [contexts[k] for k in keys]))
+    if len(THRESHOLDS) == 1:  # nothing to choose (a quicker experiment)
+        return text_model.LineModel(first, second, THRESHOLDS[0])
+    oof: dict[str, npt.NDArray[np.float64]] = {}
+    for g in range(INNER_FOLDS):
+        rest = [k for k, f in zip(keys, inner, strict=True) if f != g]
+        second_g = fit_gbdt(*_labelled([data[k] for k in rest], [contexts[k] for k in rest]))
+        for k, f in zip(keys, inner, strict=True):
+            if f == g:
+                oof[k] = second_g.predict(np.hstack((data[k].x, contexts[k])))
+    threshold = fit_threshold(pages, oof)
+    return text_model.LineModel(first, second, threshold)
 
 
-def fit_model(ids: list[str], data: dict[str, PageData]) -> text_model.LineModel:
-    """Both stages; the second is trained on out-of-fold first-stage probabilities (no leak)."""
-    chosen = [data[i] for i in ids]
-    first = fit_gbdt(*_labelled(chosen))
-    if not TWO_STAGES:
-        return text_model.LineModel(first, None)
-    group = {i: int(hashlib.sha1(f"{i}#inner".encode()).hexdigest(), 16) % INNER_GROUPS for i in ids}
-    contexts: dict[str, npt.NDArray[np.float64]] = {}
-    for g in range(INNER_GROUPS):
-        inner = fit_gbdt(*_labelled([data[i] for i in ids if group[i] != g]))
-        for i in ids:
-            if group[i] == g and len(data[i].x):
-                contexts[i] = _context(data[i], inner.predict(data[i].x))
-    kept = [i for i in ids if i in contexts]
-    second = fit_gbdt(*_labelled([data[i] for i in kept], [contexts[i] for i in kept]))
-    return text_model.LineModel(first, second)
+def fit_threshold(pages: Sequence[Page], probs: dict[str, npt.NDArray[np.float64]]) -> float:
+    """The keep threshold whose outputs score best (mean F1 over the sets) on these pages."""
+    best, best_score = text_model.DEFAULT_KEEP_THRESHOLD, -1.0
+    for threshold in THRESHOLDS:
+        outputs = [clean(p, _Fixed(probs[key(p)], threshold)) for p in pages]
+        score = text_cv.objective(text_cv.score(pages, outputs))
+        if score > best_score:
+            best, best_score = threshold, score
+    return best
+
+
+class _Fixed:
+    """Stands in for a LineModel whose probabilities for one page are already known."""
+
+    def __init__(self, probs: npt.NDArray[np.float64], keep_threshold: float) -> None:
+        self.probs, self.keep_threshold = probs, keep_threshold
+
+    def predict(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return self.probs
+
+
+_ANALYSED: dict[str, tuple[list[Line], int, int]] = {}
+
+
+def analyse(page: Page) -> tuple[list[Line], int, int]:
+    """``text_mode.analyse`` of the page, once per run (the costly part of cleaning); fresh copies."""
+    if (cached := _ANALYSED.get(key(page))) is None:
+        cached = _ANALYSED[key(page)] = text_mode.analyse(page.text)
+    lines, start, end = cached
+    return [copy.copy(line) for line in lines], start, end
+
+
+def clean(page: Page, model: object | None) -> str:
+    """The text mode's output for one page, with this model (None: the rules alone)."""
+    saved = text_model.load_model
+    text_model.load_model = lambda path=text_model.MODEL_PATH: model  # type: ignore[assignment]
+    try:
+        return serialize.render_text(text_mode.clean_lines(*analyse(page), Options(), None).body)
+    finally:
+        text_model.load_model = saved
 
 
 # --- gradient boosting -------------------------------------------------------------------------
@@ -212,13 +243,22 @@ def fit_model(ids: list[str], data: dict[str, PageData]) -> text_model.LineModel
 def fit_gbdt(
     x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64]
 ) -> text_model.TreeEnsemble:
+    """Boosted trees for weighted logistic loss; every feature's histogram in one bincount per level."""
     n, n_feat = x.shape
+    # Quantile edges per feature: at most N_BINS - 1 of them, so a value's bin is in [0, N_BINS).
     edges = []
     binned = np.zeros((n, n_feat), dtype=np.int64)
     for f in range(n_feat):
         e = np.unique(np.quantile(x[:, f], np.linspace(0, 1, N_BINS + 1)[1:-1]))
         edges.append(e)
         binned[:, f] = np.searchsorted(e, x[:, f], side="left")
+    # Splitting after bin j (left: bins <= j) exists only for j below the feature's edge count.
+    n_edges = np.array([len(e) for e in edges])
+    valid = np.arange(N_BINS - 1)[None, :] < n_edges[:, None]
+    padded = np.full((n_feat, N_BINS - 1), np.inf)
+    for f, e in enumerate(edges):
+        padded[f, : len(e)] = e
+    slot = binned + (np.arange(n_feat) * N_BINS)[None, :]  # (row, feature) -> histogram slot
     p0 = float(np.clip(np.average(y, weights=w), 1e-3, 1 - 1e-3))
     bias = float(np.log(p0 / (1 - p0)))
     margin = np.full(n, bias)
@@ -233,31 +273,23 @@ def fit_gbdt(
         for level in range(DEPTH):
             first, count = 2**level - 1, 2**level
             local = node - first
-            best_gain = np.zeros(count)
-            best_feat = np.zeros(count, dtype=np.int64)
-            best_bin = np.full(count, -1)
             gsum = np.bincount(local, weights=g, minlength=count)
             hsum = np.bincount(local, weights=h, minlength=count)
             parent = gsum**2 / (hsum + L2)
-            for f in range(n_feat):
-                k = len(edges[f])
-                if k == 0:
-                    continue
-                idx = local * (k + 1) + binned[:, f]
-                gh = np.bincount(idx, weights=g, minlength=count * (k + 1)).reshape(count, k + 1)
-                hh = np.bincount(idx, weights=h, minlength=count * (k + 1)).reshape(count, k + 1)
-                gl, hl = np.cumsum(gh, axis=1)[:, :k], np.cumsum(hh, axis=1)[:, :k]
-                gr, hr = gsum[:, None] - gl, hsum[:, None] - hl
-                gain = gl**2 / (hl + L2) + gr**2 / (hr + L2) - parent[:, None]
-                gain[(hl < MIN_CHILD_HESSIAN) | (hr < MIN_CHILD_HESSIAN)] = 0.0
-                b = np.argmax(gain, axis=1)
-                gbest = gain[np.arange(count), b]
-                better = gbest > best_gain
-                best_gain[better], best_feat[better], best_bin[better] = gbest[better], f, b[better]
-            for j in range(count):
-                if best_bin[j] >= 0:
-                    features[t, first + j] = best_feat[j]
-                    thresholds[t, first + j] = edges[best_feat[j]][best_bin[j]]
+            idx = (slot + (local * n_feat * N_BINS)[:, None]).ravel()
+            size = count * n_feat * N_BINS
+            gh = np.bincount(idx, weights=np.repeat(g, n_feat), minlength=size).reshape(count, n_feat, N_BINS)
+            hh = np.bincount(idx, weights=np.repeat(h, n_feat), minlength=size).reshape(count, n_feat, N_BINS)
+            gl, hl = np.cumsum(gh, axis=2)[:, :, :-1], np.cumsum(hh, axis=2)[:, :, :-1]
+            gr, hr = gsum[:, None, None] - gl, hsum[:, None, None] - hl
+            gain = gl**2 / (hl + L2) + gr**2 / (hr + L2) - parent[:, None, None]
+            gain[(hl < MIN_CHILD_HESSIAN) | (hr < MIN_CHILD_HESSIAN) | ~valid[None]] = 0.0
+            flat = gain.reshape(count, -1)
+            best = np.argmax(flat, axis=1)  # the first maximum: lowest feature, then lowest bin
+            split = flat[np.arange(count), best] > 0.0
+            best_feat, best_bin = np.divmod(best, N_BINS - 1)
+            features[t, first : first + count] = np.where(split, best_feat, 0)
+            thresholds[t, first : first + count] = np.where(split, padded[best_feat, best_bin], np.inf)
             go_right = x[np.arange(n), features[t, node]] > thresholds[t, node]
             node = 2 * node + 1 + go_right
         leaf_idx = node - inner
@@ -268,113 +300,76 @@ def fit_gbdt(
     return text_model.TreeEnsemble(features, thresholds, leaves, bias, DEPTH)
 
 
-# --- evaluation with the reference metrics ---------------------------------------------------
+# --- the report ------------------------------------------------------------------------------
 
 
-def evaluate(bench: Path, pages: list[Page]) -> dict[str, float]:
-    sys.path.insert(0, str(bench))
-    import metrics  # type: ignore[import-not-found]  # the bench's reference metric code
-
-    out: dict[str, float] = {}
-    for set_name in SETS:
-        chosen = [p for p in pages if p.set_name == set_name]
-        if not chosen:
-            continue
-        preds = []
-        for page in chosen:
-            preds.append(serialize.render_text(text_mode.clean_text(page.text, Options(), None).body))
-        if set_name.startswith("mozilla"):
-            pairs = [(p.truth["text"], pred) for p, pred in zip(chosen, preds, strict=True)]
-            scores, _ = metrics.shingle_metric(pairs, 0, 0)
-        else:
-            counts = [
-                metrics.snippet_counts(p.truth["with"], p.truth["without"] or [], pred)
-                for p, pred in zip(chosen, preds, strict=True)
-                if p.truth.get("with") is not None
-            ]
-            scores = metrics.snippet_scores(counts)
-        out[set_name] = scores["f1"]
-    return out
-
-
-def _use(model: text_model.LineModel | None) -> None:
-    """Make ``text_mode`` use this model (None: the rules alone)."""
-    text_model.load_model = lambda path=text_model.MODEL_PATH: model  # type: ignore[assignment,misc]
-
-
-def cross_validate(
-    bench: Path,
-    train: list[Page],
-    data: dict[str, PageData],
-    dump: Path | None = None,
-) -> dict[str, float]:
-    """Train on three of the four train folds, score the fourth, for each; scores pooled over folds."""
-    sys.path.insert(0, str(bench))
-    import metrics  # type: ignore[import-not-found]
-
-    preds: dict[str, str] = {}
-    for k in sorted({fold(p.id) for p in train}):
-        fitted = fit_model([p.id for p in train if fold(p.id) != k], data)
-        _use(fitted)
-        for page in train:
-            if fold(page.id) == k:
-                body = text_mode.clean_text(page.text, Options(), None).body
-                preds[page.id] = serialize.render_text(body)
+def cross_validate(pages: Sequence[Page], data: dict[str, PageData], dump: Path | None = None) -> dict[str, float]:
+    """Grouped K-fold by site: each fold scored by a model fitted on the others; outputs pooled."""
+    folds = text_cv.assign_folds(pages)
+    outputs: dict[str, str] = {}
+    for k in range(text_cv.FOLDS):
+        started = time.perf_counter()
+        model = fit_model([p for p, f in zip(pages, folds, strict=True) if f != k], data)
+        for page, f in zip(pages, folds, strict=True):
+            if f == k:
+                outputs[key(page)] = clean(page, model)
+        took = time.perf_counter() - started
+        print(f"  fold {k}: threshold {model.keep_threshold}, {took:.0f} s", file=sys.stderr, flush=True)
     if dump is not None:
-        dump.mkdir(parents=True, exist_ok=True)
-        for page in train:
-            (dump / f"{page.id}.txt").write_text(preds[page.id], encoding="utf-8")
-    out: dict[str, float] = {}
-    for set_name in SETS:
-        chosen = [p for p in train if p.set_name == set_name]
-        if set_name.startswith("mozilla"):
-            out[set_name] = metrics.shingle_metric([(p.truth["text"], preds[p.id]) for p in chosen], 0, 0)[0]["f1"]
-        else:
-            counts = [
-                metrics.snippet_counts(p.truth["with"], p.truth["without"] or [], preds[p.id])
-                for p in chosen
-                if p.truth.get("with") is not None
-            ]
-            out[set_name] = metrics.snippet_scores(counts)["f1"]
-    return out
+        for page in pages:
+            path = dump / page.set_name / f"{page.id}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(outputs[key(page)], encoding="utf-8")
+    return text_cv.score(pages, [outputs[key(p)] for p in pages])
+
+
+def _anchor(pages: Sequence[Page], extract: Callable[[str], str]) -> dict[str, float]:
+    return text_cv.score(pages, [extract(p.text) for p in pages])
+
+
+def _print_table(columns: dict[str, dict[str, float]]) -> None:
+    sets = list(next(iter(columns.values())))
+    print(f"{'set':26}" + "".join(f"{name:>16}" for name in columns))
+    for set_name in sets:
+        print(f"{set_name:26}" + "".join(f"{col.get(set_name, float('nan')):>16.3f}" for col in columns.values()))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("bench", type=Path, help="the bench folder holding the *-text sets")
-    ap.add_argument("--cv", action="store_true", help="tuning: 4-fold cross-validation on the train part only")
-    ap.add_argument("--dump", type=Path, help="with --cv: write each page's output text here")
+    ap.add_argument("--cv", action="store_true", help="report: CV F1, in-sample F1 and anchors per set; no save")
+    ap.add_argument("--dump", type=Path, help="with --cv: write each page's held-out output here")
+    ap.add_argument("--no-anchors", action="store_true", help="with --cv: skip the floor and jusText")
+    ap.add_argument("--sets", nargs="+", default=list(text_cv.SETS), help="which text sets")
     ap.add_argument("--out", type=Path, default=text_model.MODEL_PATH)
     ap.add_argument("--no-save", action="store_true")
-    ap.add_argument("--rules-only", action="store_true", help="score the rules without the model")
     args = ap.parse_args()
 
-    pages = list(load_pages(args.bench))
-    train = [p for p in pages if fold(p.id) != HOLDOUT_FOLD]
-    held = [p for p in pages if fold(p.id) == HOLDOUT_FOLD]
+    pages = list(text_cv.load_pages(args.bench, args.sets))
     started = time.perf_counter()
-    data = {p.id: page_data(p) for p in train}
+    data = {key(p): page_data(p) for p in pages}
     y = np.concatenate([d.y[d.mask] for d in data.values()])
     print(
-        f"{len(train)} train pages, {len(y)} labelled lines ({y.mean():.2f} content), "
+        f"{len(pages)} pages, {len(y)} labelled lines ({y.mean():.2f} content), "
         f"features {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
         flush=True,
     )
+    columns: dict[str, dict[str, float]] = {}
     if args.cv:
-        scores = cross_validate(args.bench, train, data, args.dump)
-        print("cv", " ".join(f"{k} {v:.3f}" for k, v in scores.items()), flush=True)
-        return
+        if not args.no_anchors:
+            columns = {name: _anchor(pages, extract) for name, extract in text_cv.ANCHORS.items()}
+        columns["rules only"] = text_cv.score(pages, [clean(p, None) for p in pages])
+        columns["ours CV"] = cross_validate(pages, data, args.dump)
     started = time.perf_counter()
-    model = fit_model([p.id for p in train], data)
-    print(f"fit {time.perf_counter() - started:.1f} s", flush=True)
-    if not args.no_save:
+    model = fit_model(pages, data)
+    print(f"fit {time.perf_counter() - started:.1f} s, threshold {model.keep_threshold}", file=sys.stderr)
+    if not args.cv and not args.no_save:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
-        print(f"saved {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
-    _use(None if args.rules_only else model)
-    for name, subset in (("train", train), ("held-out", held)):
-        scores = evaluate(args.bench, subset)
-        print(name, " ".join(f"{k} {v:.3f}" for k, v in scores.items()), flush=True)
+        print(f"saved {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)", file=sys.stderr)
+    columns["ours in-sample"] = text_cv.score(pages, [clean(p, model) for p in pages])
+    _print_table(columns)
 
 
 if __name__ == "__main__":

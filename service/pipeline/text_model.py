@@ -333,12 +333,23 @@ class TreeEnsemble:
         )
 
 
-class LineModel:
-    """Two stages: line features -> probability; then the same plus the probabilities around it."""
+# A model file without its own threshold keeps lines at this probability (the plain choice).
+DEFAULT_KEEP_THRESHOLD: Final = 0.5
 
-    def __init__(self, first: TreeEnsemble, second: TreeEnsemble | None) -> None:
+
+class LineModel:
+    """Two stages: line features -> probability; then the same plus the probabilities around it.
+
+    ``keep_threshold``: a line is kept at this probability or more. The trainer fits it on its
+    training pages only, with the trees, so cross-validation scores it like any other parameter.
+    """
+
+    def __init__(
+        self, first: TreeEnsemble, second: TreeEnsemble | None, keep_threshold: float = DEFAULT_KEEP_THRESHOLD
+    ) -> None:
         self.first = first
         self.second = second
+        self.keep_threshold = keep_threshold
 
     def predict(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The probability that each row's line is article content."""
@@ -352,6 +363,7 @@ class LineModel:
         return {
             "features": list(FEATURE_NAMES),
             "context_features": list(CONTEXT_FEATURES),
+            "keep_threshold": self.keep_threshold,
             "first": self.first.to_json(),
             "second": self.second.to_json() if self.second is not None else None,
         }
@@ -364,6 +376,7 @@ class LineModel:
         return cls(
             TreeEnsemble.from_json(data["first"]),  # type: ignore[arg-type]
             TreeEnsemble.from_json(second) if isinstance(second, dict) else None,
+            float(data.get("keep_threshold", DEFAULT_KEEP_THRESHOLD)),  # type: ignore[arg-type]
         )
 
 

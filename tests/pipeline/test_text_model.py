@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
 
 from service.models import Options
 from service.pipeline import text_mode, text_model
+from tests.pipeline.script_modules import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 PARA = (
@@ -30,14 +30,8 @@ def _stump(feature: int, threshold: float, left: float, right: float) -> text_mo
     )
 
 
-def _trainer():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("train_text_model", ROOT / "scripts" / "train_text_model.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["train_text_model"] = module
-    spec.loader.exec_module(module)
-    return module
+def _trainer() -> ModuleType:
+    return load_script("train_text_model")
 
 
 def test_tree_goes_left_at_the_threshold_and_right_above() -> None:
@@ -55,6 +49,21 @@ def test_model_json_round_trip_gives_the_same_probabilities() -> None:
     again = text_model.LineModel.from_json(json.loads(json.dumps(model.to_json())))
     x = np.random.default_rng(0).uniform(0, 3, size=(20, n_features))
     assert np.allclose(model.predict(x), again.predict(x))
+
+
+def test_the_keep_threshold_travels_with_the_model_file() -> None:
+    model = text_model.LineModel(_stump(0, 1.0, -1.0, 1.0), None, keep_threshold=0.35)
+    assert text_model.LineModel.from_json(json.loads(json.dumps(model.to_json()))).keep_threshold == 0.35
+
+
+def test_lines_are_kept_at_the_models_own_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    # log_words <= 2 (the short line): p = 0.45 (margin -0.2); the paragraph: p ~ 1.
+    unsure_when_short = _stump(text_model.FEATURE_NAMES.index("log_words"), 2.0, -0.2, 5.0)
+    text = f"{PARA}\n\nIt rained."
+    for threshold, expected in ((0.4, [PARA, "It rained."]), (0.5, [PARA])):
+        model = text_model.LineModel(unsure_when_short, None, keep_threshold=threshold)
+        monkeypatch.setattr(text_model, "load_model", lambda path=text_model.MODEL_PATH, m=model: m)
+        assert [p.text for p in text_mode.clean_text(text, Options(), None).body] == expected
 
 
 def test_model_trained_on_other_features_is_refused() -> None:
