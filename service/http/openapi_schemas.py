@@ -232,8 +232,8 @@ def query_parameters(names: frozenset[str]) -> list[dict[str, Any]]:
         if name == "url":
             schema: dict[str, Any] = {"type": "string", "maxLength": MAX_URL_CHARS}
             doc = (
-                "The page's URL: fills metadata.url and helps resolve relative links. An http(s) URL "
-                "with a host and no control characters, else 400 invalid-field."
+                "The page's URL: fills metadata.url and helps resolve relative links. Not http(s): "
+                "dropped with the warning url-ignored; control characters or no valid host: 400 invalid-field."
             )
         elif name == "format":
             schema = {"type": "array", "items": {"type": "string", "pattern": _format_list_pattern()}}
@@ -335,9 +335,9 @@ def extract_request_schema() -> dict[str, Any]:
             "type": ["string", "null"],
             "maxLength": MAX_URL_CHARS,
             "description": (
-                "An http(s) URL with a host and no control characters, else 400 invalid-field. Given "
-                "alone (no html or text), the server fetches the page if CLEANER_FETCH is on "
-                "(else 403 fetch-refused)."
+                "The page's URL. Not http(s): dropped with the warning url-ignored; control characters "
+                "or no valid host: 400 invalid-field. Given alone (no html or text), the server fetches "
+                "the page if CLEANER_FETCH is on (else 403 fetch-refused); it must then be http(s)."
             ),
         },
         "options": {"$ref": REF + "Options"},

@@ -66,6 +66,8 @@ def run(job: Job, limits: Limits = Limits()) -> dict[str, Any]:
     with library_swaps.keeping_format_characters():
         article, text = _run_text(job) if job.mode == "text" else _run_html(job, limits)
         article.metadata.language = language.detect_language(text, article.metadata.language)
+        if job.url_ignored:  # the page came with a non-http(s) ``url``: dropped at request parsing
+            article.warnings.append("url-ignored")
         return serialize.to_response(article, job.options, text)
 
 

@@ -42,7 +42,9 @@ class AnswerCache:
     @staticmethod
     def key(job: Job) -> str:
         digest = hashlib.blake2b(job.body, digest_size=20)
-        digest.update(repr((job.mode, job.url, job.declared_charset, job.options.cache_key())).encode())
+        digest.update(
+            repr((job.mode, job.url, job.url_ignored, job.declared_charset, job.options.cache_key())).encode()
+        )
         return digest.hexdigest()
 
     def get(self, key: str) -> dict[str, Any] | None:

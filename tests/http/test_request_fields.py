@@ -21,11 +21,15 @@ PAGE = f"<html><body><article><p>{SENTENCE * 6}</p></article></body></html>"
 # JSON text with a lone surrogate escape (json.dumps would not write one from a Python str).
 LONE_SURROGATE = "\\ud800"
 
-BAD_URLS = [
+# Not http(s): the page is still cleaned, the address dropped (never echoed) with ``url-ignored``.
+NOT_HTTP_URLS = [
     pytest.param("javascript:alert(1)", id="javascript"),
     pytest.param("data:text/html,<p>x</p>", id="data"),
     pytest.param("ftp://example.org/a", id="ftp"),
     pytest.param("example.org/a", id="no-scheme"),
+    pytest.param("hard::example.org.a.html", id="benchmark-id"),
+]
+BAD_URLS = [
     pytest.param("http://", id="no-host"),
     pytest.param("http://[::1", id="unclosed-ipv6"),
     pytest.param("http://example.org:99999/", id="port-out-of-range"),
@@ -54,6 +58,22 @@ def test_json_url_that_is_not_http_is_an_invalid_field(url: str) -> None:
 def test_query_url_that_is_not_http_is_an_invalid_field(url: str) -> None:
     with pytest.raises(InvalidField) as caught:
         job_from_request("text/html", PAGE.encode(), MultiDict({"url": url}))
+    assert caught.value.extra["field"] == "url"
+
+
+@pytest.mark.parametrize("url", NOT_HTTP_URLS)
+def test_a_page_address_that_is_not_http_is_dropped_and_flagged(url: str) -> None:
+    for job in (
+        job_from_json({"html": PAGE, "url": url}),
+        job_from_request("text/html", PAGE.encode(), MultiDict({"url": url})),
+    ):
+        assert (job.url, job.url_ignored) == (None, True)
+
+
+@pytest.mark.parametrize("url", NOT_HTTP_URLS)
+def test_a_url_to_fetch_that_is_not_http_is_an_invalid_field(url: str) -> None:
+    with pytest.raises(InvalidField) as caught:
+        job_from_json({"url": url})
     assert caught.value.extra["field"] == "url"
 
 
@@ -105,7 +125,7 @@ def test_lone_surrogate_in_the_url_is_400_not_500(client: FlaskClient) -> None:
     assert response.get_json()["field"] == "url"
 
 
-@pytest.mark.parametrize("url", ["http://[::1", "javascript:alert(1)", "http://a.example/\r\nX: y"])
+@pytest.mark.parametrize("url", ["http://[::1", "http://a.example/\r\nX: y"])
 def test_bad_query_url_is_400(client: FlaskClient, url: str) -> None:
     response = client.post("/v1/extract", query_string={"url": url}, data=PAGE.encode(), content_type="text/html")
     assert response.status_code == 400
@@ -113,9 +133,18 @@ def test_bad_query_url_is_400(client: FlaskClient, url: str) -> None:
 
 
 def test_bad_json_url_is_400_and_never_echoed(client: FlaskClient) -> None:
-    response = client.post("/v1/extract", json={"html": PAGE, "url": "javascript:alert(1)"})
+    response = client.post("/v1/extract", json={"html": PAGE, "url": "http://a.example/\x00"})
     assert response.status_code == 400
     assert response.get_json()["field"] == "url"
+
+
+def test_a_javascript_url_is_never_echoed_and_the_answer_says_so(client: FlaskClient) -> None:
+    response = client.post("/v1/extract", json={"html": PAGE, "url": "javascript:alert(1)"})
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert "javascript" not in response.get_data(as_text=True)
+    assert "url-ignored" in answer["warnings"]
+    assert SENTENCE.strip() in answer["text"]
 
 
 def test_lone_surrogate_in_a_batch_fails_only_its_item(client: FlaskClient) -> None:
