@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import threading
 from collections.abc import Iterator
@@ -13,17 +12,14 @@ from typing import Any
 
 import pytest
 
+from tests.modules import load_module
+
 SCRIPT = Path(__file__).resolve().parents[1] / "deploy" / "crawler" / "crawler.py"
 ARTICLE = {"title": "A title", "text": "Some text."}
 
 
 def load_crawler() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("example_crawler", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module("example_crawler", SCRIPT)
 
 
 class FakeSidecar(ThreadingHTTPServer):

@@ -6,7 +6,6 @@ skipped elsewhere. The hand-made cases stand on their own.
 
 from __future__ import annotations
 
-import importlib.util
 import random
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +13,7 @@ from types import ModuleType
 import pytest
 
 from bench import metrics
+from tests.modules import load_module
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "bench" / "metrics.py"
 WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "ünïcode", "42")
@@ -117,12 +117,7 @@ def test_snippet_scores_are_micro_averaged() -> None:
 
 
 def _load_reference() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("shared_bench_metrics", REFERENCE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module("shared_bench_metrics", REFERENCE)
 
 
 def _text(rng: random.Random, max_words: int) -> str:

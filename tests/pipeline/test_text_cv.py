@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.pipeline.script_modules import load_script
+from tests.modules import load_script
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from service.models import Options
 from service.pipeline import text_mode, text_model
-from tests.pipeline.script_modules import load_script
+from tests.modules import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 PARA = (
