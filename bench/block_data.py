@@ -9,8 +9,9 @@ Shared by ``bench/crossval.py`` (the validation protocol) and ``scripts/train_bl
 * labels: against a text truth a block is article when >= half of its 4-token shingles are in the
   truth (a shorter block: its tokens appear in order); against snippets a block overlapped by a
   ``with`` snippet is article, by a ``without`` snippet clutter, others are unlabelled;
-* ``fit`` trains the trees on the given pages, and fits the decision threshold and the guard's
-  share on out-of-fold predictions of an inner grouped CV over the same pages only.
+* ``fit`` trains the trees (``bench/gbdt.py``) on the given pages, and fits the decision threshold
+  and the guard's share on out-of-fold predictions of an inner grouped CV (``bench/sites.py``)
+  over the same pages only.
 
 Pages are cached in ``bench/cache/`` (gitignored) under a key of the service's pipeline sources
 and trafilatura's version: changing a feature rebuilds, changing the decision does not.
@@ -20,12 +21,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
 import json
 import pickle
-import re
 import sys
-import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -41,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import metrics  # noqa: E402
+from bench import metrics, sites  # noqa: E402
+from bench.gbdt import fit_gbdt  # noqa: E402
 from service.pipeline import blocks as block_features  # noqa: E402
 from service.pipeline.block_model import BlockModel, guard  # noqa: E402
 from service.pipeline.text_model import TreeEnsemble  # noqa: E402
@@ -52,7 +51,7 @@ CACHE = ROOT / "bench" / "cache"
 # module and the model file do not: re-fitting needs no rebuild).
 FEATURE_SOURCES = sorted(p for p in (ROOT / "service" / "pipeline").glob("*.py") if p.name != "block_model.py")
 # Bumped when PageRecord or the labels change (the pipeline sources are hashed anyway).
-RECORD_VERSION = 3
+RECORD_VERSION = 4
 # A block is article text when this share of its 4-token shingles is in the truth.
 LABEL_SHARE = 0.5
 # Each text-truth page's labelled blocks weigh this much in all (spread by tokens: the metric
@@ -67,7 +66,6 @@ INNER_FOLDS = 4
 COLLAPSE_COST = 1.0
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))
 GUARD_SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-_SPACES = re.compile(r"\s+")
 _RULE_FIRED = block_features.FEATURE_NAMES.index("rule_fired")
 
 
@@ -77,8 +75,7 @@ class PageRecord:
 
     set_name: str
     id: str
-    site: str
-    truth: dict[str, Any]
+    truth: dict[str, Any]  # text, with, without; url and meta (the site, ``bench/sites.py``)
     trafilatura: str  # trafilatura.extract(page, url, include_comments=False): the anchor
     x: npt.NDArray[np.float64]
     own: npt.NDArray[np.bool_]  # the block is in trafilatura's body
@@ -88,29 +85,6 @@ class PageRecord:
     chars: npt.NDArray[np.float64]  # len of each block's text (what the guard counts)
     y: npt.NDArray[np.float64]
     w: npt.NDArray[np.float64]  # 0 for an unlabelled block
-
-
-# --- grouping ------------------------------------------------------------------------------------
-
-
-def site_of(set_name: str, record: dict[str, Any]) -> str:
-    """The fold group: hostname of the truth URL (without ``www.``), fundus's publisher, else the
-    page id without its trailing number (mozilla's ``wikipedia-3`` and ``wikipedia-4`` are one site)."""
-    meta = record.get("meta") or {}
-    if set_name == "fundus" and meta.get("publisher"):
-        return f"publisher:{meta['publisher']}"
-    url = record.get("url") or ""
-    at = url.find("http")
-    host = urllib.parse.urlsplit(url[at:]).hostname if at >= 0 else None
-    if not host and meta.get("file"):  # "hard::bahamaslocal.com-atlantis.html"
-        host = re.sub(r"(\.html?)$", "", str(meta["file"])).split("-")[0]
-    if host:
-        return host.removeprefix("www.")
-    return re.sub(r"-\d+$", "", record["id"])
-
-
-def fold_of(site: str, folds: int, salt: str = "") -> int:
-    return int(hashlib.sha1(f"{site}{salt}".encode()).hexdigest(), 16) % folds
 
 
 # --- building the records ------------------------------------------------------------------------
@@ -184,8 +158,7 @@ def build_record(set_name: str, page: bytes, truth: dict[str, Any]) -> PageRecor
     return PageRecord(
         set_name=set_name,
         id=truth["id"],
-        site=site_of(set_name, truth),
-        truth={k: truth.get(k) for k in ("text", "with", "without")},
+        truth={k: truth.get(k) for k in ("text", "with", "without", "url", "meta")},
         trafilatura=anchor,
         x=x,
         own=np.array([b.from_trafilatura for b in blocks], dtype=bool),
@@ -323,18 +296,6 @@ def objective(records: Sequence[PageRecord], outputs: Sequence[str]) -> float:
 # --- fitting -------------------------------------------------------------------------------------
 
 
-@functools.cache
-def _fit_gbdt() -> Any:
-    """``fit_gbdt`` of scripts/train_text_model.py (the text model's trainer), loaded by path."""
-    spec = importlib.util.spec_from_file_location("train_text_model", ROOT / "scripts" / "train_text_model.py")
-    if spec is None or spec.loader is None:
-        raise ImportError("scripts/train_text_model.py not found")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module.fit_gbdt
-
-
 def fit_trees(records: Sequence[PageRecord]) -> TreeEnsemble:
     mask = [r.w > 0 for r in records]
     x = np.vstack([r.x[m] for r, m in zip(records, mask, strict=True)])
@@ -345,8 +306,7 @@ def fit_trees(records: Sequence[PageRecord]) -> TreeEnsemble:
             for r, m in zip(records, mask, strict=True)
         ]
     )
-    trees: TreeEnsemble = _fit_gbdt()(x, y, w)
-    return trees
+    return fit_gbdt(x, y, w)
 
 
 def decide(record: PageRecord, probs: npt.NDArray[np.float64], model: BlockModel) -> list[bool]:
@@ -358,7 +318,7 @@ def decide(record: PageRecord, probs: npt.NDArray[np.float64], model: BlockModel
 
 def fit(records: Sequence[PageRecord]) -> BlockModel:
     """Trees on ``records``; thresholds and guard share on inner out-of-fold predictions of them."""
-    folds = [fold_of(r.site, INNER_FOLDS, salt="#inner") for r in records]
+    folds = sites.assign_folds(records, INNER_FOLDS)
     probs: list[npt.NDArray[np.float64]] = [np.zeros(0)] * len(records)
     for k in range(INNER_FOLDS):
         trees = fit_trees([r for r, f in zip(records, folds, strict=True) if f != k])

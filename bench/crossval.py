@@ -4,8 +4,9 @@
     .venv/bin/python -m bench.crossval --drop-features rule_ --json cv.json
 
 All pages of ``trafilatura``, ``mozilla-readability`` and ``fundus`` (``--bench``) go into one pool;
-each page's fold is a hash of its site (``block_data.site_of``: hostname, fundus publisher, else
-the page id without its number), so no site is ever in both the training and the held-out folds.
+the folds hold whole sites (``bench/sites.py``: hostname, fundus publisher, else the page id
+without its number; pages sharing any of these are one site, across sets), so no site is ever in
+both the training and the held-out folds.
 For each fold the model (trees, decision threshold, guard share) is fitted on the four other
 folds only (``block_data.fit``: the threshold and the share on an inner grouped CV of those
 folds) and answers the held-out pages; the held-out answers of the five folds are pooled and
@@ -32,10 +33,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import block_data as bd  # noqa: E402
+from bench import sites  # noqa: E402
 from service.pipeline.block_model import BlockModel  # noqa: E402
 from service.pipeline.blocks import FEATURE_NAMES  # noqa: E402
 
-FOLDS = 5
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
 
 
@@ -49,10 +50,10 @@ def drop_features(records: Sequence[bd.PageRecord], prefixes: Sequence[str]) -> 
 
 def cross_validate(records: Sequence[bd.PageRecord]) -> tuple[list[str], list[str]]:
     """Held-out answers of each page (pooled over the folds) and each fold's fitted decision."""
-    folds = [bd.fold_of(r.site, FOLDS) for r in records]
+    folds = sites.assign_folds(records)
     answers = [""] * len(records)
     decisions = []
-    for k in range(FOLDS):
+    for k in range(sites.FOLDS):
         model = bd.fit([r for r, f in zip(records, folds, strict=True) if f != k])
         decisions.append(describe(model))
         print(f"fold {k}: {decisions[-1]}", file=sys.stderr, flush=True)
@@ -69,9 +70,10 @@ def describe(model: BlockModel) -> str:
 def report(records: Sequence[bd.PageRecord], columns: dict[str, list[str]]) -> dict[str, Any]:
     """Per set and column: F1 and the collapse count (pages >= 0.3 below trafilatura's F1)."""
     result: dict[str, Any] = {}
+    groups = sites.site_groups(records)
     for set_name, idx in bd.by_set(records):
         chosen = [records[i] for i in idx]
-        row: dict[str, Any] = {"pages": len(idx), "sites": len({r.site for r in chosen})}
+        row: dict[str, Any] = {"pages": len(idx), "sites": len({groups[i] for i in idx})}
         for name, outputs in columns.items():
             outs = [outputs[i] for i in idx]
             f1, collapsed = bd.set_scores(chosen, outs)

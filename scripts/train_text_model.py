@@ -7,7 +7,7 @@
 Data: the three development text sets, read in place (never copied into the repo):
 ``trafilatura-text`` (snippet truth), ``mozilla-readability-text`` and ``fundus-text`` (text truth).
 
-Validation (``--cv``, ``scripts/text_cv.py``, ``bench/README.md`` "Text mode"): grouped 5-fold
+Validation (``--cv``, ``bench/sites.py``, ``bench/README.md`` "Text mode"): grouped 5-fold
 cross-validation by site over the three sets together. Each fold's model, and everything it learns
 (both tree stages and the keep threshold), is fitted on the other four folds only; the held-out
 folds' outputs are pooled and scored per set with ``bench/metrics.py``.
@@ -19,7 +19,7 @@ Line labels:
   other lines are unlabelled (not trained on).
 
 The model is a small gradient-boosted tree ensemble (logistic loss, histogram splits, complete
-trees of fixed depth), fitted with numpy here and evaluated with numpy in the service; a second
+trees of fixed depth), fitted by ``bench/gbdt.py`` and evaluated with numpy in the service; a second
 stage sees the first stage's probabilities around each line.
 """
 
@@ -45,17 +45,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import text_cv  # noqa: E402
 from text_cv import Page  # noqa: E402
 
+from bench import sites  # noqa: E402
+from bench.gbdt import fit_gbdt  # noqa: E402
 from service.models import Options  # noqa: E402
 from service.pipeline import serialize, text_mode, text_model  # noqa: E402
 from service.pipeline.text_features import Line  # noqa: E402
 
-# --- training hyper-parameters (chosen by --cv, see bench/README.md "Text mode") ---
-N_TREES = 120
-DEPTH = 4
-LEARNING_RATE = 0.1
-L2 = 5.0  # leaf weight regularisation (lambda)
-MIN_CHILD_HESSIAN = 2.0  # a split needs at least this much hessian on each side
-N_BINS = 32
 # A text-truth page has ~100 labelled lines, a snippet page ~6: the text-truth pages get
 # TEXT_PAGE_WEIGHT per 10 labelled lines in all, spread by sqrt(tokens) (the shingle metric counts tokens).
 SNIPPET_LINE_WEIGHT = 1.0
@@ -176,7 +171,7 @@ def fit_model(pages: Sequence[Page], data: dict[str, PageData]) -> text_model.Li
     """
     keys = [key(p) for p in pages]
     first = fit_gbdt(*_labelled([data[k] for k in keys]))
-    inner = text_cv.assign_folds(pages, INNER_FOLDS)
+    inner = sites.assign_folds(pages, INNER_FOLDS)
     firsts = [
         fit_gbdt(*_labelled([data[k] for k, f in zip(keys, inner, strict=True) if f != g])) for g in range(INNER_FOLDS)
     ]
@@ -237,77 +232,14 @@ def clean(page: Page, model: object | None) -> str:
         text_model.load_model = saved
 
 
-# --- gradient boosting -------------------------------------------------------------------------
-
-
-def fit_gbdt(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64]
-) -> text_model.TreeEnsemble:
-    """Boosted trees for weighted logistic loss; every feature's histogram in one bincount per level."""
-    n, n_feat = x.shape
-    # Quantile edges per feature: at most N_BINS - 1 of them, so a value's bin is in [0, N_BINS).
-    edges = []
-    binned = np.zeros((n, n_feat), dtype=np.int64)
-    for f in range(n_feat):
-        e = np.unique(np.quantile(x[:, f], np.linspace(0, 1, N_BINS + 1)[1:-1]))
-        edges.append(e)
-        binned[:, f] = np.searchsorted(e, x[:, f], side="left")
-    # Splitting after bin j (left: bins <= j) exists only for j below the feature's edge count.
-    n_edges = np.array([len(e) for e in edges])
-    valid = np.arange(N_BINS - 1)[None, :] < n_edges[:, None]
-    padded = np.full((n_feat, N_BINS - 1), np.inf)
-    for f, e in enumerate(edges):
-        padded[f, : len(e)] = e
-    slot = binned + (np.arange(n_feat) * N_BINS)[None, :]  # (row, feature) -> histogram slot
-    p0 = float(np.clip(np.average(y, weights=w), 1e-3, 1 - 1e-3))
-    bias = float(np.log(p0 / (1 - p0)))
-    margin = np.full(n, bias)
-    inner = 2**DEPTH - 1
-    features = np.zeros((N_TREES, inner), dtype=np.int64)
-    thresholds = np.full((N_TREES, inner), np.inf)
-    leaves = np.zeros((N_TREES, 2**DEPTH))
-    for t in range(N_TREES):
-        p = 1 / (1 + np.exp(-margin))
-        g, h = w * (p - y), w * p * (1 - p)
-        node = np.zeros(n, dtype=np.int64)
-        for level in range(DEPTH):
-            first, count = 2**level - 1, 2**level
-            local = node - first
-            gsum = np.bincount(local, weights=g, minlength=count)
-            hsum = np.bincount(local, weights=h, minlength=count)
-            parent = gsum**2 / (hsum + L2)
-            idx = (slot + (local * n_feat * N_BINS)[:, None]).ravel()
-            size = count * n_feat * N_BINS
-            gh = np.bincount(idx, weights=np.repeat(g, n_feat), minlength=size).reshape(count, n_feat, N_BINS)
-            hh = np.bincount(idx, weights=np.repeat(h, n_feat), minlength=size).reshape(count, n_feat, N_BINS)
-            gl, hl = np.cumsum(gh, axis=2)[:, :, :-1], np.cumsum(hh, axis=2)[:, :, :-1]
-            gr, hr = gsum[:, None, None] - gl, hsum[:, None, None] - hl
-            gain = gl**2 / (hl + L2) + gr**2 / (hr + L2) - parent[:, None, None]
-            gain[(hl < MIN_CHILD_HESSIAN) | (hr < MIN_CHILD_HESSIAN) | ~valid[None]] = 0.0
-            flat = gain.reshape(count, -1)
-            best = np.argmax(flat, axis=1)  # the first maximum: lowest feature, then lowest bin
-            split = flat[np.arange(count), best] > 0.0
-            best_feat, best_bin = np.divmod(best, N_BINS - 1)
-            features[t, first : first + count] = np.where(split, best_feat, 0)
-            thresholds[t, first : first + count] = np.where(split, padded[best_feat, best_bin], np.inf)
-            go_right = x[np.arange(n), features[t, node]] > thresholds[t, node]
-            node = 2 * node + 1 + go_right
-        leaf_idx = node - inner
-        gl = np.bincount(leaf_idx, weights=g, minlength=2**DEPTH)
-        hl = np.bincount(leaf_idx, weights=h, minlength=2**DEPTH)
-        leaves[t] = -LEARNING_RATE * gl / (hl + L2)
-        margin += leaves[t][leaf_idx]
-    return text_model.TreeEnsemble(features, thresholds, leaves, bias, DEPTH)
-
-
 # --- the report ------------------------------------------------------------------------------
 
 
 def cross_validate(pages: Sequence[Page], data: dict[str, PageData], dump: Path | None = None) -> dict[str, float]:
     """Grouped K-fold by site: each fold scored by a model fitted on the others; outputs pooled."""
-    folds = text_cv.assign_folds(pages)
+    folds = sites.assign_folds(pages)
     outputs: dict[str, str] = {}
-    for k in range(text_cv.FOLDS):
+    for k in range(sites.FOLDS):
         started = time.perf_counter()
         model = fit_model([p for p, f in zip(pages, folds, strict=True) if f != k], data)
         for page, f in zip(pages, folds, strict=True):

@@ -1,0 +1,108 @@
+"""Which site a development page belongs to, and grouped K-fold splits that keep sites whole.
+
+Used by both validation protocols (``bench/crossval.py`` for the HTML block model,
+``scripts/train_text_model.py --cv`` for the text mode) and by their inner folds. Pages of one site
+share templates (menus, footers, teaser lists): a split by page would let a model learn a site's
+furniture on some of its pages and be scored on others. So folds hold whole sites, and a site that
+appears in two sets (bbc.com in the trafilatura set and BBC in fundus) is one group.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+FOLDS = 5
+# trafilatura's "hard::<file>" pages name their site in the file name: "<host>-<slug>.html".
+_HARD_FILE = re.compile(r"^(?:hard::)?(?P<host>[^-]+?)(?:-.*)?\.html?$")
+# Readability.js test pages of one site are numbered: "nytimes-2", "wikipedia-3".
+_NUMBERED = re.compile(r"-\d+$")
+# An archived page's site is the archived URL's: "https://web.archive.org/web/<time>/<url>".
+_ARCHIVED = re.compile(r"^https?://web\.archive\.org/web/[^/]+/(?P<url>.+)$")
+
+
+class SitePage(Protocol):
+    """What the split needs of a page: its set, its id and its truth record (url, meta)."""
+
+    @property
+    def set_name(self) -> str: ...
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def truth(self) -> Mapping[str, Any]: ...
+
+
+def site_keys(page_id: str, truth: Mapping[str, Any]) -> set[str]:
+    """What ties a page to its site: hostname (no "www."), fundus publisher; else the page id."""
+    keys = set()
+    url = truth.get("url")
+    meta = truth.get("meta")
+    meta = meta if isinstance(meta, dict) else {}
+    if isinstance(url, str):
+        if archived := _ARCHIVED.match(url):
+            url = archived["url"] if "://" in archived["url"] else f"http://{archived['url']}"
+        if url.startswith("hard::"):
+            if match := _HARD_FILE.match(url):
+                keys.add(match["host"].lower().removeprefix("www."))
+        elif host := urlsplit(url).hostname:
+            keys.add(host.lower().removeprefix("www."))
+    if not keys and isinstance(meta.get("file"), str) and (match := _HARD_FILE.match(meta["file"])):
+        keys.add(match["host"].lower().removeprefix("www."))
+    if isinstance(meta.get("publisher"), str):
+        keys.add(f"publisher:{meta['publisher']}")
+    if not keys:
+        # No URL (the Readability.js pages): the id without its number groups "medium-1".."medium-3".
+        keys.add(f"id:{_NUMBERED.sub('', page_id)}")
+    return keys
+
+
+def site_groups(pages: Sequence[SitePage]) -> list[int]:
+    """A group number per page: pages sharing any site key (across sets) are one group (union-find)."""
+    parent = list(range(len(pages)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, page in enumerate(pages):
+        for key in sorted(site_keys(page.id, page.truth)):
+            if key in first:
+                parent[root(i)] = root(first[key])
+            else:
+                first[key] = i
+    roots: dict[int, int] = {}
+    return [roots.setdefault(root(i), len(roots)) for i in range(len(pages))]
+
+
+def assign_folds(pages: Sequence[SitePage], k: int = FOLDS) -> list[int]:
+    """Grouped K-fold: whole site groups, largest first, each to the fold where its sets are least full.
+
+    Deterministic (no seed): ties go to the lower fold; each set ends up spread evenly over the folds.
+    """
+    groups = site_groups(pages)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, g in enumerate(groups):
+        members[g].append(i)
+    set_sizes: dict[str, int] = defaultdict(int)
+    for page in pages:
+        set_sizes[page.set_name] += 1
+    load: list[dict[str, float]] = [defaultdict(float) for _ in range(k)]
+    folds = [0] * len(pages)
+    for g in sorted(members, key=lambda g: (-len(members[g]), min(members[g]))):
+        share: dict[str, float] = defaultdict(float)
+        for i in members[g]:
+            share[pages[i].set_name] += 1 / set_sizes[pages[i].set_name]
+        best = min(range(k), key=lambda f: (sum(load[f][s] + v for s, v in share.items()), f))
+        for s, v in share.items():
+            load[best][s] += v
+        for i in members[g]:
+            folds[i] = best
+    return folds
