@@ -64,6 +64,13 @@ INNER_FOLDS = 4
 # A collapsed page costs this much page F1 in the fitting objective: a whole page lost (issue 22:
 # "one such page costs more than twenty small wins earn", and a small win is +0.01-0.05).
 COLLAPSE_COST = 1.0
+# The trees' size (``bench/gbdt.py``).
+N_TREES = 120
+DEPTH = 4
+# The shipped trees: the model fitted on all pages averaged with the inner folds' models (1), or alone (0).
+BAGGED = 0
+# Fit a threshold of its own for blocks a clutter rule fired on (1), or use the block's source's (0).
+FIT_RULE_THRESHOLD = 1
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))
 GUARD_SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 _RULE_FIRED = block_features.FEATURE_NAMES.index("rule_fired")
@@ -141,7 +148,7 @@ def build_record(set_name: str, page: bytes, truth: dict[str, Any]) -> PageRecor
     candidates = extract.extract_candidates(tree, url, options, with_readability=True)
     article = candidates.article
     blocks = block_features.candidate_blocks(article, candidates.readability, options)
-    x = block_features.block_features(blocks, article.metadata, candidates.readability)
+    x = block_features.block_features(blocks, article.metadata, candidates.readability, candidates.source)
     texts, tails = [], []
     for block in blocks:
         holder = etree.Element("body")
@@ -306,27 +313,44 @@ def fit_trees(records: Sequence[PageRecord]) -> TreeEnsemble:
             for r, m in zip(records, mask, strict=True)
         ]
     )
-    return fit_gbdt(x, y, w)
+    return fit_gbdt(x, y, w, n_trees=N_TREES, depth=DEPTH)
 
 
 def decide(record: PageRecord, probs: npt.NDArray[np.float64], model: BlockModel) -> list[bool]:
     """The service's decision (``BlockModel.keep``) on the page's cached blocks."""
     own = [bool(o) for o in record.own]
     evidence = [bool(e) for e in record.x[:, _RULE_FIRED] > 0]
-    return guard(record.chars.tolist(), own, evidence, model.chosen(probs, own), model.min_kept_share)
+    return guard(record.chars.tolist(), own, evidence, model.chosen(probs, own, evidence), model.min_kept_share)
 
 
 def fit(records: Sequence[PageRecord]) -> BlockModel:
     """Trees on ``records``; thresholds and guard share on inner out-of-fold predictions of them."""
     folds = sites.assign_folds(records, INNER_FOLDS)
     probs: list[npt.NDArray[np.float64]] = [np.zeros(0)] * len(records)
+    inner = []
     for k in range(INNER_FOLDS):
         trees = fit_trees([r for r, f in zip(records, folds, strict=True) if f != k])
+        inner.append(trees)
         for i, (r, f) in enumerate(zip(records, folds, strict=True)):
             if f == k:
                 probs[i] = trees.predict(r.x) if len(r.x) else np.zeros(0)
-    decision = fit_decision(records, probs, BlockModel(trees, 0.5, 0.5, 0.0))
-    return BlockModel(fit_trees(records), decision.threshold, decision.extra_threshold, decision.min_kept_share)
+    decision = fit_decision(records, probs, BlockModel(trees, 0.5, 0.5, 0.0, 0.5))
+    final = fit_trees(records)
+    if BAGGED:
+        final = average([final, *inner])
+    return replace(decision, trees=final)
+
+
+def average(ensembles: Sequence[TreeEnsemble]) -> TreeEnsemble:
+    """One ensemble whose margin is the mean of the given ones' margins (same depth)."""
+    k = len(ensembles)
+    return TreeEnsemble(
+        np.vstack([e.feature for e in ensembles]),
+        np.vstack([e.threshold for e in ensembles]),
+        np.vstack([e.leaf for e in ensembles]) / k,
+        float(np.mean([e.bias for e in ensembles])),
+        ensembles[0].depth,
+    )
 
 
 def fit_decision(
@@ -345,6 +369,11 @@ def fit_decision(
     model = start
     model = best([replace(model, threshold=t, extra_threshold=t) for t in THRESHOLDS], 0.5, lambda m: m.threshold)
     model = best([replace(model, extra_threshold=t) for t in THRESHOLDS], model.threshold, lambda m: m.extra_threshold)
+    if FIT_RULE_THRESHOLD:
+        rule = [replace(model, rule_threshold=t) for t in THRESHOLDS]
+    else:
+        rule = [replace(model, rule_threshold=model.threshold)]
+    model = best(rule, 1.0, lambda m: m.rule_threshold)  # ties: the highest (a rule is evidence of clutter)
     return best([replace(model, min_kept_share=s) for s in GUARD_SHARES], 0.5, lambda m: m.min_kept_share)
 
 

@@ -64,7 +64,10 @@ def cross_validate(records: Sequence[bd.PageRecord]) -> tuple[list[str], list[st
 
 
 def describe(model: BlockModel) -> str:
-    return f"threshold {model.threshold}, readability's {model.extra_threshold}, guard share {model.min_kept_share}"
+    return (
+        f"threshold {model.threshold}, readability's {model.extra_threshold}, rule-flagged {model.rule_threshold}, "
+        f"guard share {model.min_kept_share}"
+    )
 
 
 def report(records: Sequence[bd.PageRecord], columns: dict[str, list[str]]) -> dict[str, Any]:

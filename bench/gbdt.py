@@ -22,7 +22,13 @@ MIN_CHILD_HESSIAN = 2.0  # a split needs at least this much hessian on each side
 N_BINS = 32
 
 
-def fit_gbdt(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64]) -> TreeEnsemble:
+def fit_gbdt(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    w: npt.NDArray[np.float64],
+    n_trees: int = N_TREES,
+    depth: int = DEPTH,
+) -> TreeEnsemble:
     """Boosted trees for weighted logistic loss; every feature's histogram in one bincount per level."""
     n, n_feat = x.shape
     # Quantile edges per feature: at most N_BINS - 1 of them, so a value's bin is in [0, N_BINS).
@@ -42,15 +48,15 @@ def fit_gbdt(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDAr
     p0 = float(np.clip(np.average(y, weights=w), 1e-3, 1 - 1e-3))
     bias = float(np.log(p0 / (1 - p0)))
     margin = np.full(n, bias)
-    inner = 2**DEPTH - 1
-    features = np.zeros((N_TREES, inner), dtype=np.int64)
-    thresholds = np.full((N_TREES, inner), np.inf)
-    leaves = np.zeros((N_TREES, 2**DEPTH))
-    for t in range(N_TREES):
+    inner = 2**depth - 1
+    features = np.zeros((n_trees, inner), dtype=np.int64)
+    thresholds = np.full((n_trees, inner), np.inf)
+    leaves = np.zeros((n_trees, 2**depth))
+    for t in range(n_trees):
         p = 1 / (1 + np.exp(-margin))
         g, h = w * (p - y), w * p * (1 - p)
         node = np.zeros(n, dtype=np.int64)
-        for level in range(DEPTH):
+        for level in range(depth):
             first, count = 2**level - 1, 2**level
             local = node - first
             gsum = np.bincount(local, weights=g, minlength=count)
@@ -73,8 +79,8 @@ def fit_gbdt(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDAr
             go_right = x[np.arange(n), features[t, node]] > thresholds[t, node]
             node = 2 * node + 1 + go_right
         leaf_idx = node - inner
-        gl = np.bincount(leaf_idx, weights=g, minlength=2**DEPTH)
-        hl = np.bincount(leaf_idx, weights=h, minlength=2**DEPTH)
+        gl = np.bincount(leaf_idx, weights=g, minlength=2**depth)
+        hl = np.bincount(leaf_idx, weights=h, minlength=2**depth)
         leaves[t] = -LEARNING_RATE * gl / (hl + L2)
         margin += leaves[t][leaf_idx]
-    return TreeEnsemble(features, thresholds, leaves, bias, DEPTH)
+    return TreeEnsemble(features, thresholds, leaves, bias, depth)

@@ -38,7 +38,7 @@ def main() -> None:
     args.out.write_text(json.dumps(model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
     size = args.out.stat().st_size
     print(f"{len(records)} pages; threshold {model.threshold}, readability's {model.extra_threshold}")
-    print(f"guard share {model.min_kept_share}")
+    print(f"rule-flagged blocks' threshold {model.rule_threshold}, guard share {model.min_kept_share}")
     print(f"{args.out}: {size} bytes")
 
 

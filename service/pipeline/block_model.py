@@ -31,6 +31,7 @@ from lxml import etree
 from service.models import Article, Options, Removed
 from service.pipeline import blocks as block_features
 from service.pipeline.blocks import FEATURE_NAMES, Block, ReadabilityView
+from service.pipeline.source_map import SourceMap
 from service.pipeline.text_model import TreeEnsemble
 
 MODEL_PATH: Final = Path(__file__).parent / "models" / "html_blocks.json"
@@ -40,25 +41,30 @@ NOT_MAIN_CONTENT: Final = "not-main-content"
 
 @dataclass(frozen=True)
 class BlockModel:
-    """The ensemble and the two numbers fitted with it."""
+    """The ensemble and the numbers fitted with it."""
 
     trees: TreeEnsemble
     threshold: float  # keep a block of trafilatura's whose probability is at least this
     extra_threshold: float  # the same for a block readability adds (more evidence may be needed)
     min_kept_share: float  # the guard: keep at least this share of trafilatura's text
+    rule_threshold: float = 0.5  # the same for a block a clutter rule fired on (either source)
 
     def keep(self, blocks: Sequence[Block], x: npt.NDArray[np.float64]) -> list[bool]:
         """Which blocks make the answer (the guard applied)."""
         if not blocks:
             return []
         own = [b.from_trafilatura for b in blocks]
-        chosen = self.chosen(self.trees.predict(x), own)
         evidence = [b.rule is not None for b in blocks]
+        chosen = self.chosen(self.trees.predict(x), own, evidence)
         return guard([len(b.text) for b in blocks], own, evidence, chosen, self.min_kept_share)
 
-    def chosen(self, probs: npt.NDArray[np.float64], own: Sequence[bool]) -> list[bool]:
-        """The model's choice before the guard: each block against its source's threshold."""
-        return [float(p) >= (self.threshold if o else self.extra_threshold) for p, o in zip(probs, own, strict=True)]
+    def chosen(self, probs: npt.NDArray[np.float64], own: Sequence[bool], flagged: Sequence[bool]) -> list[bool]:
+        """The model's choice before the guard: each block against its threshold (a block a
+        clutter rule fired on: ``rule_threshold``; else its source's)."""
+        return [
+            float(p) >= (self.rule_threshold if f else self.threshold if o else self.extra_threshold)
+            for p, o, f in zip(probs, own, flagged, strict=True)
+        ]
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -66,6 +72,7 @@ class BlockModel:
             "threshold": self.threshold,
             "extra_threshold": self.extra_threshold,
             "min_kept_share": self.min_kept_share,
+            "rule_threshold": self.rule_threshold,
             "trees": self.trees.to_json(),
         }
 
@@ -78,6 +85,7 @@ class BlockModel:
             float(data["threshold"]),  # type: ignore[arg-type]
             float(data["extra_threshold"]),  # type: ignore[arg-type]
             float(data["min_kept_share"]),  # type: ignore[arg-type]
+            float(data["rule_threshold"]),  # type: ignore[arg-type]
         )
 
 
@@ -102,14 +110,15 @@ def load_model(path: Path = MODEL_PATH) -> BlockModel | None:
     return BlockModel.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
-def decide(article: Article, readability: ReadabilityView, options: Options) -> None:
-    """Replace ``article.body`` by the blocks the model keeps among the page's candidates."""
+def decide(article: Article, readability: ReadabilityView, options: Options, source: SourceMap | None = None) -> None:
+    """Replace ``article.body`` by the blocks the model keeps among the page's candidates
+    (``source``: the page's markup, for the blocks' link share and DOM features)."""
     candidates = block_features.candidate_blocks(article, readability, options)
     model = load_model()
     if model is None:
         keep = [b.from_trafilatura for b in candidates]
     else:
-        keep = model.keep(candidates, block_features.block_features(candidates, article.metadata, readability))
+        keep = model.keep(candidates, block_features.block_features(candidates, article.metadata, readability, source))
     apply(article, candidates, keep)
 
 

@@ -2,11 +2,12 @@
 
 Candidates are the top-level blocks of trafilatura's body, in order, plus the blocks of
 readability's candidate that trafilatura's body lacks (each placed after the nearest block both
-hold), the blocks the former ``recover`` stage considered. Each block gets a feature row: its own shape (length,
-words, link share, sentence ends), where it sits (position, neighbours), where it comes from
-(trafilatura kept it, readability holds it, how much the two candidates agree), repetition, the
-title, and which clutter rule of ``block_rules`` fires on it (rules are features and reason
-codes, not decisions). Nothing here depends on any page's wording beyond those multilingual rules.
+hold). Each block gets a feature row: its own shape (length, words, sentence ends), where it sits
+(position, neighbours), where it comes from (trafilatura kept it, readability holds it, how much
+the two candidates agree), repetition, the title, which clutter rule of ``block_rules`` fires on
+it (rules are features and reason codes, not decisions), and where it sat in the page's markup
+(``source_map``: containers, class/id word families, the article root). Nothing here depends on
+any page's wording beyond those multilingual rules and generic template words.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from lxml import etree
 
 from service.models import Article, Metadata, Options
 from service.pipeline import block_rules
+from service.pipeline.source_map import SOURCE_FEATURES, SourceMap, source_features
 
 # Tags of trafilatura's vocabulary that make one block of readability's candidate.
 READABILITY_BLOCK_TAGS: Final = frozenset({"p", "head", "list", "quote", "code", "table"})
@@ -39,13 +41,14 @@ _SENTENCE_BREAK: Final = re.compile(r"[.!?。！？](?:\s|$)")
 _TOKEN: Final = re.compile(r"\w+")
 _DIGIT: Final = re.compile(r"\d")
 _SPACES: Final = re.compile(r"\s+")
+# trafilatura's elements that render as a line of their own.
+_LINE_TAGS: Final = ("p", "head", "item", "cell", "quote", "list", "row", "table")
 # Count features are capped here: beyond it, more says nothing new.
 MAX_COUNT: Final = 10
 
 OWN_FEATURES: Final[tuple[str, ...]] = (
     "log_chars",
     "log_words",
-    "link_share",
     "ends_sentence",
     "sentence_breaks",
     "digit_share",
@@ -73,7 +76,6 @@ PAGE_FEATURES: Final[tuple[str, ...]] = (
 )
 NEIGHBOUR_FEATURES: Final[tuple[str, ...]] = (
     "log_chars",
-    "link_share",
     "ends_sentence",
     "from_trafilatura",
     "rule_fired",
@@ -83,6 +85,7 @@ FEATURE_NAMES: Final[tuple[str, ...]] = (
     *OWN_FEATURES,
     *PAGE_FEATURES,
     *(f"{name}@{off:+d}" for off in NEIGHBOUR_OFFSETS for name in NEIGHBOUR_FEATURES),
+    *SOURCE_FEATURES,
 )
 _OWN: Final = {name: i for i, name in enumerate(OWN_FEATURES)}
 
@@ -158,6 +161,7 @@ def _merge(own: list[Block], candidate: etree._Element) -> list[Block]:
             if matched is not None:
                 anchor = matched
             continue
+        collapse_whitespace(element)
         after[anchor].append(block)
     if not after:
         return own
@@ -169,9 +173,9 @@ def _merge(own: list[Block], candidate: etree._Element) -> list[Block]:
 
 
 def block_features(
-    blocks: Sequence[Block], metadata: Metadata, readability: ReadabilityView
+    blocks: Sequence[Block], metadata: Metadata, readability: ReadabilityView, source: SourceMap | None = None
 ) -> npt.NDArray[np.float64]:
-    """One feature row per block (``FEATURE_NAMES``)."""
+    """One feature row per block (``FEATURE_NAMES``); ``source``: the page's markup."""
     n = len(blocks)
     own = np.zeros((n, len(OWN_FEATURES)))
     if n == 0:
@@ -184,14 +188,14 @@ def block_features(
     # Sets, not multisets: a share of distinct shingles is as good a signal, and set operations run in C.
     read_shingles = _shingle_set(readability.text) if readability.text and not readability.chosen else set()
     found = total_shingles = 0  # trafilatura's shingles readability holds, of how many
+    all_words = [_TOKEN.findall(b.text.lower()) for b in blocks]
     for i, block in enumerate(blocks):
         row = own[i]
         text = block.text
-        words = _TOKEN.findall(text.lower())
+        words = all_words[i]
         chars = max(len(text), 1)
         row[_OWN["log_chars"]] = math.log1p(len(text))
         row[_OWN["log_words"]] = math.log1p(len(words))
-        row[_OWN["link_share"]] = _link_chars(block.element) / chars
         row[_OWN["ends_sentence"]] = 1.0 if _SENTENCE_END.search(text) else 0.0
         row[_OWN["sentence_breaks"]] = min(len(_SENTENCE_BREAK.findall(text)), MAX_COUNT)
         row[_OWN["digit_share"]] = len(_DIGIT.findall(text)) / chars
@@ -219,7 +223,8 @@ def block_features(
     agreement = 1.0 if readability.chosen else found / total_shingles if total_shingles else 0.0
     page = _page_features(blocks, lengths, readability, agreement)
     neighbours = [_shifted(own, offset) for offset in NEIGHBOUR_OFFSETS]
-    return np.hstack((own, np.tile(page, (n, 1)), *neighbours))
+    markup = source_features(source, all_words, lengths.tolist(), [b.from_trafilatura for b in blocks])
+    return np.hstack((own, np.tile(page, (n, 1)), *neighbours, markup))
 
 
 def _page_features(
@@ -252,8 +257,27 @@ def _shifted(own: npt.NDArray[np.float64], offset: int) -> npt.NDArray[np.float6
     return out
 
 
-def _link_chars(element: etree._Element) -> int:
-    return sum(len(_SPACES.sub(" ", "".join(ref.itertext())).strip()) for ref in element.iter("ref"))
+def collapse_whitespace(block: etree._Element) -> None:
+    """Collapse the source's layout whitespace in a block of readability's candidate (in place),
+    as trafilatura does in its own body: runs of whitespace become one space, none at the start or
+    the end of a line (a block, a list item, a cell, a heading). Code keeps its whitespace."""
+    for node in block.iter():
+        if not isinstance(node.tag, str) or node.tag == "code" or any(a.tag == "code" for a in node.iterancestors()):
+            continue
+        if node.text:
+            node.text = _SPACES.sub(" ", node.text)
+            if node.tag in _LINE_TAGS:
+                node.text = node.text.lstrip()
+        if node.tail and node is not block:
+            node.tail = _SPACES.sub(" ", node.tail)
+    for node in block.iter(*_LINE_TAGS):
+        # The line's last text: the tail of its last child, else its own text.
+        last = node[-1] if len(node) else None
+        if last is not None and isinstance(last.tag, str):
+            if last.tail:
+                last.tail = last.tail.rstrip()
+        elif node.text:
+            node.text = node.text.rstrip()
 
 
 def _outer_blocks(root: etree._Element) -> list[etree._Element]:

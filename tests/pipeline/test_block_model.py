@@ -41,7 +41,12 @@ def test_a_block_a_clutter_rule_fired_on_is_not_counted_as_lost() -> None:
 
 def test_readability_blocks_need_their_own_threshold() -> None:
     model = BlockModel(_constant_trees(0.6), threshold=0.5, extra_threshold=0.7, min_kept_share=0.0)
-    assert model.chosen(np.array([0.6, 0.6]), [True, False]) == [True, False]
+    assert model.chosen(np.array([0.6, 0.6]), [True, False], [False, False]) == [True, False]
+
+
+def test_a_block_a_clutter_rule_fired_on_needs_the_rule_threshold_whatever_its_source() -> None:
+    model = BlockModel(_constant_trees(0.6), threshold=0.5, extra_threshold=0.5, min_kept_share=0.0, rule_threshold=0.7)
+    assert model.chosen(np.array([0.6, 0.6, 0.8]), [True, False, True], [True, True, True]) == [False, False, True]
 
 
 def test_model_file_round_trips_and_rejects_other_features(tmp_path: object) -> None:

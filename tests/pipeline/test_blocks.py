@@ -8,7 +8,7 @@ from collections import Counter
 from lxml import etree
 
 from service.models import Article, Metadata, Options
-from service.pipeline import blocks
+from service.pipeline import blocks, serialize
 from service.pipeline.blocks import FEATURE_NAMES, PRESENT_SHARE, ReadabilityView, _share, _ShingleIndex, _shingles
 
 PROSE = (
@@ -56,14 +56,6 @@ def test_features_say_where_a_block_comes_from_and_which_rule_fired() -> None:
     assert _column(x, "readability_ran") == [1.0, 1.0, 1.0]
 
 
-def test_link_share_counts_the_text_inside_links() -> None:
-    article = _article("<p><ref>Home</ref> <ref>News</ref></p>", f"<p>{PROSE}</p>")
-    found = blocks.candidate_blocks(article, ReadabilityView(), Options())
-    x = blocks.block_features(found, article.metadata, ReadabilityView())
-    assert _column(x, "link_share")[0] > 0.8
-    assert _column(x, "link_share")[1] == 0.0
-
-
 def test_an_empty_body_has_no_candidates() -> None:
     article = _article()
     found = blocks.candidate_blocks(article, ReadabilityView(), Options())
@@ -101,3 +93,16 @@ def test_missing_prose_check_counts_a_repeated_paragraph() -> None:
     summary = etree.fromstring(f"<div><p>{PROSE}</p><p>{PROSE}</p></div>")
     assert blocks.may_lack_prose(etree.fromstring(f"<body><p>{PROSE}</p></body>"), summary)
     assert not blocks.may_lack_prose(etree.fromstring(f"<body><p>{PROSE}</p><p>{PROSE}</p></body>"), summary)
+
+
+def test_a_readability_block_loses_the_source_layout_whitespace_but_code_keeps_it() -> None:
+    article = _article(f"<p>{PROSE}</p>")
+    candidate = etree.fromstring(
+        f"<body><p>{PROSE}</p><list>\n    <item>\n        {OTHER}\n    </item>\n</list>"
+        "<code>  indented\n    code</code></body>"
+    )
+    view = ReadabilityView(ran=True, text=PROSE + " " + OTHER, body=candidate)
+    found = blocks.candidate_blocks(article, view, Options())
+    holder = etree.Element("body")
+    holder.extend(etree.fromstring(etree.tostring(b.element)) for b in found)
+    assert serialize.render_text(holder).split("\n") == [PROSE, f"- {OTHER}", "  indented", "    code"]
