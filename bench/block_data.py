@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import pickle
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -51,7 +52,7 @@ CACHE = ROOT / "bench" / "cache"
 # module and the model file do not: re-fitting needs no rebuild).
 FEATURE_SOURCES = sorted(p for p in (ROOT / "service" / "pipeline").glob("*.py") if p.name != "block_model.py")
 # Bumped when PageRecord or the labels change (the pipeline sources are hashed anyway).
-RECORD_VERSION = 4
+RECORD_VERSION = 5
 # A block is article text when this share of its 4-token shingles is in the truth.
 LABEL_SHARE = 0.5
 # Each text-truth page's labelled blocks weigh this much in all (spread by tokens: the metric
@@ -71,6 +72,8 @@ DEPTH = 4
 BAGGED = 0
 # Fit a threshold of its own for blocks a clutter rule fired on (1), or use the block's source's (0).
 FIT_RULE_THRESHOLD = 1
+# Unicode format characters (category Cf) trafilatura drops and the service keeps.
+_FORMAT_CHARS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))
 GUARD_SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 _RULE_FIRED = block_features.FEATURE_NAMES.index("rule_fired")
@@ -135,14 +138,24 @@ def _build_job(job: tuple[str, str, dict[str, Any]]) -> PageRecord:
 def build_record(set_name: str, page: bytes, truth: dict[str, Any]) -> PageRecord:
     """The page through the service's stages up to the block decision, plus trafilatura's answer."""
     import trafilatura
-    from lxml import etree
 
     from service.models import Options
-    from service.pipeline import decode, extract, parse, serialize
+    from service.pipeline import library_swaps
 
     url = truth.get("url") or None
     anchor = trafilatura.extract(page, url=url, include_comments=False) or ""
     options = Options()
+    with library_swaps.keeping_format_characters():  # the text as the service returns it
+        return _service_record(set_name, page, truth, url, anchor, options)
+
+
+def _service_record(
+    set_name: str, page: bytes, truth: dict[str, Any], url: str | None, anchor: str, options: Any
+) -> PageRecord:
+    from lxml import etree
+
+    from service.pipeline import decode, extract, parse, serialize
+
     html, _charset, _warnings = decode.decode(page, None, is_html=True)
     tree = parse.parse_html(html, 30_000, 180).tree
     candidates = extract.extract_candidates(tree, url, options, with_readability=True)
@@ -161,7 +174,10 @@ def build_record(set_name: str, page: bytes, truth: dict[str, Any]) -> PageRecor
         tails.append(serialize.render_text(tail) if tail.text else "")
     lead = etree.Element("body")
     lead.text = article.body.text
-    y, w = labels(truth, texts)
+    # The labels from the text without format characters (soft hyphens, ZWJ, ...): the service
+    # keeps them as the page has them, the truth (made with trafilatura) has none; the answers
+    # keep them, so the scores count what the service returns.
+    y, w = labels(truth, [_FORMAT_CHARS.sub("", t) for t in texts])
     return PageRecord(
         set_name=set_name,
         id=truth["id"],
