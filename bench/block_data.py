@@ -68,10 +68,6 @@ COLLAPSE_COST = 1.0
 # The trees' size (``bench/gbdt.py``).
 N_TREES = 120
 DEPTH = 4
-# The shipped trees: the model fitted on all pages averaged with the inner folds' models (1), or alone (0).
-BAGGED = 0
-# Fit a threshold of its own for blocks a clutter rule fired on (1), or use the block's source's (0).
-FIT_RULE_THRESHOLD = 1
 # Unicode format characters (category Cf) trafilatura drops and the service keeps.
 _FORMAT_CHARS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))
@@ -343,37 +339,21 @@ def fit(records: Sequence[PageRecord]) -> BlockModel:
     """Trees on ``records``; thresholds and guard share on inner out-of-fold predictions of them."""
     folds = sites.assign_folds(records, INNER_FOLDS)
     probs: list[npt.NDArray[np.float64]] = [np.zeros(0)] * len(records)
-    inner = []
     for k in range(INNER_FOLDS):
         trees = fit_trees([r for r, f in zip(records, folds, strict=True) if f != k])
-        inner.append(trees)
         for i, (r, f) in enumerate(zip(records, folds, strict=True)):
             if f == k:
                 probs[i] = trees.predict(r.x) if len(r.x) else np.zeros(0)
     decision = fit_decision(records, probs, BlockModel(trees, 0.5, 0.5, 0.0, 0.5))
-    final = fit_trees(records)
-    if BAGGED:
-        final = average([final, *inner])
-    return replace(decision, trees=final)
-
-
-def average(ensembles: Sequence[TreeEnsemble]) -> TreeEnsemble:
-    """One ensemble whose margin is the mean of the given ones' margins (same depth)."""
-    k = len(ensembles)
-    return TreeEnsemble(
-        np.vstack([e.feature for e in ensembles]),
-        np.vstack([e.threshold for e in ensembles]),
-        np.vstack([e.leaf for e in ensembles]) / k,
-        float(np.mean([e.bias for e in ensembles])),
-        ensembles[0].depth,
-    )
+    return replace(decision, trees=fit_trees(records))
 
 
 def fit_decision(
     records: Sequence[PageRecord], probs: Sequence[npt.NDArray[np.float64]], start: BlockModel
 ) -> BlockModel:
     """Coordinate search from ``start`` (trees unused): one threshold for both sources, then
-    readability's, then the guard's share, each the best ``objective`` (ties: the middle value)."""
+    readability's, then the rule-flagged blocks', then the guard's share, each the best
+    ``objective`` (ties: the middle value; for the rule-flagged blocks the highest)."""
 
     def score(model: BlockModel) -> float:
         outs = [output(r, decide(r, p, model)) for r, p in zip(records, probs, strict=True)]
@@ -385,10 +365,7 @@ def fit_decision(
     model = start
     model = best([replace(model, threshold=t, extra_threshold=t) for t in THRESHOLDS], 0.5, lambda m: m.threshold)
     model = best([replace(model, extra_threshold=t) for t in THRESHOLDS], model.threshold, lambda m: m.extra_threshold)
-    if FIT_RULE_THRESHOLD:
-        rule = [replace(model, rule_threshold=t) for t in THRESHOLDS]
-    else:
-        rule = [replace(model, rule_threshold=model.threshold)]
+    rule = [replace(model, rule_threshold=t) for t in THRESHOLDS]
     model = best(rule, 1.0, lambda m: m.rule_threshold)  # ties: the highest (a rule is evidence of clutter)
     return best([replace(model, min_kept_share=s) for s in GUARD_SHARES], 0.5, lambda m: m.min_kept_share)
 
