@@ -30,7 +30,7 @@ MODEL_PATH: Final = Path(__file__).parent / "models" / "text_lines.json"
 
 # Clutter labels grouped for the model (one indicator each); anything else falls in "other".
 LABEL_GROUPS: Final[tuple[tuple[str, ...], ...]] = (
-    ("relative-date", "teaser"),
+    ("relative-date",),
     ("share-buttons",),
     ("byline",),
     ("related-links",),
@@ -84,6 +84,11 @@ OWN_FEATURES: Final[tuple[str, ...]] = (
     "words_vs_max",
     "density_window",
     "labelled",
+    "block_prose_share",
+    "block_stop_ratio",
+    "block_terminal_share",
+    "block_log_words",
+    "block_labelled_share",
     *(f"label_{group[0]}" for group in LABEL_GROUPS),
 )
 NEIGHBOUR_FEATURES: Final[tuple[str, ...]] = (
@@ -130,6 +135,14 @@ def _char_counts(texts: Sequence[str]) -> dict[str, npt.NDArray[np.float64]]:
     return out
 
 
+def _block_mean(
+    blocks: npt.NDArray[np.int64], values: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Per line, the weighted mean of ``values`` over the line's blank-line block."""
+    total = np.bincount(blocks, weights=values * weights)
+    return (total / np.maximum(np.bincount(blocks, weights=weights), 1.0))[blocks]
+
+
 def line_features(lines: Sequence[Line], start: int, end: int, prose: Sequence[bool]) -> npt.NDArray[np.float64]:
     """The feature matrix (one row per line, columns as ``FEATURE_NAMES``); linear, mostly vectorised.
 
@@ -156,11 +169,14 @@ def line_features(lines: Sequence[Line], start: int, end: int, prose: Sequence[b
     hi = np.minimum(idx + DENSITY_WINDOW + 1, n)
     dist = np.where(idx < start, start - idx, np.where(idx >= end, idx - end + 1, 0))
     safe_words = np.maximum(words, 1.0)
+    stops = np.array([line.stop_ratio for line in lines])
+    terminal = np.array([line.terminal for line in lines], dtype=np.float64)
+    labelled = np.asarray(labels.any(axis=1), dtype=np.float64)
     columns = {
         "log_words": np.log1p(words),
         "log_chars": np.log1p(chars),
-        "stop_ratio": np.array([line.stop_ratio for line in lines]),
-        "terminal": np.array([line.terminal for line in lines], dtype=np.float64),
+        "stop_ratio": stops,
+        "terminal": terminal,
         "truncated": np.array([line.truncated for line in lines], dtype=np.float64),
         "bullet": np.array([line.bullet for line in lines], dtype=np.float64),
         "cjk": np.array([line.cjk for line in lines], dtype=np.float64),
@@ -186,7 +202,13 @@ def line_features(lines: Sequence[Line], start: int, end: int, prose: Sequence[b
         "block_last": np.concatenate((blocks[:-1] != blocks[1:], [True])).astype(np.float64),
         "words_vs_max": words / max(float(words.max()), 1.0),
         "density_window": np.log1p(cumulative[hi] - cumulative[lo]),
-        "labelled": labels.any(axis=1).astype(np.float64),
+        "labelled": labelled,
+        # The blank-line block around the line: a paragraph group, a menu, a teaser card.
+        "block_prose_share": _block_mean(blocks, prose_arr, words),
+        "block_stop_ratio": _block_mean(blocks, stops, words),
+        "block_terminal_share": _block_mean(blocks, terminal, np.ones(n)),
+        "block_log_words": np.log1p(np.bincount(blocks, weights=words)[blocks]),
+        "block_labelled_share": _block_mean(blocks, labelled, np.ones(n)),
     }
     own = np.empty((n, len(OWN_FEATURES)))
     for name, column in columns.items():
@@ -209,10 +231,15 @@ def line_features(lines: Sequence[Line], start: int, end: int, prose: Sequence[b
 CONTEXT_OFFSETS: Final[tuple[int, ...]] = (-3, -2, -1, 1, 2, 3)
 # Half-width (in lines) of the windows whose mean and max probabilities are features.
 CONTEXT_WINDOW: Final = 6
+# Half-width of a wider window (a section of the page, not a paragraph's neighbours).
+WIDE_WINDOW: Final = 20
 CONTEXT_FEATURES: Final[tuple[str, ...]] = (
     "p",
     *(f"p@{off:+d}" for off in CONTEXT_OFFSETS),
     "p_mean_window",
+    "p_mean_wide",
+    "p_block_mean",
+    "p_block_max",
     "p_max_before",
     "p_max_after",
     "p_page_mean",
@@ -221,8 +248,13 @@ CONTEXT_FEATURES: Final[tuple[str, ...]] = (
 )
 
 
-def context_features(probs: npt.NDArray[np.float64], words: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Features of the first stage's probabilities around each line (linear in the line count)."""
+def context_features(
+    probs: npt.NDArray[np.float64], words: npt.NDArray[np.float64], block_first: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Features of the first stage's probabilities around each line (linear in the line count).
+
+    ``block_first`` flags the first line of each blank-line block (the feature of that name).
+    """
     n = len(probs)
     out = np.full((n, len(CONTEXT_FEATURES)), MISSING)
     if n == 0:
@@ -240,6 +272,14 @@ def context_features(probs: npt.NDArray[np.float64], words: npt.NDArray[np.float
     lo = np.maximum(idx - CONTEXT_WINDOW, 0)
     hi = np.minimum(idx + CONTEXT_WINDOW + 1, n)
     out[:, base] = (cum_pw[hi] - cum_pw[lo]) / (cum_w[hi] - cum_w[lo])
+    lo, hi = np.maximum(idx - WIDE_WINDOW, 0), np.minimum(idx + WIDE_WINDOW + 1, n)
+    out[:, base + 1] = (cum_pw[hi] - cum_pw[lo]) / (cum_w[hi] - cum_w[lo])
+    blocks = np.cumsum(block_first > 0) - 1
+    out[:, base + 2] = (np.bincount(blocks, weights=probs * weight) / np.bincount(blocks, weights=weight))[blocks]
+    block_max = np.zeros(blocks[-1] + 1)
+    np.maximum.at(block_max, blocks, probs)
+    out[:, base + 3] = block_max[blocks]
+    base += 3
     padded = np.concatenate((np.full(CONTEXT_WINDOW, MISSING), probs, np.full(CONTEXT_WINDOW, MISSING)))
     windows = np.lib.stride_tricks.sliding_window_view(padded, CONTEXT_WINDOW)
     out[:, base + 1] = windows[:n].max(axis=1)  # the CONTEXT_WINDOW lines before
@@ -357,7 +397,8 @@ class LineModel:
         if self.second is None:
             return probs
         words = np.expm1(x[:, _OWN["log_words"]])
-        return self.second.predict(np.hstack((x, context_features(probs, words))))
+        context = context_features(probs, words, x[:, _OWN["block_first"]])
+        return self.second.predict(np.hstack((x, context)))
 
     def to_json(self) -> dict[str, object]:
         return {
