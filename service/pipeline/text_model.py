@@ -24,7 +24,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from service.pipeline.text_features import Line
+from service.pipeline.text_features import Line, char_counts
 
 MODEL_PATH: Final = Path(__file__).parent / "models" / "text_lines.json"
 
@@ -107,32 +107,6 @@ FEATURE_NAMES: Final[tuple[str, ...]] = (
 _OWN: Final = {name: i for i, name in enumerate(OWN_FEATURES)}
 # A missing neighbour (before the first or after the last line) gets this value in every column.
 MISSING: Final = -1.0
-_SEPARATOR_CODES: Final = np.array([ord(c) for c in "|»›•·/>→"], dtype=np.uint32)
-_PUNCT_CODES: Final = np.array([ord(c) for c in ".,;:!?()[]{}\"'«»„“”‘’-–—/|•·…"], dtype=np.uint32)
-
-
-def _char_counts(texts: Sequence[str]) -> dict[str, npt.NDArray[np.float64]]:
-    """Per line: digits, upper-case letters, punctuation, separators and commas (vectorised)."""
-    codes = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
-    ends = starts + lengths
-    indicators = {
-        "digits": (codes >= ord("0")) & (codes <= ord("9")),
-        # Upper case in Latin (ASCII and Latin-1), Greek and Cyrillic: the scripts the stop-list covers.
-        "upper": ((codes >= ord("A")) & (codes <= ord("Z")))
-        | ((codes >= 0xC0) & (codes <= 0xDE) & (codes != 0xD7))
-        | ((codes >= 0x391) & (codes <= 0x3A9))
-        | ((codes >= 0x410) & (codes <= 0x42F)),
-        "punct": np.isin(codes, _PUNCT_CODES),
-        "seps": np.isin(codes, _SEPARATOR_CODES),
-        "commas": codes == ord(","),
-    }
-    out = {}
-    for name, flags in indicators.items():
-        cumulative = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
-        out[name] = (cumulative[ends] - cumulative[starts]).astype(np.float64)
-    return out
 
 
 def _block_mean(
@@ -155,7 +129,7 @@ def line_features(lines: Sequence[Line], start: int, end: int, prose: Sequence[b
     words = np.array([line.words for line in lines])
     chars = np.fromiter((len(t) for t in texts), dtype=np.float64, count=n)
     blocks = np.array([line.block for line in lines])
-    counts = _char_counts(texts)
+    counts = char_counts(texts)
     idx = np.arange(n)
     block_sizes = np.bincount(blocks)[blocks]
     labels = np.zeros((n, len(LABEL_GROUPS)))
