@@ -160,7 +160,9 @@ def _labelled(
 
 
 def _context(d: PageData, probs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    return text_model.context_features(probs, np.expm1(d.x[:, 0]))
+    own = text_model.OWN_FEATURES
+    words, block_first = d.x[:, own.index("log_words")], d.x[:, own.index("block_first")]
+    return text_model.context_features(probs, np.expm1(words), block_first)
 
 
 def fit_model(pages: Sequence[Page], data: dict[str, PageData]) -> text_model.LineModel:

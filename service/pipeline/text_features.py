@@ -1,15 +1,20 @@
 """Per-line features and clutter labels for the plain-text mode (``text_mode``).
 
 A line is classified alone here (its length, function-word density, punctuation and which
-``clutter_patterns`` it matches); ``text_mode`` then looks at neighbours and finds the article
-region. Nothing here depends on any page's wording beyond the multilingual vocabulary.
+``clutter_patterns`` it matches; ``char_counts`` counts its characters by class for the model);
+``text_mode`` then looks at neighbours and finds the article region. Nothing here depends on any
+page's wording beyond the multilingual vocabulary.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
+
+import numpy as np
+import numpy.typing as npt
 
 from service.pipeline import clutter_patterns as cp
 
@@ -149,3 +154,33 @@ def make_line(index: int, text: str, block: int) -> Line:
         label=pattern_label(text),
         cjk=words > 0 and len(_CJK.findall(text)) >= words,
     )
+
+
+# Characters the line classifier (``text_model``) counts per line: breadcrumb and menu separators,
+# and punctuation.
+_SEPARATOR_CODES: Final = np.array([ord(c) for c in "|»›•·/>→"], dtype=np.uint32)
+_PUNCT_CODES: Final = np.array([ord(c) for c in ".,;:!?()[]{}\"'«»„“”‘’-–—/|•·…"], dtype=np.uint32)
+
+
+def char_counts(texts: Sequence[str]) -> dict[str, npt.NDArray[np.float64]]:
+    """Per line: digits, upper-case letters, punctuation, separators and commas (vectorised)."""
+    codes = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+    ends = starts + lengths
+    indicators = {
+        "digits": (codes >= ord("0")) & (codes <= ord("9")),
+        # Upper case in Latin (ASCII and Latin-1), Greek and Cyrillic: the scripts the stop-list covers.
+        "upper": ((codes >= ord("A")) & (codes <= ord("Z")))
+        | ((codes >= 0xC0) & (codes <= 0xDE) & (codes != 0xD7))
+        | ((codes >= 0x391) & (codes <= 0x3A9))
+        | ((codes >= 0x410) & (codes <= 0x42F)),
+        "punct": np.isin(codes, _PUNCT_CODES),
+        "seps": np.isin(codes, _SEPARATOR_CODES),
+        "commas": codes == ord(","),
+    }
+    out = {}
+    for name, flags in indicators.items():
+        cumulative = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
+        out[name] = (cumulative[ends] - cumulative[starts]).astype(np.float64)
+    return out

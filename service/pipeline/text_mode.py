@@ -25,7 +25,7 @@ Reason codes in ``Article.removed``:
     relative-date    a teaser's age: "2 hours ago", "vor 3 Stunden", "hace 2 días", "2小时前"
     share-buttons    share/social lines: "Share", "Tweet", "Teilen", "Facebook"
     related-links    the heading of a teaser list: "Recent Posts", "Mehr zum Thema", "Читайте также"
-    teaser           a teaser-list line (after a related heading, cut with "…", or followed by an age)
+    teaser           a line of a teaser list (after a related-links heading)
     read-more        "Read more", "Weiterlesen", "Leer más"
     image-credit     "Image source: X", "Foto: X", "Photo: X", "(c) Getty Images"
     newsletter       newsletter / subscribe box lines
@@ -156,7 +156,9 @@ def analyse(text: str) -> tuple[list[Line], int, int]:
         return lines, 0, 0
     for line in lines:
         line.score = _score(line)
-    _mark_teasers(lines)
+    # (A rule labelling a line "teaser" when it ends in an ellipsis or comes right before a
+    # relative date ("2 hours ago") was deleted: without it the site-grouped CV gained on all three
+    # sets, 0.8865/0.9090/0.9288 -> 0.8892/0.9111/0.9309; the model sees both signals as features.)
     start, end = _best_region(lines)
     return lines, start, end
 
@@ -208,23 +210,6 @@ def _score(line: Line) -> float:
     return -SHORT_LINE_COST
 
 
-def _mark_teasers(lines: Sequence[Line]) -> None:
-    """A line right before a relative date ("2 hours ago") or ending in "…" is a teaser."""
-    for i, line in enumerate(lines):
-        if line.label is not None:
-            continue
-        nxt = lines[i + 1] if i + 1 < len(lines) else None
-        after = lines[i + 2] if i + 2 < len(lines) else None
-        # A teaser's title or summary sits right before its age, or two lines before when the
-        # line between is its (unlabelled) summary; a byline or date between means an article head.
-        before_age = (nxt is not None and nxt.label == "relative-date") or (
-            nxt is not None and nxt.label is None and after is not None and after.label == "relative-date"
-        )
-        if before_age or (line.truncated and not _is_prose(line)):
-            line.label = "teaser"
-            line.score = -max(line.words, CLUTTER_COST)
-
-
 def _best_region(lines: Sequence[Line]) -> tuple[int, int]:
     """The contiguous run of lines [start, end) with the highest total score (Kadane, O(n))."""
     best, best_start, best_end = float("-inf"), 0, 0
@@ -254,7 +239,7 @@ def _assign(lines: Sequence[Line], start: int, end: int, keep: Sequence[bool]) -
             section = "teaser" if line.label == "related-links" else "comments"
         elif line.label == "footer":
             section = "footer"
-        if section == "comments" and line.label in {"teaser", "newsletter", None}:
+        if section == "comments" and line.label in {"newsletter", None}:
             line.reason = "comments"  # commenter names, their texts and the reply form
         elif line.label is not None:
             line.reason = line.label

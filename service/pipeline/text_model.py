@@ -24,13 +24,13 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from service.pipeline.text_features import Line
+from service.pipeline.text_features import Line, char_counts
 
 MODEL_PATH: Final = Path(__file__).parent / "models" / "text_lines.json"
 
 # Clutter labels grouped for the model (one indicator each); anything else falls in "other".
 LABEL_GROUPS: Final[tuple[tuple[str, ...], ...]] = (
-    ("relative-date", "teaser"),
+    ("relative-date",),
     ("share-buttons",),
     ("byline",),
     ("related-links",),
@@ -84,6 +84,11 @@ OWN_FEATURES: Final[tuple[str, ...]] = (
     "words_vs_max",
     "density_window",
     "labelled",
+    "block_prose_share",
+    "block_stop_ratio",
+    "block_terminal_share",
+    "block_log_words",
+    "block_labelled_share",
     *(f"label_{group[0]}" for group in LABEL_GROUPS),
 )
 NEIGHBOUR_FEATURES: Final[tuple[str, ...]] = (
@@ -102,32 +107,14 @@ FEATURE_NAMES: Final[tuple[str, ...]] = (
 _OWN: Final = {name: i for i, name in enumerate(OWN_FEATURES)}
 # A missing neighbour (before the first or after the last line) gets this value in every column.
 MISSING: Final = -1.0
-_SEPARATOR_CODES: Final = np.array([ord(c) for c in "|»›•·/>→"], dtype=np.uint32)
-_PUNCT_CODES: Final = np.array([ord(c) for c in ".,;:!?()[]{}\"'«»„“”‘’-–—/|•·…"], dtype=np.uint32)
 
 
-def _char_counts(texts: Sequence[str]) -> dict[str, npt.NDArray[np.float64]]:
-    """Per line: digits, upper-case letters, punctuation, separators and commas (vectorised)."""
-    codes = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
-    ends = starts + lengths
-    indicators = {
-        "digits": (codes >= ord("0")) & (codes <= ord("9")),
-        # Upper case in Latin (ASCII and Latin-1), Greek and Cyrillic: the scripts the stop-list covers.
-        "upper": ((codes >= ord("A")) & (codes <= ord("Z")))
-        | ((codes >= 0xC0) & (codes <= 0xDE) & (codes != 0xD7))
-        | ((codes >= 0x391) & (codes <= 0x3A9))
-        | ((codes >= 0x410) & (codes <= 0x42F)),
-        "punct": np.isin(codes, _PUNCT_CODES),
-        "seps": np.isin(codes, _SEPARATOR_CODES),
-        "commas": codes == ord(","),
-    }
-    out = {}
-    for name, flags in indicators.items():
-        cumulative = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
-        out[name] = (cumulative[ends] - cumulative[starts]).astype(np.float64)
-    return out
+def _block_mean(
+    blocks: npt.NDArray[np.int64], values: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Per line, the weighted mean of ``values`` over the line's blank-line block."""
+    total = np.bincount(blocks, weights=values * weights)
+    return (total / np.maximum(np.bincount(blocks, weights=weights), 1.0))[blocks]
 
 
 def line_features(lines: Sequence[Line], start: int, end: int, prose: Sequence[bool]) -> npt.NDArray[np.float64]:
@@ -142,7 +129,7 @@ def line_features(lines: Sequence[Line], start: int, end: int, prose: Sequence[b
     words = np.array([line.words for line in lines])
     chars = np.fromiter((len(t) for t in texts), dtype=np.float64, count=n)
     blocks = np.array([line.block for line in lines])
-    counts = _char_counts(texts)
+    counts = char_counts(texts)
     idx = np.arange(n)
     block_sizes = np.bincount(blocks)[blocks]
     labels = np.zeros((n, len(LABEL_GROUPS)))
@@ -156,11 +143,14 @@ def line_features(lines: Sequence[Line], start: int, end: int, prose: Sequence[b
     hi = np.minimum(idx + DENSITY_WINDOW + 1, n)
     dist = np.where(idx < start, start - idx, np.where(idx >= end, idx - end + 1, 0))
     safe_words = np.maximum(words, 1.0)
+    stops = np.array([line.stop_ratio for line in lines])
+    terminal = np.array([line.terminal for line in lines], dtype=np.float64)
+    labelled = np.asarray(labels.any(axis=1), dtype=np.float64)
     columns = {
         "log_words": np.log1p(words),
         "log_chars": np.log1p(chars),
-        "stop_ratio": np.array([line.stop_ratio for line in lines]),
-        "terminal": np.array([line.terminal for line in lines], dtype=np.float64),
+        "stop_ratio": stops,
+        "terminal": terminal,
         "truncated": np.array([line.truncated for line in lines], dtype=np.float64),
         "bullet": np.array([line.bullet for line in lines], dtype=np.float64),
         "cjk": np.array([line.cjk for line in lines], dtype=np.float64),
@@ -186,7 +176,13 @@ def line_features(lines: Sequence[Line], start: int, end: int, prose: Sequence[b
         "block_last": np.concatenate((blocks[:-1] != blocks[1:], [True])).astype(np.float64),
         "words_vs_max": words / max(float(words.max()), 1.0),
         "density_window": np.log1p(cumulative[hi] - cumulative[lo]),
-        "labelled": labels.any(axis=1).astype(np.float64),
+        "labelled": labelled,
+        # The blank-line block around the line: a paragraph group, a menu, a teaser card.
+        "block_prose_share": _block_mean(blocks, prose_arr, words),
+        "block_stop_ratio": _block_mean(blocks, stops, words),
+        "block_terminal_share": _block_mean(blocks, terminal, np.ones(n)),
+        "block_log_words": np.log1p(np.bincount(blocks, weights=words)[blocks]),
+        "block_labelled_share": _block_mean(blocks, labelled, np.ones(n)),
     }
     own = np.empty((n, len(OWN_FEATURES)))
     for name, column in columns.items():
@@ -209,10 +205,15 @@ def line_features(lines: Sequence[Line], start: int, end: int, prose: Sequence[b
 CONTEXT_OFFSETS: Final[tuple[int, ...]] = (-3, -2, -1, 1, 2, 3)
 # Half-width (in lines) of the windows whose mean and max probabilities are features.
 CONTEXT_WINDOW: Final = 6
+# Half-width of a wider window (a section of the page, not a paragraph's neighbours).
+WIDE_WINDOW: Final = 20
 CONTEXT_FEATURES: Final[tuple[str, ...]] = (
     "p",
     *(f"p@{off:+d}" for off in CONTEXT_OFFSETS),
     "p_mean_window",
+    "p_mean_wide",
+    "p_block_mean",
+    "p_block_max",
     "p_max_before",
     "p_max_after",
     "p_page_mean",
@@ -221,8 +222,13 @@ CONTEXT_FEATURES: Final[tuple[str, ...]] = (
 )
 
 
-def context_features(probs: npt.NDArray[np.float64], words: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Features of the first stage's probabilities around each line (linear in the line count)."""
+def context_features(
+    probs: npt.NDArray[np.float64], words: npt.NDArray[np.float64], block_first: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Features of the first stage's probabilities around each line (linear in the line count).
+
+    ``block_first`` flags the first line of each blank-line block (the feature of that name).
+    """
     n = len(probs)
     out = np.full((n, len(CONTEXT_FEATURES)), MISSING)
     if n == 0:
@@ -240,6 +246,14 @@ def context_features(probs: npt.NDArray[np.float64], words: npt.NDArray[np.float
     lo = np.maximum(idx - CONTEXT_WINDOW, 0)
     hi = np.minimum(idx + CONTEXT_WINDOW + 1, n)
     out[:, base] = (cum_pw[hi] - cum_pw[lo]) / (cum_w[hi] - cum_w[lo])
+    lo, hi = np.maximum(idx - WIDE_WINDOW, 0), np.minimum(idx + WIDE_WINDOW + 1, n)
+    out[:, base + 1] = (cum_pw[hi] - cum_pw[lo]) / (cum_w[hi] - cum_w[lo])
+    blocks = np.cumsum(block_first > 0) - 1
+    out[:, base + 2] = (np.bincount(blocks, weights=probs * weight) / np.bincount(blocks, weights=weight))[blocks]
+    block_max = np.zeros(blocks[-1] + 1)
+    np.maximum.at(block_max, blocks, probs)
+    out[:, base + 3] = block_max[blocks]
+    base += 3
     padded = np.concatenate((np.full(CONTEXT_WINDOW, MISSING), probs, np.full(CONTEXT_WINDOW, MISSING)))
     windows = np.lib.stride_tricks.sliding_window_view(padded, CONTEXT_WINDOW)
     out[:, base + 1] = windows[:n].max(axis=1)  # the CONTEXT_WINDOW lines before
@@ -357,7 +371,8 @@ class LineModel:
         if self.second is None:
             return probs
         words = np.expm1(x[:, _OWN["log_words"]])
-        return self.second.predict(np.hstack((x, context_features(probs, words))))
+        context = context_features(probs, words, x[:, _OWN["block_first"]])
+        return self.second.predict(np.hstack((x, context)))
 
     def to_json(self) -> dict[str, object]:
         return {

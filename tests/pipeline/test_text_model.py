@@ -82,9 +82,33 @@ def test_line_features_have_one_row_per_line_and_mark_missing_neighbours() -> No
     assert x[1, before] == pytest.approx(np.log1p(1))  # "Home": one word
 
 
+def test_block_features_describe_the_blank_line_block_of_the_line() -> None:
+    # Blocks: ["Lisbon", "Share"], [PARA, "What the council said"]; "Share" is labelled clutter.
+    lines, start, end = text_mode.analyse(f"Lisbon\nShare\n\n{PARA}\nWhat the council said")
+    x = text_model.line_features(lines, start, end, [text_mode._is_prose(line) for line in lines])
+    column = {name: x[:, text_model.FEATURE_NAMES.index(name)] for name in text_model.OWN_FEATURES}
+    para_words = lines[2].words
+    assert column["block_labelled_share"].tolist() == [0.5, 0.5, 0.0, 0.0]
+    assert column["block_prose_share"][:2].tolist() == [0.0, 0.0]
+    assert column["block_prose_share"][2:] == pytest.approx([para_words / (para_words + 4)] * 2)
+    assert column["block_terminal_share"].tolist() == [0.0, 0.0, 0.5, 0.5]
+    assert column["block_log_words"][0] == column["block_log_words"][1] == pytest.approx(np.log1p(2))
+
+
+def test_context_features_see_the_block_and_a_wider_window() -> None:
+    probs = np.array([0.9, 0.1, 0.2, 0.8, 0.6])
+    words = np.array([1.0, 3.0, 1.0, 1.0, 1.0])
+    block_first = np.array([1.0, 0.0, 1.0, 0.0, 0.0])  # blocks: lines 0-1, lines 2-4
+    ctx = text_model.context_features(probs, words, block_first)
+    names = text_model.CONTEXT_FEATURES
+    assert ctx[:, names.index("p_block_mean")] == pytest.approx([0.3, 0.3, 1.6 / 3, 1.6 / 3, 1.6 / 3])
+    assert ctx[:, names.index("p_block_max")].tolist() == [0.9, 0.9, 0.8, 0.8, 0.8]
+    assert ctx[0, names.index("p_mean_wide")] == pytest.approx((0.9 + 0.3 + 0.2 + 0.8 + 0.6) / 7)
+
+
 def test_context_features_see_the_probabilities_before_and_after() -> None:
     probs = np.array([0.9, 0.1, 0.2, 0.8])
-    ctx = text_model.context_features(probs, np.ones(4))
+    ctx = text_model.context_features(probs, np.ones(4), np.ones(4))
     names = text_model.CONTEXT_FEATURES
     assert ctx[1, names.index("p_max_before")] == pytest.approx(0.9)
     assert ctx[1, names.index("p_max_after")] == pytest.approx(0.8)
