@@ -29,13 +29,13 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 check: $(STAMP)
-	$(BIN)/ruff check service pagecleaner_client tests bench deploy
-	$(BIN)/ruff format --check service pagecleaner_client tests bench deploy
+	$(BIN)/ruff check service pagecleaner_client tests bench deploy scripts
+	$(BIN)/ruff format --check service pagecleaner_client tests bench deploy scripts
 	$(BIN)/mypy service pagecleaner_client
 
 fmt: $(STAMP)
-	$(BIN)/ruff format service pagecleaner_client tests bench deploy
-	$(BIN)/ruff check --fix service pagecleaner_client tests bench deploy
+	$(BIN)/ruff format service pagecleaner_client tests bench deploy scripts
+	$(BIN)/ruff check --fix service pagecleaner_client tests bench deploy scripts
 
 # Issue 22's validation protocol: grouped cross-validation by site, HTML mode (~5 min) then the
 # plain-text mode (~25 min), on the development sets in ../shared/bench.

@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from werkzeug.datastructures import MultiDict  # noqa: E402
 
-from service.request_forms import job_from_request  # noqa: E402
 from service.pipeline import run  # noqa: E402
+from service.request_forms import job_from_request  # noqa: E402
 
 # Sentences quoted from the start and the end of the text.
 SNIPPET_SENTENCES = 2
