@@ -6,7 +6,7 @@ hold). Each block gets a feature row: its own shape (length, words, sentence end
 (position, neighbours), where it comes from (trafilatura kept it, readability holds it, how much
 the two candidates agree), repetition, the title, which clutter rule of ``block_rules`` fires on
 it (rules are features and reason codes, not decisions), and where it sat in the page's markup
-(``source_map``: containers, class/id word families, the article root). Nothing here depends on
+(``source_map``: containers, the page furniture its ancestors name, the article root). Nothing here depends on
 any page's wording beyond those multilingual rules and generic template words.
 """
 
@@ -261,8 +261,9 @@ def collapse_whitespace(block: etree._Element) -> None:
     """Collapse the source's layout whitespace in a block of readability's candidate (in place),
     as trafilatura does in its own body: runs of whitespace become one space, none at the start or
     the end of a line (a block, a list item, a cell, a heading). Code keeps its whitespace."""
+    in_code = {node for code in block.iter("code") for node in code.iter()}  # proxies kept alive: ids stable
     for node in block.iter():
-        if not isinstance(node.tag, str) or node.tag == "code" or any(a.tag == "code" for a in node.iterancestors()):
+        if not isinstance(node.tag, str) or node in in_code:
             continue
         if node.text:
             node.text = _SPACES.sub(" ", node.text)
