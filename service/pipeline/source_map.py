@@ -5,15 +5,14 @@ give one: before extraction every text node of the body is indexed by its first 
 ``KEY_TOKENS`` lower-cased ``\\w+`` tokens), and a block is mapped to the elements whose text
 nodes start at one of its words (short keys only at the block's start), taken in reading order;
 the block's source element is their lowest common ancestor. From it, features a reader of the
-markup would use: which containers it sits in (``article``, ``figure``, ``li``, ...), which kinds
-of page furniture its ancestors' markup names (``markup``'s reasons: ``related-links``,
-``share-buttons``, ``newsletter``, ``footer``, ...) or article wrappers and boxes, and
+markup would use: which containers it sits in (``article``, ``aside``, ``footer``, ...), which
+families of class/id words its ancestors carry (``related``, ``share``, ``newsletter``, ...), and
 whether it lies inside the element that holds most of the page's long prose blocks (the article
 root), or how far outside.
 
 Nothing here depends on a site: the vocabulary is the generic words of web templates, in English
-(class names are English on most sites of every language), shared with ``explain``, and each
-family is one feature whose worth the cross-validation decides.
+(class names are English on most sites of every language), and each family is one feature whose
+worth the cross-validation decides.
 """
 
 from __future__ import annotations
@@ -27,31 +26,76 @@ import numpy as np
 import numpy.typing as npt
 from lxml import etree
 
-from service.pipeline import markup
-
 _TOKEN: Final = re.compile(r"\w+")
 KEY_TOKENS: Final = 4
 KEY_PREFIX: Final = 64  # characters
-# The page's visible text nodes (whitespace-only ones are left out in C).
+# Elements whose text is not the page's visible text.
 _TEXT_NODES: Final = etree.XPath(".//text()[normalize-space()]")
-# Containers a block can sit in (any ancestor counts); the page furniture among them (``nav``,
-# ``aside``, ``footer`` ...) is named by ``markup``'s reasons.
-CONTAINERS: Final = ("article", "main", "figure", "blockquote", "li", "table")
+_SKIP: Final = frozenset({"script", "style", "noscript", "template", "head", "title", "svg", "math", "option"})
+# Containers a block can sit in (nearest such ancestor up to the body counts).
+CONTAINERS: Final = (
+    "article",
+    "main",
+    "aside",
+    "footer",
+    "header",
+    "nav",
+    "figure",
+    "blockquote",
+    "li",
+    "table",
+    "form",
+)
 _CONTAINER_SET: Final = frozenset(CONTAINERS)
-# Class/id word families besides ``markup``'s reasons (page furniture): the article's own
-# wrappers and boxes inside it. A token of an ancestor's class or id equal to one of the words.
-WORD_FAMILIES: Final[dict[str, frozenset[str]]] = {
+# class/id word families: a token of an ancestor's class or id attribute equal to one of these.
+CLASS_FAMILIES: Final[dict[str, frozenset[str]]] = {
     "content": frozenset(
         {"article", "content", "body", "text", "story", "post", "entry", "main", "prose", "paragraph"}
     ),
-    "box": frozenset({"box", "info", "infobox", "card", "panel", "module", "factbox", "callout", "note"}),
+    "related": frozenset(
+        {
+            "related",
+            "recommended",
+            "recommendation",
+            "recommendations",
+            "teaser",
+            "teasers",
+            "more",
+            "also",
+            "trending",
+            "popular",
+            "latest",
+            "most",
+            "read",
+            "next",
+            "recirculation",
+            "outbrain",
+            "taboola",
+        }
+    ),
+    "social": frozenset({"share", "sharing", "social", "follow", "twitter", "facebook", "whatsapp", "sharebar"}),
+    "subscribe": frozenset(
+        {"newsletter", "subscribe", "subscription", "signup", "paywall", "premium", "register", "login", "cta"}
+    ),
+    "ad": frozenset(
+        {"ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "promo", "promotion", "banner", "dfp"}
+    ),
+    "author": frozenset({"author", "byline", "bio", "profile", "contributor", "meta", "dateline"}),
+    "media": frozenset(
+        {"caption", "credit", "figcaption", "figure", "media", "photo", "image", "img", "video", "gallery", "embed"}
+    ),
+    "footer": frozenset({"footer", "bottom", "copyright", "legal", "disclaimer", "imprint"}),
+    "nav": frozenset({"nav", "navigation", "menu", "breadcrumb", "breadcrumbs", "sidebar", "aside", "widget", "rail"}),
+    "comment": frozenset({"comment", "comments", "discussion", "reply", "replies"}),
+    "tags": frozenset({"tag", "tags", "keyword", "keywords", "topic", "topics", "category", "categories"}),
+    "consent": frozenset({"cookie", "cookies", "consent", "gdpr", "privacy"}),
+    "box": frozenset({"box", "info", "infobox", "aside", "card", "panel", "module", "factbox", "callout", "note"}),
 }
-FAMILIES: Final = (*markup.REASONS, *WORD_FAMILIES)
 SOURCE_FEATURES: Final[tuple[str, ...]] = (
     "src_found",
     "src_depth",
     *(f"src_in_{tag}" for tag in CONTAINERS),
-    *(f"src_cls_{family}" for family in FAMILIES),
+    *(f"src_cls_{family}" for family in CLASS_FAMILIES),
     "src_in_root",
     "src_root_distance",
     "src_root_prose_share",
@@ -82,7 +126,7 @@ class SourceMap:
             owner = text.getparent()
             if text.is_tail:
                 owner = owner.getparent()
-            if owner is None or owner.tag in markup.SKIPPED_TAGS:
+            if owner is None or owner.tag in _SKIP:
                 continue
             # The first words from a prefix (most text nodes are far longer than their key): with
             # one word more than the key found in it, the key's last word is whole.
@@ -242,16 +286,12 @@ def _article_root(
 
 
 def _class_families(element: etree._Element) -> list[str]:
-    """The families ``element``'s own markup names: ``markup``'s reasons (role, tag, class, id)
-    and the word families of its class and id."""
-    if not isinstance(element.tag, str):
+    """The class/id word families ``element``'s own class and id attributes name."""
+    value = f"{element.get('class') or ''} {element.get('id') or ''}" if isinstance(element.tag, str) else ""
+    if not value.strip():
         return []
-    found = markup.section_reasons(element)
-    value = f"{element.get('class') or ''} {element.get('id') or ''}"
-    if value.strip():
-        words = {w for w in _SPLIT.split(_CAMEL.sub(" ", value).lower()) if w}
-        found += [family for family, vocabulary in WORD_FAMILIES.items() if words & vocabulary]
-    return found
+    words = {w for w in _SPLIT.split(_CAMEL.sub(" ", value).lower()) if w}
+    return [family for family, vocabulary in CLASS_FAMILIES.items() if words & vocabulary]
 
 
 def _common_ancestor(elements: Sequence[etree._Element]) -> etree._Element | None:

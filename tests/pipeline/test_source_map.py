@@ -49,10 +49,10 @@ def test_a_list_is_located_at_its_list_and_carries_its_containers_class_words() 
     teaser = "- Tram line closed for the summer months\n- New bus routes for the city centre"
     f = _features([*PROSE, teaser, "Copyright 2026 The Local News Company, all rights reserved."])
     assert f["src_in_li"][3] == 0.0  # the list element itself, not one of its items
-    assert f["src_cls_related-links"][3] > 0
-    assert f["src_cls_related-links"][:3] == [0.0, 0.0, 0.0]
-    assert f["src_cls_footer"][4] > 0  # its paragraph sits in the <footer>
-    assert f["src_cls_navigation"][:5] == [0.0] * 5  # the <nav> holds none of the blocks
+    assert f["src_cls_related"][3] > 0
+    assert f["src_cls_related"][:3] == [0.0, 0.0, 0.0]
+    assert f["src_in_footer"][4] == 1.0
+    assert f["src_cls_footer"][4] > 0  # id "pageFooter" split at the capital
 
 
 def test_the_article_root_holds_the_long_prose_and_what_lies_outside_it_is_measured() -> None:
