@@ -18,7 +18,6 @@ from copy import deepcopy
 from lxml import etree
 
 from service.models import Article, Removed
-from service.pipeline.markup import SKIPPED_TAGS, section_reasons
 from service.pipeline.serialize import render_text
 
 # Block-level tags: a block with none of these below it is one unit of text for explain.
@@ -67,12 +66,44 @@ BLOCK_TAGS = frozenset(
         "center",
     ]
 )
+SKIPPED_TAGS = frozenset(
+    ["script", "style", "noscript", "template", "head", "title", "svg", "math", "iframe", "object", "embed"]
+)
 # Shorter blocks (a lone "|" or "»") are not worth listing.
 MIN_BLOCK_CHARS = 2
 # A page listing more removed blocks than this is summarised by its longest ones: explain must
 # stay readable and the answer bounded.
 MAX_LISTED_BLOCKS = 500
 
+# (reason, pattern on a container's tag, class and id), nearest container first. General
+# markup conventions (WordPress, Drupal, schema.org, ARIA roles), not one site's names.
+_SECTION_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (reason, re.compile(pattern, re.IGNORECASE))
+    for reason, pattern in (
+        ("cookie-banner", r"cookie|consent|gdpr"),
+        ("newsletter", r"newsletter|subscri|signup|sign-up|mailchimp|mc4wp"),
+        ("share-buttons", r"shar(e|ing)|social|sociable|addthis|sharedaddy"),
+        ("related-links", r"related|recent|more-(stories|articles|posts)|recommend|popular|trending|read-?more|yarpp"),
+        ("comments", r"comment|disqus|respond|reply"),
+        ("author-box", r"author|byline|about-the|bio\b|profile"),
+        ("advertising", r"(^|[\s_-])ads?($|[\s_-])|advert|sponsor|promo|banner|dfp"),
+        ("breadcrumbs", r"breadcrumb"),
+        ("tags", r"(^|[\s_-])(tags?|categor(y|ies)|labels?)($|[\s_-])|tag-?cloud|post-?tags"),
+        ("image-caption", r"caption|credit|wp-caption"),
+        ("navigation", r"^nav$|(^|[\s_-])nav|menu|navbar|pagination|pager|skip-link|toc"),
+        ("sidebar", r"^aside$|sidebar|widget"),
+        ("page-header", r"^header$|masthead|site-header|topbar"),
+        ("footer", r"^footer$|footer|colophon|copyright"),
+        ("form", r"^form$|search"),
+    )
+)
+_ROLE_REASONS = {
+    "navigation": "navigation",
+    "banner": "page-header",
+    "contentinfo": "footer",
+    "complementary": "sidebar",
+    "search": "form",
+}
 _SPACES = re.compile(r"\s+")
 # Markup of trafilatura's vocabulary that the renderings turn into extra characters: links
 # (their text kept) and images (nothing of the page's block text).
@@ -110,9 +141,13 @@ def reason_for(element: etree._Element) -> str:
     """The reason code the markup around ``element`` gives, nearest container first."""
     node: etree._Element | None = element
     while node is not None and isinstance(node.tag, str) and node.tag not in {"body", "html"}:
-        reasons = section_reasons(node)
-        if reasons:
-            return reasons[0]
+        role = (node.get("role") or "").lower()
+        if role in _ROLE_REASONS:
+            return _ROLE_REASONS[role]
+        labels = (node.tag, node.get("class") or "", node.get("id") or "")
+        for reason, pattern in _SECTION_REASONS:
+            if any(pattern.search(label) for label in labels):
+                return reason
         node = node.getparent()
     return "not-main-content"
 
