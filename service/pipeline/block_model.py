@@ -31,7 +31,6 @@ from lxml import etree
 from service.models import Article, Options, Removed
 from service.pipeline import blocks as block_features
 from service.pipeline.blocks import FEATURE_NAMES, Block, ReadabilityView
-from service.pipeline.source_map import SourceMap
 from service.pipeline.text_model import TreeEnsemble
 
 MODEL_PATH: Final = Path(__file__).parent / "models" / "html_blocks.json"
@@ -110,15 +109,14 @@ def load_model(path: Path = MODEL_PATH) -> BlockModel | None:
     return BlockModel.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
-def decide(article: Article, readability: ReadabilityView, options: Options, source: SourceMap | None = None) -> None:
-    """Replace ``article.body`` by the blocks the model keeps among the page's candidates
-    (``source``: the page's markup, for the blocks' link share and DOM features)."""
+def decide(article: Article, readability: ReadabilityView, options: Options) -> None:
+    """Replace ``article.body`` by the blocks the model keeps among the page's candidates."""
     candidates = block_features.candidate_blocks(article, readability, options)
     model = load_model()
     if model is None:
         keep = [b.from_trafilatura for b in candidates]
     else:
-        keep = model.keep(candidates, block_features.block_features(candidates, article.metadata, readability, source))
+        keep = model.keep(candidates, block_features.block_features(candidates, article.metadata, readability))
     apply(article, candidates, keep)
 
 

@@ -5,9 +5,8 @@ readability's candidate that trafilatura's body lacks (each placed after the nea
 hold). Each block gets a feature row: its own shape (length, words, sentence ends), where it sits
 (position, neighbours), where it comes from (trafilatura kept it, readability holds it, how much
 the two candidates agree), repetition, the title, which clutter rule of ``block_rules`` fires on
-it (rules are features and reason codes, not decisions), and where it sat in the page's markup
-(``source_map``: containers, the page furniture its ancestors name, the article root). Nothing here depends on
-any page's wording beyond those multilingual rules and generic template words.
+it (rules are features and reason codes, not decisions). Nothing here depends on any page's
+wording beyond those multilingual rules.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from lxml import etree
 
 from service.models import Article, Metadata, Options
 from service.pipeline import block_rules
-from service.pipeline.source_map import SOURCE_FEATURES, SourceMap, source_features
 
 # Tags of trafilatura's vocabulary that make one block of readability's candidate.
 READABILITY_BLOCK_TAGS: Final = frozenset({"p", "head", "list", "quote", "code", "table"})
@@ -85,7 +83,6 @@ FEATURE_NAMES: Final[tuple[str, ...]] = (
     *OWN_FEATURES,
     *PAGE_FEATURES,
     *(f"{name}@{off:+d}" for off in NEIGHBOUR_OFFSETS for name in NEIGHBOUR_FEATURES),
-    *SOURCE_FEATURES,
 )
 _OWN: Final = {name: i for i, name in enumerate(OWN_FEATURES)}
 
@@ -173,9 +170,9 @@ def _merge(own: list[Block], candidate: etree._Element) -> list[Block]:
 
 
 def block_features(
-    blocks: Sequence[Block], metadata: Metadata, readability: ReadabilityView, source: SourceMap | None = None
+    blocks: Sequence[Block], metadata: Metadata, readability: ReadabilityView
 ) -> npt.NDArray[np.float64]:
-    """One feature row per block (``FEATURE_NAMES``); ``source``: the page's markup."""
+    """One feature row per block (``FEATURE_NAMES``)."""
     n = len(blocks)
     own = np.zeros((n, len(OWN_FEATURES)))
     if n == 0:
@@ -188,11 +185,10 @@ def block_features(
     # Sets, not multisets: a share of distinct shingles is as good a signal, and set operations run in C.
     read_shingles = _shingle_set(readability.text) if readability.text and not readability.chosen else set()
     found = total_shingles = 0  # trafilatura's shingles readability holds, of how many
-    all_words = [_TOKEN.findall(b.text.lower()) for b in blocks]
     for i, block in enumerate(blocks):
         row = own[i]
         text = block.text
-        words = all_words[i]
+        words = _TOKEN.findall(text.lower())
         chars = max(len(text), 1)
         row[_OWN["log_chars"]] = math.log1p(len(text))
         row[_OWN["log_words"]] = math.log1p(len(words))
@@ -223,8 +219,7 @@ def block_features(
     agreement = 1.0 if readability.chosen else found / total_shingles if total_shingles else 0.0
     page = _page_features(blocks, lengths, readability, agreement)
     neighbours = [_shifted(own, offset) for offset in NEIGHBOUR_OFFSETS]
-    markup = source_features(source, all_words, lengths.tolist(), [b.from_trafilatura for b in blocks])
-    return np.hstack((own, np.tile(page, (n, 1)), *neighbours, markup))
+    return np.hstack((own, np.tile(page, (n, 1)), *neighbours))
 
 
 def _page_features(

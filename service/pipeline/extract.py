@@ -39,7 +39,6 @@ from service.pipeline import metadata as metadata_stage
 from service.pipeline.blocks import ReadabilityView
 from service.pipeline.content_selectors import EQUIVALENTS
 from service.pipeline.library_swaps import swapped, swapped_items
-from service.pipeline.source_map import SourceMap
 
 # trafilatura logs every discarded page at WARNING; the service reports that as a warning code.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -101,7 +100,6 @@ class Candidates:
 
     article: Article
     readability: ReadabilityView = field(default_factory=ReadabilityView)
-    source: SourceMap = field(default_factory=SourceMap)  # the page's markup, for the block features
     date_url: str | None = None  # where ``metadata.find_publication_date`` reads dates from
 
 
@@ -127,7 +125,6 @@ def extract_candidates(
     """trafilatura's article plus (``with_readability``) readability's body when trafilatura
     computed and rejected it."""
     hidden = drop_hidden(tree)
-    source = SourceMap(tree)
     metadata, date_url = metadata_stage.extract_metadata(tree, url)
     extractor = Extractor(
         # Any format but "python": bare_extraction then skips rendering the body as text, which
@@ -172,12 +169,12 @@ def extract_candidates(
             warnings=["no-main-content" if body is None else "fallback-extraction"],
             removed=hidden,
         )
-        return Candidates(article, source=source, date_url=date_url)
+        return Candidates(article, date_url=date_url)
     comments_body = document.commentsbody if options.comments else None
     article = Article(metadata=metadata, body=document.body, comments_body=comments_body, removed=hidden)
     readability = _readability_view(document.body, extractor) if with_readability else ReadabilityView()
     _readability_runs.clear()
-    return Candidates(article, readability, source, date_url)
+    return Candidates(article, readability, date_url)
 
 
 def prune_unwanted_nodes(
