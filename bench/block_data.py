@@ -43,7 +43,7 @@ if str(ROOT) not in sys.path:
 from bench import metrics, sites  # noqa: E402
 from bench.gbdt import fit_gbdt  # noqa: E402
 from service.pipeline import blocks as block_features  # noqa: E402
-from service.pipeline.block_model import BlockModel, guard  # noqa: E402
+from service.pipeline.block_model import BlockModel, context_features, guard  # noqa: E402
 from service.pipeline.text_model import TreeEnsemble  # noqa: E402
 
 SETS = ("trafilatura", "mozilla-readability", "fundus")
@@ -65,6 +65,9 @@ INNER_FOLDS = 4
 # A collapsed page costs this much page F1 in the fitting objective: a whole page lost (issue 22:
 # "one such page costs more than twenty small wins earn", and a small win is +0.01-0.05).
 COLLAPSE_COST = 1.0
+# Tree stages: 1 (the block features) or 2 (then again with the first stage's probabilities
+# around each block, ``block_model.context_features``).
+STAGES = 2
 # The trees' size (``bench/gbdt.py``).
 N_TREES = 120
 DEPTH = 4
@@ -315,9 +318,11 @@ def objective(records: Sequence[PageRecord], outputs: Sequence[str]) -> float:
 # --- fitting -------------------------------------------------------------------------------------
 
 
-def fit_trees(records: Sequence[PageRecord]) -> TreeEnsemble:
+def fit_trees(records: Sequence[PageRecord], xs: Sequence[npt.NDArray[np.float64]] | None = None) -> TreeEnsemble:
+    """Trees on the labelled blocks of ``records`` (their features, or ``xs`` in their place)."""
+    xs = xs if xs is not None else [r.x for r in records]
     mask = [r.w > 0 for r in records]
-    x = np.vstack([r.x[m] for r, m in zip(records, mask, strict=True)])
+    x = np.vstack([xi[m] for xi, m in zip(xs, mask, strict=True)])
     y = np.concatenate([r.y[m] for r, m in zip(records, mask, strict=True)])
     w = np.concatenate(
         [
@@ -336,16 +341,36 @@ def decide(record: PageRecord, probs: npt.NDArray[np.float64], model: BlockModel
 
 
 def fit(records: Sequence[PageRecord]) -> BlockModel:
-    """Trees on ``records``; thresholds and guard share on inner out-of-fold predictions of them."""
+    """Both tree stages on ``records``; the second stage's inputs, the thresholds and the guard
+    share on inner out-of-fold predictions of them."""
     folds = sites.assign_folds(records, INNER_FOLDS)
+    probs = _out_of_fold(records, folds, [r.x for r in records])
+    first = fit_trees(records)
+    if STAGES == 1:
+        return replace(fit_decision(records, probs, BlockModel(first, 0.5, 0.5, 0.0, 0.5)), trees=first)
+    stacked = [_stacked(r, p) for r, p in zip(records, probs, strict=True)]
+    probs = _out_of_fold(records, folds, stacked)
+    decision = fit_decision(records, probs, BlockModel(first, 0.5, 0.5, 0.0, 0.5))
+    return replace(decision, trees=first, second=fit_trees(records, stacked))
+
+
+def _out_of_fold(
+    records: Sequence[PageRecord], folds: Sequence[int], xs: Sequence[npt.NDArray[np.float64]]
+) -> list[npt.NDArray[np.float64]]:
+    """Each page's probabilities from trees fitted on the other inner folds."""
     probs: list[npt.NDArray[np.float64]] = [np.zeros(0)] * len(records)
     for k in range(INNER_FOLDS):
-        trees = fit_trees([r for r, f in zip(records, folds, strict=True) if f != k])
-        for i, (r, f) in enumerate(zip(records, folds, strict=True)):
+        train = [i for i, f in enumerate(folds) if f != k]
+        trees = fit_trees([records[i] for i in train], [xs[i] for i in train])
+        for i, f in enumerate(folds):
             if f == k:
-                probs[i] = trees.predict(r.x) if len(r.x) else np.zeros(0)
-    decision = fit_decision(records, probs, BlockModel(trees, 0.5, 0.5, 0.0, 0.5))
-    return replace(decision, trees=fit_trees(records))
+                probs[i] = trees.predict(xs[i]) if len(xs[i]) else np.zeros(0)
+    return probs
+
+
+def _stacked(record: PageRecord, probs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The second stage's input rows: the features and the context of the first stage's probabilities."""
+    return np.hstack((record.x, context_features(probs, record.chars)))
 
 
 def fit_decision(
@@ -374,4 +399,4 @@ def predict(model: BlockModel, record: PageRecord) -> str:
     """The answer text the model gives on the page (what the service returns, block for block)."""
     if not len(record.x):
         return output(record, [])
-    return output(record, decide(record, model.trees.predict(record.x), model))
+    return output(record, decide(record, model.probabilities(record.x, record.chars), model))

@@ -38,15 +38,72 @@ MODEL_PATH: Final = Path(__file__).parent / "models" / "html_blocks.json"
 NOT_MAIN_CONTENT: Final = "not-main-content"
 
 
+# The second stage's inputs: each block's first-stage probability and those around it (the page
+# read as a sequence: a block between two article paragraphs is likely article, a lone "likely"
+# block among clutter is not). Missing neighbours are -1.
+CONTEXT_OFFSETS: Final = (-2, -1, 1, 2)
+CONTEXT_WINDOW: Final = 3  # blocks each side in the windowed mean
+CONTEXT_FEATURES: Final[tuple[str, ...]] = (
+    "p",
+    *(f"p@{off:+d}" for off in CONTEXT_OFFSETS),
+    "p_window",
+    "p_page_mean",
+    "p_page_max",
+    "p_over_max",
+    "likely_before",
+    "likely_after",
+)
+_MISSING: Final = -1.0
+
+
+def context_features(probs: npt.NDArray[np.float64], chars: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``CONTEXT_FEATURES`` for each block from the first stage's ``probs`` (``chars``: the
+    blocks' text lengths, the weights of the means)."""
+    n = len(probs)
+    out = np.full((n, len(CONTEXT_FEATURES)), _MISSING)
+    if n == 0:
+        return out
+    idx = np.arange(n)
+    out[:, 0] = probs
+    for col, off in enumerate(CONTEXT_OFFSETS, start=1):
+        src = idx + off
+        ok = (src >= 0) & (src < n)
+        out[ok, col] = probs[src[ok]]
+    base = 1 + len(CONTEXT_OFFSETS)
+    weight = np.maximum(chars, 1.0)
+    cum_pw = np.concatenate(([0.0], np.cumsum(probs * weight)))
+    cum_w = np.concatenate(([0.0], np.cumsum(weight)))
+    lo, hi = np.maximum(idx - CONTEXT_WINDOW, 0), np.minimum(idx + CONTEXT_WINDOW + 1, n)
+    out[:, base] = (cum_pw[hi] - cum_pw[lo]) / (cum_w[hi] - cum_w[lo])
+    out[:, base + 1] = cum_pw[n] / cum_w[n]
+    top = float(probs.max())
+    out[:, base + 2] = top
+    out[:, base + 3] = probs / max(top, 1e-6)
+    likely = np.concatenate(([0.0], np.cumsum((probs >= 0.5) * weight)))
+    total = max(float(likely[n]), 1.0)
+    out[:, base + 4] = likely[idx] / total
+    out[:, base + 5] = (likely[n] - likely[idx + 1]) / total
+    return out
+
+
 @dataclass(frozen=True)
 class BlockModel:
-    """The ensemble and the numbers fitted with it."""
+    """The ensembles and the numbers fitted with them."""
 
     trees: TreeEnsemble
     threshold: float  # keep a block of trafilatura's whose probability is at least this
     extra_threshold: float  # the same for a block readability adds (more evidence may be needed)
     min_kept_share: float  # the guard: keep at least this share of trafilatura's text
     rule_threshold: float = 0.5  # the same for a block a clutter rule fired on (either source)
+    # The second stage: the features plus ``context_features`` of the first stage's probabilities.
+    second: TreeEnsemble | None = None
+
+    def probabilities(self, x: npt.NDArray[np.float64], chars: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Each block's probability of being article text (the second stage's, when there is one)."""
+        probs = self.trees.predict(x)
+        if self.second is None:
+            return probs
+        return self.second.predict(np.hstack((x, context_features(probs, chars))))
 
     def keep(self, blocks: Sequence[Block], x: npt.NDArray[np.float64]) -> list[bool]:
         """Which blocks make the answer (the guard applied)."""
@@ -54,8 +111,9 @@ class BlockModel:
             return []
         own = [b.from_trafilatura for b in blocks]
         evidence = [b.rule is not None for b in blocks]
-        chosen = self.chosen(self.trees.predict(x), own, evidence)
-        return guard([len(b.text) for b in blocks], own, evidence, chosen, self.min_kept_share)
+        chars = [len(b.text) for b in blocks]
+        chosen = self.chosen(self.probabilities(x, np.asarray(chars, dtype=np.float64)), own, evidence)
+        return guard(chars, own, evidence, chosen, self.min_kept_share)
 
     def chosen(self, probs: npt.NDArray[np.float64], own: Sequence[bool], flagged: Sequence[bool]) -> list[bool]:
         """The model's choice before the guard: each block against its threshold (a block a
@@ -73,18 +131,27 @@ class BlockModel:
             "min_kept_share": self.min_kept_share,
             "rule_threshold": self.rule_threshold,
             "trees": self.trees.to_json(),
+            **(
+                {"context_features": list(CONTEXT_FEATURES), "second": self.second.to_json()}
+                if self.second is not None
+                else {}
+            ),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> BlockModel:
         if data.get("features") != list(FEATURE_NAMES):
             raise ValueError("block model was trained on other features; retrain with scripts/train_block_model.py")
+        second = data.get("second")
+        if second is not None and data.get("context_features") != list(CONTEXT_FEATURES):
+            raise ValueError("block model's second stage has other inputs; retrain with scripts/train_block_model.py")
         return cls(
             TreeEnsemble.from_json(data["trees"]),  # type: ignore[arg-type]
             float(data["threshold"]),  # type: ignore[arg-type]
             float(data["extra_threshold"]),  # type: ignore[arg-type]
             float(data["min_kept_share"]),  # type: ignore[arg-type]
             float(data["rule_threshold"]),  # type: ignore[arg-type]
+            TreeEnsemble.from_json(second) if second is not None else None,  # type: ignore[arg-type]
         )
 
 

@@ -65,6 +65,7 @@ def test_shipped_model_loads_and_matches_the_features() -> None:
     model = block_model.load_model()
     assert model is not None
     assert 0.0 < model.threshold < 1.0
+    assert model.second is not None  # the two-stage decision is what ships
 
 
 def test_applying_a_choice_records_dropped_blocks_with_their_rule() -> None:
@@ -99,3 +100,40 @@ def test_a_share_bar_between_paragraphs_is_dropped_with_its_reason() -> None:
     assert "council approved" in answer["text"]
     assert "Share" not in answer["text"].split("\n")
     assert {"text": "Share", "reason": "share-buttons"} in answer["removed"]
+
+
+def test_context_features_read_the_first_stage_as_a_sequence() -> None:
+    probs = np.array([0.9, 0.1, 0.8])
+    chars = np.array([100.0, 10.0, 100.0])
+    ctx = block_model.context_features(probs, chars)
+    column = {name: ctx[:, i] for i, name in enumerate(block_model.CONTEXT_FEATURES)}
+    assert column["p"].tolist() == [0.9, 0.1, 0.8]
+    assert column["p@-1"].tolist() == [-1.0, 0.9, 0.1]  # -1: no block there
+    assert column["p@+2"].tolist() == [0.8, -1.0, -1.0]
+    page_mean = (90 + 1 + 80) / 210
+    assert column["p_page_mean"] == pytest.approx([page_mean] * 3)
+    assert column["p_over_max"] == pytest.approx([1.0, 0.1 / 0.9, 0.8 / 0.9])
+    # Share of the likely-article characters (p >= 0.5) before and after each block.
+    assert column["likely_before"].tolist() == [0.0, 0.5, 0.5]
+    assert column["likely_after"].tolist() == [0.5, 0.5, 0.0]
+    assert block_model.context_features(np.zeros(0), np.zeros(0)).shape == (0, len(block_model.CONTEXT_FEATURES))
+
+
+def test_the_second_stage_decides_when_there_is_one() -> None:
+    x = np.zeros((2, len(FEATURE_NAMES)))
+    chars = np.array([100.0, 100.0])
+    one_stage = BlockModel(_constant_trees(0.3), 0.5, 0.5, 0.0)
+    assert one_stage.probabilities(x, chars) == pytest.approx([0.3, 0.3])
+    two_stages = BlockModel(_constant_trees(0.3), 0.5, 0.5, 0.0, second=_constant_trees(0.8))
+    assert two_stages.probabilities(x, chars) == pytest.approx([0.8, 0.8])
+
+
+def test_a_second_stage_round_trips_and_rejects_other_context_inputs() -> None:
+    model = BlockModel(_constant_trees(0.3), 0.45, 0.6, 0.7, second=_constant_trees(0.8))
+    data = json.loads(json.dumps(model.to_json()))
+    again = BlockModel.from_json(data)
+    assert again.second is not None
+    assert again.probabilities(np.zeros((1, len(FEATURE_NAMES))), np.ones(1)) == pytest.approx([0.8])
+    data["context_features"] = data["context_features"][:-1]
+    with pytest.raises(ValueError, match="retrain"):
+        BlockModel.from_json(data)
