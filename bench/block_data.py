@@ -246,7 +246,7 @@ def _truth_shingles(text: str) -> tuple[Counter[tuple[str, ...]], tuple[str, ...
     return metrics.shingles(text), tuple(metrics.tokens(text))
 
 
-def _shingle_counts(truth: str, text: str) -> tuple[float, float, float]:
+def shingle_counts(truth: str, text: str) -> tuple[float, float, float]:
     """``metrics.shingle_counts`` with the truth's shingles computed once per page."""
     expected, _tokens = _truth_shingles(truth)
     predicted = metrics.shingles(text)
@@ -265,7 +265,7 @@ def set_scores(records: Sequence[PageRecord], outputs: Sequence[str]) -> tuple[f
         raise ValueError("one set, one metric")
     collapsed = []
     if kinds == {True}:
-        counts = [_shingle_counts(r.truth["text"], o) for r, o in zip(records, outputs, strict=True)]
+        counts = [shingle_counts(r.truth["text"], o) for r, o in zip(records, outputs, strict=True)]
         for r, c in zip(records, counts, strict=True):
             if metrics.collapsed(metrics.page_f1(c), _trafilatura_f1(r)):
                 collapsed.append(r.id)

@@ -62,7 +62,7 @@ def job_from_request(content_type: str | None, body: bytes, query: MultiDict[str
     mimetype, params = parse_options_header(content_type or "")
     mimetype = mimetype.lower()
     query_options = options_from_query(query)
-    url, url_ignored = _page_url(query.get("url"), "url")
+    url, url_ignored = page_url(query.get("url"), "url")
     if mimetype in HTML_TYPES or mimetype in TEXT_TYPES:
         mode: Mode = "html" if mimetype in HTML_TYPES else "text"
         return Job(
@@ -107,7 +107,7 @@ def job_from_json(
     if not isinstance(content, str):
         raise InvalidField(key, "must be a string")
     options = _json_options(document, query_options)
-    json_url, json_url_ignored = _page_url(document.get("url"), "url")
+    json_url, json_url_ignored = page_url(document.get("url"), "url")
     return Job(
         mode="html" if has_html else "text",
         body=_utf8(content),
@@ -181,7 +181,7 @@ class NotHttpURL(Exception):
     benchmark's ``hard::page.html`` ids): never echoed nor used."""
 
 
-def _page_url(value: Any, field: str) -> tuple[str | None, bool]:
+def page_url(value: Any, field: str) -> tuple[str | None, bool]:
     """(the page address, whether one was given but ignored): a page sent along with its address
     is still cleaned when that address is not http(s) — the address is dropped and the answer
     says ``url-ignored`` (a crawler's odd record must not cost its article; the reference

@@ -31,7 +31,7 @@ from lxml import etree
 from service.models import Article, Options, Removed
 from service.pipeline import blocks as block_features
 from service.pipeline.blocks import FEATURE_NAMES, Block, ReadabilityView
-from service.pipeline.text_model import TreeEnsemble
+from service.pipeline.text_model import TreeEnsemble, shifted, window_mean
 
 MODEL_PATH: Final = Path(__file__).parent / "models" / "html_blocks.json"
 # Reason of a dropped block no rule fired on: the model's scoring did not pick it.
@@ -65,17 +65,11 @@ def context_features(probs: npt.NDArray[np.float64], chars: npt.NDArray[np.float
         return out
     idx = np.arange(n)
     out[:, 0] = probs
-    for col, off in enumerate(CONTEXT_OFFSETS, start=1):
-        src = idx + off
-        ok = (src >= 0) & (src < n)
-        out[ok, col] = probs[src[ok]]
     base = 1 + len(CONTEXT_OFFSETS)
+    out[:, 1:base] = shifted(probs, CONTEXT_OFFSETS, _MISSING)
     weight = np.maximum(chars, 1.0)
-    cum_pw = np.concatenate(([0.0], np.cumsum(probs * weight)))
-    cum_w = np.concatenate(([0.0], np.cumsum(weight)))
-    lo, hi = np.maximum(idx - CONTEXT_WINDOW, 0), np.minimum(idx + CONTEXT_WINDOW + 1, n)
-    out[:, base] = (cum_pw[hi] - cum_pw[lo]) / (cum_w[hi] - cum_w[lo])
-    out[:, base + 1] = cum_pw[n] / cum_w[n]
+    out[:, base] = window_mean(probs, weight, CONTEXT_WINDOW)
+    out[:, base + 1] = window_mean(probs, weight, n)  # the page's mean
     top = float(probs.max())
     out[:, base + 2] = top
     out[:, base + 3] = probs / max(top, 1e-6)

@@ -231,7 +231,10 @@ def map_metadata(document: Any, url: str | None) -> Metadata:
     page_url = url or _clean(getattr(document, "url", None))
     hostname = _clean(getattr(document, "hostname", None))
     if not hostname and page_url:
-        hostname = urlsplit(page_url).hostname
+        try:
+            hostname = urlsplit(page_url).hostname
+        except ValueError:  # "http://[::1/": the front doors refuse it; never a crash here
+            hostname = None
     return Metadata(
         title=_clean(document.title),
         authors=split_authors(document.author),

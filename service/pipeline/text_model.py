@@ -222,6 +222,32 @@ CONTEXT_FEATURES: Final[tuple[str, ...]] = (
 )
 
 
+def shifted(values: npt.NDArray[np.float64], offsets: Sequence[int], missing: float) -> npt.NDArray[np.float64]:
+    """One column per offset: the value ``offset`` rows away (``missing`` past either end)."""
+    n = len(values)
+    out = np.full((n, len(offsets)), missing)
+    idx = np.arange(n)
+    for col, off in enumerate(offsets):
+        src = idx + off
+        ok = (src >= 0) & (src < n)
+        out[ok, col] = values[src[ok]]
+    return out
+
+
+def window_mean(
+    values: npt.NDArray[np.float64], weights: npt.NDArray[np.float64], window: int
+) -> npt.NDArray[np.float64]:
+    """The ``weights``-weighted mean of ``values`` over ``window`` rows on each side of each row
+    (linear in the row count: differences of cumulative sums)."""
+    n = len(values)
+    idx = np.arange(n)
+    cum_vw = np.concatenate(([0.0], np.cumsum(values * weights)))
+    cum_w = np.concatenate(([0.0], np.cumsum(weights)))
+    lo, hi = np.maximum(idx - window, 0), np.minimum(idx + window + 1, n)
+    result: npt.NDArray[np.float64] = (cum_vw[hi] - cum_vw[lo]) / (cum_w[hi] - cum_w[lo])
+    return result
+
+
 def context_features(
     probs: npt.NDArray[np.float64], words: npt.NDArray[np.float64], block_first: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
@@ -235,19 +261,11 @@ def context_features(
         return out
     idx = np.arange(n)
     out[:, 0] = probs
-    for col, off in enumerate(CONTEXT_OFFSETS, start=1):
-        src = idx + off
-        ok = (src >= 0) & (src < n)
-        out[ok, col] = probs[src[ok]]
     base = 1 + len(CONTEXT_OFFSETS)
+    out[:, 1:base] = shifted(probs, CONTEXT_OFFSETS, MISSING)
     weight = np.maximum(words, 1.0)
-    cum_pw = np.concatenate(([0.0], np.cumsum(probs * weight)))
-    cum_w = np.concatenate(([0.0], np.cumsum(weight)))
-    lo = np.maximum(idx - CONTEXT_WINDOW, 0)
-    hi = np.minimum(idx + CONTEXT_WINDOW + 1, n)
-    out[:, base] = (cum_pw[hi] - cum_pw[lo]) / (cum_w[hi] - cum_w[lo])
-    lo, hi = np.maximum(idx - WIDE_WINDOW, 0), np.minimum(idx + WIDE_WINDOW + 1, n)
-    out[:, base + 1] = (cum_pw[hi] - cum_pw[lo]) / (cum_w[hi] - cum_w[lo])
+    out[:, base] = window_mean(probs, weight, CONTEXT_WINDOW)
+    out[:, base + 1] = window_mean(probs, weight, WIDE_WINDOW)
     blocks = np.cumsum(block_first > 0) - 1
     out[:, base + 2] = (np.bincount(blocks, weights=probs * weight) / np.bincount(blocks, weights=weight))[blocks]
     block_max = np.zeros(blocks[-1] + 1)
@@ -258,7 +276,7 @@ def context_features(
     windows = np.lib.stride_tricks.sliding_window_view(padded, CONTEXT_WINDOW)
     out[:, base + 1] = windows[:n].max(axis=1)  # the CONTEXT_WINDOW lines before
     out[:, base + 2] = windows[CONTEXT_WINDOW + 1 : CONTEXT_WINDOW + 1 + n].max(axis=1)  # ... and after
-    out[:, base + 3] = cum_pw[n] / cum_w[n]
+    out[:, base + 3] = window_mean(probs, weight, n)  # the page's mean
     # Share of the page's likely-content words before / after the line.
     content = np.concatenate(([0.0], np.cumsum((probs >= 0.5) * weight)))
     total = max(content[n], 1.0)

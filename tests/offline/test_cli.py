@@ -337,3 +337,24 @@ def test_batch_kills_a_page_over_its_budget_and_goes_on(tmp_path: Path) -> None:
     assert huge["error"]["code"] == "time-budget-exceeded"
     assert huge["error"]["status"] == 503
     assert before["title"] == after["title"] == after_2["title"] == "Solar boats cross the lake"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [("http://[::1/", "not a valid URL"), ("http://a.example/\x01", "control characters"), ("http://a b/", "host")],
+)
+def test_a_malformed_url_flag_is_refused_like_the_api_refuses_it(url: str, reason: str) -> None:
+    completed = run_cli("extract", str(FIXTURES / "html-blog-comments" / "input.html"), "--url", url)
+    assert completed.returncode == EXIT_REJECTED
+    problem = problem_of(completed)
+    assert (problem["code"], problem["field"]) == ("invalid-field", "url")
+    assert reason in problem["detail"]
+
+
+def test_a_url_flag_that_is_not_http_is_dropped_and_said() -> None:
+    completed = run_cli("extract", str(FIXTURES / "html-blog-comments" / "input.html"), "--url", "javascript:alert(1)")
+    assert completed.returncode == EXIT_OK
+    answer = json.loads(completed.stdout)
+    assert answer["url"] is None
+    assert "url-ignored" in answer["warnings"]
+    assert answer["text"]

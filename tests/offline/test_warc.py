@@ -35,6 +35,7 @@ from service.offline.warc.records import (
     read_chunk,
 )
 from service.offline.warc.summary import Summary
+from service.offline.warc.tasks import record_url
 from service.offline.warc.writer import Request, Response, Warcinfo, write_warc
 from service.settings import Settings
 from tests.conftest import FIXTURES, ROOT
@@ -469,3 +470,17 @@ def test_a_task_whose_worker_dies_is_retried_on_a_live_worker(tmp_path: Path) ->
         result = future.result(timeout=120)
     assert result.summary.cleaned == len(archive.expected)
     assert result.summary.errors == {"time-budget-exceeded": 1}
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("https://news.example/a", ("https://news.example/a", False)),
+        (None, (None, False)),
+        ("dns:news.example", (None, True)),  # not http(s): dropped, as the API drops it
+        ("http://[::1/", (None, True)),  # malformed: the API's 400, here dropped (the article stays)
+        ("http://news.example/\x00", (None, True)),
+    ],
+)
+def test_a_record_uri_the_api_would_not_take_is_dropped_and_said(uri: str | None, expected: Any) -> None:
+    assert record_url(uri) == expected

@@ -29,7 +29,7 @@ from service.offline.cli.common import (
     running_pool,
     write_json,
 )
-from service.request_forms import job_from_json
+from service.request_forms import job_from_json, page_url
 
 NAME = "extract"
 HELP = "clean one page (file, http(s) URL, or - for stdin) and print the API's JSON answer"
@@ -74,11 +74,14 @@ def run(args: argparse.Namespace) -> int:
             )
             budget_s = fetched.within(budget_s)
         else:
+            # --url as the API's ?url=: refused when malformed, dropped (url-ignored) when not http(s).
+            url, url_ignored = page_url(args.url, "url")
             job = Job(
                 mode=mode_for(args.page, args.mode),
                 body=read_input(args.page, settings.max_body_bytes),
                 options=options,
-                url=(args.url or "").strip() or None,
+                url=url,
+                url_ignored=url_ignored,
                 declared_charset=args.charset,
             )
         with running_pool(settings, POOL_SIZE) as pool:

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.answers import answer_record, elapsed_ms, encode_json, error_record
-from service.errors import ServiceError
+from service.errors import InvalidField, ServiceError
 from service.models import Job, Options
 from service.offline.warc.records import Chunk, Page, Refused, Skipped, read_chunk
 from service.offline.warc.summary import Summary
+from service.request_forms import page_url
 from service.settings import Settings
 from service.workers.capacity import CapacityGate
 from service.workers.pool import ExtractionPool
@@ -72,12 +73,26 @@ def clean_chunk(chunk: Chunk, options: Options, settings: Settings) -> ChunkResu
     return ChunkResult(chunk.path, chunk.index, data, summary, time.monotonic() - started)
 
 
+def record_url(target_uri: str | None) -> tuple[str | None, bool]:
+    """The page address of a record (its WARC-Target-URI) and whether one was dropped: anything
+    the API would refuse as ``url`` (malformed, control characters) or ignore (not http(s)) is
+    dropped and said as ``url-ignored``, as the API does for a non-http(s) one. A crawler's odd
+    header must not cost the record's article, nor reach the pipeline (a bad IPv6 host crashed it)."""
+    try:
+        return page_url(target_uri, "url")
+    except InvalidField:
+        return None, True
+
+
 def _clean_page(
     page: Page, options: Options, settings: Settings, pool: ExtractionPool, capacity: CapacityGate
 ) -> dict[str, Any]:
     """The output line of one page: the API's answer, or its problem, with the record's fields."""
     record = _record_fields(page)
-    job = Job(mode="html", body=page.body, options=options, url=page.target_uri, declared_charset=page.charset)
+    url, url_ignored = record_url(page.target_uri)
+    job = Job(
+        mode="html", body=page.body, options=options, url=url, url_ignored=url_ignored, declared_charset=page.charset
+    )
     try:
         with capacity.slot():
             started = time.perf_counter()
