@@ -32,6 +32,12 @@ COPY service/ ./service/
 # Bytecode compiled at build time (pip did the same for the dependencies): every extraction
 # process imports the service afresh, and the service user cannot write __pycache__.
 RUN python3 -m compileall -q service
+# The `pagecleaner` command of the pip-installed package (pyproject's [project.scripts]), here
+# for the code in /app, from any working directory: `docker run --rm -i IMAGE pagecleaner extract -`.
+ENV PYTHONPATH=/app
+RUN printf '#!/bin/sh\nexec python3 -c "import sys; from service.commands import main; sys.exit(main())" "$@"\n' \
+      > "$VIRTUAL_ENV/bin/pagecleaner" \
+ && chmod 755 "$VIRTUAL_ENV/bin/pagecleaner"
 # The code is root-owned and read-only for the service user; it writes nothing but /tmp.
 USER ${APP_UID}:${APP_UID}
 

@@ -11,6 +11,7 @@ into lines. ``parse.parse_html`` calls them in order; every threshold names its 
 from __future__ import annotations
 
 import json
+import re
 
 import lxml.html
 from lxml import etree
@@ -57,6 +58,11 @@ MAX_JSONLD_BYTES = 256 * 1024
 MAX_INVALID_JSONLD_BYTES = 8 * 1024
 # The script types trafilatura's metadata stage reads (trafilatura.metadata.extract_meta_json).
 _METADATA_JSON_TYPES = frozenset({"application/ld+json", "application/settings+json"})
+# A JSON block wrapped for old XHTML parsers: "<![CDATA[ {...} ]]>" or "<!-- {...} -->", each
+# marker maybe behind "//". trafilatura's json.loads fails on the wrapper and its regex fallback
+# then salvages little (or nothing: the block is over the invalid budget); unwrapped, the block is
+# valid JSON and read whole (a Readability.js test page's only author was in such a block).
+_JSON_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)(?P<json>.*?)(?://\s*)?(?:\]\]>|-->)\s*$", re.S)
 # Tags unwrapped (text kept) when a tree is over the element cap: they carry no structure.
 INLINE_WRAPPERS = ("span", "font", "b", "i", "em", "strong", "small", "u", "s", "abbr", "mark", "sup", "sub")
 # Containers flattened when nesting is too deep; block tags that matter to extraction are kept.
@@ -182,7 +188,13 @@ def defuse_json_ld(root: lxml.html.HtmlElement, warnings: list[str]) -> None:
         text = script.text or ""
         if not text:
             continue
-        if _is_json(text):
+        wrapped = _JSON_WRAPPER.match(text)
+        if wrapped and _is_json(wrapped["json"]):
+            text = script.text = wrapped["json"]
+            valid = True
+        else:
+            valid = _is_json(text)
+        if valid:
             if len(text) <= valid_left:
                 valid_left -= len(text)
                 continue

@@ -104,8 +104,9 @@ def test_container_environment_defaults(podman: Podman, container: Container) ->
 
 
 def test_cli_runs_in_the_image(podman: Podman, container: Container) -> None:
+    # The package's command, from a working directory other than the code's.
     ran = podman.run(
-        "exec", "-i", container.name, "python3", "-m", "service", "extract", "--text", "-",
+        "exec", "-i", "--workdir", "/tmp", container.name, "pagecleaner", "extract", "--text", "-",
         stdin=(CASE / "input.txt").read_bytes(),
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr

@@ -53,3 +53,33 @@ def test_text_cut_by_the_element_cap_is_reported() -> None:
     page = "<html><body><article>" + "<p>words here</p>" * (MAX_ELEMENTS + 10) + "</article></body></html>"
     parsed = parse_html(page, MAX_ELEMENTS, 180)
     assert "page-truncated" in parsed.warnings
+
+
+# -- JSON-LD ----------------------------------------------------------------------------------------
+
+_PERSON = '{"@context": "https://schema.org", "@type": "Article", "author": {"@type": "Person", "name": "Ada Quill"}'
+_FILLER = ', "keywords": "' + "harbour, " * 1200 + '"}'  # over the invalid-JSON budget, under the valid one
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        pytest.param(f"\n<![CDATA[\n{_PERSON}{_FILLER}\n]]>\n", id="cdata"),
+        pytest.param(f"//<![CDATA[\n{_PERSON}{_FILLER}\n//]]>", id="cdata-behind-comments"),
+        pytest.param(f"<!--\n{_PERSON}{_FILLER}\n-->", id="html-comment"),
+    ],
+)
+def test_json_ld_in_an_xhtml_wrapper_is_read_as_json(block: str) -> None:
+    # Wrapped, the block was invalid JSON over the invalid budget: dropped, its author lost.
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    head = f'<head><script type="application/ld+json">{block}</script></head>'
+    page = f"<html>{head}<body><article>{body}</article></body></html>"
+    answer = run(Job(mode="html", body=page.encode()))
+    assert answer["authors"] == ["Ada Quill"]
+    assert "json-ld-dropped" not in answer["warnings"]
+
+
+def test_a_wrapper_around_broken_json_is_left_as_it_is() -> None:
+    page = '<html><head><script type="application/ld+json"><![CDATA[ {"a": ]]></script></head></html>'
+    tree = parse_html(page, MAX_ELEMENTS, Limits().max_depth).tree
+    assert tree.xpath("//script")[0].text == '<![CDATA[ {"a": ]]>'
