@@ -290,10 +290,6 @@ class Settings:
             ipaddress.ip_network(item.strip(), strict=False) for item in self.fetch_allow.split(",") if item.strip()
         )
 
-    @property
-    def has_api_keys(self) -> bool:
-        return bool(self.api_key_digests())
-
     def api_keys_listed(self) -> list[str]:
         """The clear-text keys of ``CLEANER_API_KEYS``.
 

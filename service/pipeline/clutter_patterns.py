@@ -441,20 +441,12 @@ STOPWORDS: Final[frozenset[str]] = frozenset(
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def is_share_line(line: str) -> bool:
-    return SHARE_LINE.match(line.strip()) is not None
-
-
 def is_relative_date(line: str) -> bool:
     return RELATIVE_DATE.match(line.strip()) is not None
 
 
 def is_related_heading(line: str) -> bool:
     return RELATED_HEADING.match(line.strip()) is not None
-
-
-def is_image_credit(line: str) -> bool:
-    return IMAGE_CREDIT.match(line.strip()) is not None
 
 
 def byline_names(line: str) -> list[str] | None:

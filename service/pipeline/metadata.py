@@ -86,6 +86,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None) -> tuple[Meta
     if metadata.authors:
         metadata.authors = restore_author_spelling(metadata.authors, tree, scanned().author_marked)
     metadata.authors = metadata.authors or _meta_authors(tree)
+    metadata.authors = drop_site_authors(metadata.authors, metadata.sitename, metadata.hostname)
     return metadata, document.url
 
 
@@ -272,6 +273,41 @@ def restore_author_spelling(
 
 
 _AUTHOR_META_NAMES = frozenset({"author", "dc.creator"})
+
+
+def drop_site_authors(authors: list[str], sitename: str | None, hostname: str | None) -> list[str]:
+    """Without the authors that name the site itself when a person's name remains: trafilatura
+    takes a JSON-LD author of type Organization, or the site in a byline, as one more author
+    ("Heise Online" beside "Dirk Knop"; "The Washington Times https" on washingtontimes.com).
+    A name is the site's when, letters and digits only, it is the site name or holds the host's
+    own label (``heise`` of www.heise.de, at least ``MIN_SITE_LABEL`` characters)."""
+    if len(authors) < 2:
+        return authors
+    label = _host_label(hostname)
+    site = _squash(sitename or "")
+
+    def names_site(name: str) -> bool:
+        squashed = _squash(name)
+        return bool(squashed) and (squashed == site or (len(label) >= MIN_SITE_LABEL and label in squashed))
+
+    people = [name for name in authors if not names_site(name)]
+    return people or authors
+
+
+# A host label shorter than this ("bbc", "wdr") could be part of a person's name.
+MIN_SITE_LABEL = 5
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _squash(text: str) -> str:
+    return _NOT_ALNUM.sub("", text.casefold())
+
+
+def _host_label(hostname: str | None) -> str:
+    """The host's own label: ``washingtontimes`` of www.washingtontimes.com (the longest label
+    but the last, which is the top-level domain)."""
+    labels = (hostname or "").casefold().split(".")[:-1]
+    return _squash(max(labels, key=len)) if labels else ""
 
 
 def _meta_authors(tree: lxml.html.HtmlElement) -> list[str]:
