@@ -219,9 +219,13 @@ def _socket_of(response: urllib3.BaseHTTPResponse) -> socket.socket | None:
 
 
 def _redirect_target(url: str, location: str) -> str:
-    target = urljoin(url, location.strip())
-    parts = urlsplit(target)
-    if parts.scheme.lower() not in SCHEMES or not parts.hostname:
+    try:
+        target = urljoin(url, location.strip())
+        parts = urlsplit(target)
+        valid = parts.scheme.lower() in SCHEMES and bool(parts.hostname)
+    except ValueError:  # "http://[::1/": an upstream's malformed Location is its failure, not a 500
+        target, valid = location.strip(), False
+    if not valid:
         raise FetchFailed(f"{url} redirects to {target!r}, not an http(s) URL.", reason="invalid-url", url=url)
     return target
 

@@ -67,6 +67,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._redirect("/pa\x01ge\r\n")
         elif route == "/to-file":
             self._redirect("file:///etc/passwd")
+        elif route == "/to-malformed":
+            self._redirect("http://[::1/page")  # urlsplit raises ValueError on it
         elif route.startswith("/hops/"):
             left = int(route.rsplit("/", 1)[1])
             self._redirect(f"/hops/{left - 1}" if left > 0 else "/page")

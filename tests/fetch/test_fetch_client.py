@@ -96,6 +96,12 @@ def test_a_redirect_to_another_scheme_is_a_failure(server: Server) -> None:
     assert failed.value.extra["reason"] == "invalid-url"
 
 
+def test_a_malformed_redirect_target_is_a_failure_not_a_crash(server: Server) -> None:
+    with pytest.raises(FetchFailed) as failed:
+        fetch(server.url("/to-malformed"), POLICY)
+    assert failed.value.extra["reason"] == "invalid-url"
+
+
 def test_control_characters_of_a_redirect_target_never_reach_the_request_line(server: Server) -> None:
     with pytest.raises(FetchFailed) as failed:
         fetch(server.url("/to-control"), POLICY)
