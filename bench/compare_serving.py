@@ -14,7 +14,7 @@ environment settings for its server:
     .venv/bin/python -m bench.compare_serving . . --env-b CLEANER_MAX_IN_FLIGHT=8 --clients 16
 
 Columns: ratio (service / in-process pages/s), weighted (the same, mix-weighted: see
-``bench.load.mix_weights``; the pairs are compared on it), pages/s, in-process base, CPU ms per page of the
+``bench.load_mix.mix_weights``; the pairs are compared on it), pages/s, in-process base, CPU ms per page of the
 web worker, the extraction processes and the in-process pipeline, and the share of the
 machine's time its cores were idle during the HTTP run (from /proc/stat).
 """
@@ -31,19 +31,18 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.load import (  # noqa: E402 - after the path set-up above
-    DEFAULT_BRACKET_DURATION_S,
-    DEFAULT_SAMPLE,
+from bench.load import DEFAULT_BRACKET_DURATION_S, DEFAULT_SAMPLE  # noqa: E402 - after the path set-up above
+from bench.load_http import drive  # noqa: E402
+from bench.load_mix import (  # noqa: E402
     MixPage,
     build_mix,
     default_datasets,
-    drive,
     inproc_throughput,
     mix_weights,
-    run_server,
     sequential_pass,
     weights_by_name,
 )
+from bench.load_server import run_server  # noqa: E402
 
 COLUMNS = ("ratio", "weighted", "pages_per_s", "base", "web_ms", "extraction_ms", "inproc_ms", "idle")
 

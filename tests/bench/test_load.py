@@ -12,8 +12,9 @@ from typing import BinaryIO
 
 import pytest
 
-from bench import load
-from bench.load import LoadResult, MixPage, inproc_throughput, mix_weights
+from bench import load, load_http, load_mix, load_server
+from bench.load_http import LoadResult
+from bench.load_mix import MixPage, inproc_throughput, mix_weights
 from tests.conftest import ROOT
 
 
@@ -39,7 +40,7 @@ def _counted_worker(args: tuple[str, int, float, float]) -> tuple[int, float, fl
 def test_in_process_workers_are_weighed_by_the_pages_each_one_did(monkeypatch: pytest.MonkeyPatch) -> None:
     # Two workers start at offsets 0 and 2 of a 4-page mix and go on in order, wrapping around:
     # pages 0, 1, 2 and pages 2, 3.
-    monkeypatch.setattr(load, "_inproc_worker", _counted_worker)
+    monkeypatch.setattr(load_mix, "_inproc_worker", _counted_worker)
     mix = [MixPage(f"p{i}", b"<p>x</p>", "text/html", None) for i in range(4)]
     result = inproc_throughput(mix, processes=2, duration=1.0, names=("pipeline",), weights=[1.0, 2.0, 3.0, 4.0])
     assert result["pipeline"] == pytest.approx(5.0)
@@ -70,12 +71,12 @@ def test_a_timed_run_counts_the_answers_in_flight_at_its_deadline_and_their_time
     # One client, answers after 0.3 s, a 0.5 s window: the second request is in flight at the
     # deadline. It counts, and the window lasts until its answer (~0.6 s), as an in-process worker
     # finishes the page it is on; dropping it would lose the 0.2 s of it done inside the window.
-    monkeypatch.setattr(load, "_server_cpu", lambda _server: {"web": 0.0, "extractor": 0.0})  # no processes
+    monkeypatch.setattr(load_http, "_server_cpu", lambda _server: {"web": 0.0, "extractor": 0.0})  # no processes
     listener = socket.create_server(("127.0.0.1", 0))
     threading.Thread(target=_slow_http_server, args=(listener, 0.3), daemon=True).start()
-    server = load.Server(None, listener.getsockname()[1], 0.0, Path("/dev/null"))  # type: ignore[arg-type]
+    server = load_server.Server(None, listener.getsockname()[1], 0.0, Path("/dev/null"))  # type: ignore[arg-type]
     mix = [MixPage("p", b"<p>x</p>", "text/html", None)]
-    run = load.drive(server, mix, 1, duration=0.5)
+    run = load_http.drive(server, mix, 1, duration=0.5)
     listener.close()
     assert run.ok == 2
     assert run.window_s == pytest.approx(0.6, abs=0.08)
@@ -102,7 +103,7 @@ def test_the_cache_check_spreads_its_fresh_extractions_among_the_hits() -> None:
     seen: list[str] = []
     listener = socket.create_server(("127.0.0.1", 0))
     threading.Thread(target=_cache_server, args=(listener, page.body, seen), daemon=True).start()
-    server = load.Server(None, listener.getsockname()[1], 0.0, Path("/dev/null"))  # type: ignore[arg-type]
+    server = load_server.Server(None, listener.getsockname()[1], 0.0, Path("/dev/null"))  # type: ignore[arg-type]
     result = load.cache_check(server, page)
     listener.close()
     assert seen.count("miss") == 1 + load.CACHE_MISSES  # the request that fills the cache, then unique pages
@@ -116,7 +117,7 @@ def test_the_cache_check_spreads_its_fresh_extractions_among_the_hits() -> None:
 
 
 def test_the_wsgi_app_is_found_in_this_checkout_and_in_one_from_before_the_layers(tmp_path: Path) -> None:
-    assert load.wsgi_app(ROOT) == "service.http.wsgi:app"
+    assert load_server.wsgi_app(ROOT) == "service.http.wsgi:app"
     (tmp_path / "service").mkdir()
     (tmp_path / "service" / "wsgi.py").write_text("")
-    assert load.wsgi_app(tmp_path) == "service.wsgi:app"
+    assert load_server.wsgi_app(tmp_path) == "service.wsgi:app"
