@@ -31,7 +31,7 @@ test-fast: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check service pagecleaner_client tests bench deploy scripts
 	$(BIN)/ruff format --check service pagecleaner_client tests bench deploy scripts
-	$(BIN)/mypy service pagecleaner_client
+	$(BIN)/mypy --explicit-package-bases service pagecleaner_client bench
 
 fmt: $(STAMP)
 	$(BIN)/ruff format service pagecleaner_client tests bench deploy scripts

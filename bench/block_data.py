@@ -274,8 +274,8 @@ def set_scores(records: Sequence[PageRecord], outputs: Sequence[str]) -> tuple[f
         metrics.snippet_counts(r.truth.get("with") or [], r.truth.get("without") or [], o)
         for r, o in zip(records, outputs, strict=True)
     ]
-    for r, c in zip(records, snippets, strict=True):
-        if metrics.collapsed(metrics.snippet_page_f1(c), _trafilatura_f1(r)):
+    for r, counted in zip(records, snippets, strict=True):
+        if metrics.collapsed(metrics.snippet_page_f1(counted), _trafilatura_f1(r)):
             collapsed.append(r.id)
     return float(metrics.snippet_scores(snippets)["f1"]), collapsed
 

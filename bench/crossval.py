@@ -102,7 +102,7 @@ def site_bootstrap(
     groups = sites.site_groups(records)
     result = {}
     for set_name, idx in bd.by_set(records):
-        by_site: dict[str, list[int]] = {}
+        by_site: dict[int, list[int]] = {}
         for i in idx:
             by_site.setdefault(groups[i], []).append(i)
         members = list(by_site.values())

@@ -300,8 +300,10 @@ def score_run(pages: Sequence[Page], run: Run, n_bootstrap: int, seed: int) -> d
             for i in snippet_idx
         ]
         result["snippet"] = metrics.snippet_scores(snippet_counts)
-        for i, c in zip(snippet_idx, snippet_counts, strict=True):
-            rows[i].update(dict(zip(("tp", "fp", "fn", "tn"), c, strict=True)), f1=metrics.snippet_page_f1(c))
+        for i, counted in zip(snippet_idx, snippet_counts, strict=True):
+            rows[i].update(
+                dict(zip(("tp", "fp", "fn", "tn"), counted, strict=True)), f1=metrics.snippet_page_f1(counted)
+            )
     result["per_page"] = rows
     return result
 

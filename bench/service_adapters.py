@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-from service.models import Job, Options
+from service.models import Job, Mode, Options
 from service.pipeline import run
 
 
 def _extract(page: bytes, url: str | None, content_type: str | None, options: Options) -> str:
-    mode = "text" if content_type and content_type.startswith("text/plain") else "html"
+    mode: Mode = "text" if content_type and content_type.startswith("text/plain") else "html"
     return str(run(Job(mode=mode, body=page, url=url, options=options))["text"])
 
 

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.load import TARGET_P50_EXTRA_MS, TARGET_SERVICE_RATIO
 
@@ -56,17 +57,17 @@ def summarize(values: Sequence[float], target: float) -> Summary:
     return Summary(n, mean, stdev, mean - half, mean + half, met)
 
 
-def _ratios(run: dict) -> dict[int, float]:
+def _ratios(run: dict[str, Any]) -> dict[int, float]:
     """One run's mix-weighted service / in-process ratio by client level."""
     return {level["clients"]: level["weighted_ratio"] for level in run.get("http", [])}
 
 
-def level_ratios(runs: Sequence[dict], clients: int) -> list[float]:
+def level_ratios(runs: Sequence[dict[str, Any]], clients: int) -> list[float]:
     """The mix-weighted service / in-process ratio of ``clients`` in each run that has that level."""
     return [ratios[clients] for ratios in map(_ratios, runs) if clients in ratios]
 
 
-def p50_differences(runs: Sequence[dict]) -> list[float]:
+def p50_differences(runs: Sequence[dict[str, Any]]) -> list[float]:
     """Each run's 1-client p50 minus its paired in-process p50, in ms."""
     return [
         run["paired_1_client"]["http_p50_ms"] - run["paired_1_client"]["inproc_p50_ms"]
@@ -75,12 +76,12 @@ def p50_differences(runs: Sequence[dict]) -> list[float]:
     ]
 
 
-def _every_level_met(run: dict, levels: Sequence[int]) -> bool:
+def _every_level_met(run: dict[str, Any], levels: Sequence[int]) -> bool:
     ratios = _ratios(run)
     return all(ratios.get(clients, 0.0) >= TARGET_SERVICE_RATIO for clients in levels)
 
 
-def report(runs: Sequence[dict], levels: Sequence[int]) -> list[str]:
+def report(runs: Sequence[dict[str, Any]], levels: Sequence[int]) -> list[str]:
     lines = [f"{len(runs)} runs of bench/load.py; service / in-process pipeline, mix-weighted:"]
     for clients in levels:
         ratios = level_ratios(runs, clients)
