@@ -332,12 +332,19 @@ def split_authors(raw: str | None) -> list[str]:
     """trafilatura joins authors with '; '."""
     if not raw:
         return []
-    # trafilatura sometimes keeps what follows the name in a byline ("Gravelgreta » Sun Feb").
-    names = (_NAME_TAIL.split(part)[0].strip() for part in raw.split(";"))
+    # trafilatura sometimes keeps what follows the name in a byline ("Gravelgreta » Sun Feb"),
+    # a label before it ("责任编辑：孔德明", editor in charge), or two names joined by an "and" of a
+    # language it does not split on ("A og B"). A placeholder ("Unknown") stays: it is what the
+    # page says, as "admin" is.
+    names = (_NAME_LABEL.sub("", _NAME_TAIL.split(part)[0]).strip() for part in _NAME_SEPARATORS.split(raw))
     return list(dict.fromkeys(name for name in names if name))
 
 
 _NAME_TAIL = re.compile(r"\s*[»|·•]")
+# "Label: Name" with a short label of letters: "Text: Max Roe", "责任编辑：孔德明".
+_NAME_LABEL = re.compile(r"^\s*[^\W\d_][^\W\d_ ]{0,11}\s?[:：]\s*(?=\S)")
+# trafilatura's "; ", and "and" in languages its author splitting does not know ("and", "und", "&").
+_NAME_SEPARATORS = re.compile(r";|\s+(?:og|och|ja|és|и)\s+")
 
 
 def _fallback_date(tree: lxml.html.HtmlElement, date_params: dict[str, Any]) -> str | None:

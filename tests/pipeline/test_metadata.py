@@ -6,7 +6,7 @@ import pytest
 
 from service.models import Job
 from service.pipeline import run
-from service.pipeline.metadata import drop_site_authors
+from service.pipeline.metadata import drop_site_authors, split_authors
 
 PROSE = "The council voted on Tuesday to rebuild the old bridge, and work starts in spring. " * 3
 
@@ -37,3 +37,19 @@ def test_an_author_naming_the_site_goes_when_a_person_remains(
     authors: list[str], sitename: str | None, hostname: str | None, expected: list[str]
 ) -> None:
     assert drop_site_authors(authors, sitename, hostname) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Ada Quill; Max Roe", ["Ada Quill", "Max Roe"]),
+        ("Gravelgreta » Sun Feb 11", ["Gravelgreta"]),
+        ("责任编辑：孔德明", ["孔德明"]),  # "editor in charge:" before the name
+        ("Text: Max Roe", ["Max Roe"]),
+        ("Trine Jørgensen og Tôrtia Johansen", ["Trine Jørgensen", "Tôrtia Johansen"]),
+        ("Dr. Rainer Quitzow", ["Dr. Rainer Quitzow"]),  # a title is no label
+        ("Unknown", ["Unknown"]),  # what the page says, as "admin"
+    ],
+)
+def test_trafilaturas_author_string_becomes_names(raw: str, expected: list[str]) -> None:
+    assert split_authors(raw) == expected
