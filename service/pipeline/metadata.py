@@ -36,6 +36,7 @@ from htmldate.extractors import FREE_TEXT_EXPRESSIONS
 from htmldate.settings import MAX_SEGMENT_LEN, MIN_SEGMENT_LEN
 from htmldate.utils import Extractor as DateOptions
 from htmldate.validators import check_extracted_reference, get_max_date, get_min_date
+from lxml import etree
 from trafilatura.baseline import block_text
 from trafilatura.json_metadata import normalize_authors
 from trafilatura.metadata import (
@@ -85,7 +86,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None) -> tuple[Meta
     metadata = map_metadata(document, url)
     if metadata.authors:
         metadata.authors = restore_author_spelling(metadata.authors, tree, scanned().author_marked)
-    metadata.authors = metadata.authors or _meta_authors(tree)
+    metadata.authors = metadata.authors or _meta_authors(tree) or _byline_card_authors(tree)
     metadata.authors = drop_site_authors(metadata.authors, metadata.sitename, metadata.hostname)
     return metadata, document.url
 
@@ -308,6 +309,30 @@ def _host_label(hostname: str | None) -> str:
     but the last, which is the top-level domain)."""
     labels = (hostname or "").casefold().split(".")[:-1]
     return _squash(max(labels, key=len)) if labels else ""
+
+
+# An hCard author ("<span class='author vcard'><a class='fn'>Daniel</a>", WordPress's byline), or a
+# link marked rel=author, outside comments (whose hCards are the commenters'). trafilatura's
+# author search first prunes every element whose class mentions "category", and WordPress's post
+# container has "category-<name>" among its classes: the byline goes with it. On the trafilatura
+# set's 538 author-annotated pages: authors 0.646 -> 0.670 (27 pages better than trafilatura's, the
+# same 4 worse).
+_BYLINE_CARDS = etree.XPath(
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' author ')]"
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' fn ')] | //a[@rel='author']"
+)
+_COMMENT_BOX = re.compile(r"comment", re.IGNORECASE)
+
+
+def _byline_card_authors(tree: lxml.html.HtmlElement) -> list[str]:
+    """The first byline card's or author link's name, when nothing else named an author."""
+    for element in _BYLINE_CARDS(tree):
+        if any(_COMMENT_BOX.search(f"{a.get('id', '')} {a.get('class', '')}") for a in element.iterancestors()):
+            continue
+        name = _BY_PREFIX.sub("", " ".join("".join(element.itertext()).split()))
+        if 1 < len(name) <= MAX_META_AUTHOR_CHARS and not name.casefold().startswith(("http", "www.")):
+            return [name]
+    return []
 
 
 def _meta_authors(tree: lxml.html.HtmlElement) -> list[str]:

@@ -53,3 +53,32 @@ def test_an_author_naming_the_site_goes_when_a_person_remains(
 )
 def test_trafilaturas_author_string_becomes_names(raw: str, expected: list[str]) -> None:
     assert split_authors(raw) == expected
+
+
+def _page_with(byline: str, comments: str = "") -> bytes:
+    # WordPress's post container: its "category-..." class makes trafilatura's author search
+    # prune the whole post, byline included (its AUTHOR_DISCARD_XPATHS).
+    article = f"<article><h1>Bridge</h1>{byline}<p>{PROSE}</p><p>{PROSE}</p></article>"
+    body = f'<div class="post type-post category-news">{article}</div>{comments}'
+    return f"<html><body>{body}</body></html>".encode()
+
+
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [
+        # WordPress's byline: an hCard inside class "author vcard"; one word is a name too.
+        (
+            '<span class="byline">by <span class="author vcard"><a class="fn" href="/a/d">Daniel</a></span></span>',
+            ["Daniel"],
+        ),
+        ('<p>Posted by <a rel="author" href="/u/ada">By Ada Quill</a></p>', ["Ada Quill"]),
+        ('<p>Posted by <a rel="author" href="/u/ada">https://example.com/u/ada</a></p>', []),
+    ],
+)
+def test_a_byline_card_names_the_author_when_nothing_else_does(byline: str, expected: list[str]) -> None:
+    assert run(Job(mode="html", body=_page_with(byline)))["authors"] == expected
+
+
+def test_a_commenters_card_is_no_author() -> None:
+    comments = '<section id="comments"><span class="author vcard"><b class="fn">Max Roe</b></span></section>'
+    assert run(Job(mode="html", body=_page_with("", comments)))["authors"] == []
