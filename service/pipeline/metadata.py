@@ -88,6 +88,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None) -> tuple[Meta
         metadata.authors = restore_author_spelling(metadata.authors, tree, scanned().author_marked)
     metadata.authors = metadata.authors or _meta_authors(tree) or _byline_card_authors(tree)
     metadata.authors = drop_site_authors(metadata.authors, metadata.sitename, metadata.hostname)
+    metadata.title = drop_site_from_title(metadata.title, metadata.sitename, metadata.hostname)
     return metadata, document.url
 
 
@@ -294,6 +295,26 @@ def drop_site_authors(authors: list[str], sitename: str | None, hostname: str | 
     people = [name for name in authors if not names_site(name)]
     return people or authors
 
+
+def drop_site_from_title(title: str | None, sitename: str | None, hostname: str | None) -> str | None:
+    """The headline without the site's name the page put before or after it ("Headline - Golem.de",
+    "WELT | Headline"; a meta or JSON-LD title keeps it, trafilatura strips it only from <title>).
+    The name must be the site name or the host, letters and digits compared."""
+    if not title:
+        return title
+    title = _TRAILING_SEPARATOR.sub("", title)
+    host = (hostname or "").casefold().removeprefix("www.")
+    names = {_squash(sitename or ""), _host_label(hostname), _squash(host)} - {""}
+    if (last := _LAST_PART.match(title)) and _squash(last["part"]) in names:
+        return last["rest"]
+    if (first := _FIRST_PART.match(title)) and _squash(first["part"]) in names:
+        return first["rest"]
+    return title
+
+
+_TRAILING_SEPARATOR = re.compile(r"\s+[-–—|·»]\s*$")
+_LAST_PART = re.compile(r"^(?P<rest>.*\S)\s+[-–—|·»]\s+(?P<part>[^-–—|·»]+)$")
+_FIRST_PART = re.compile(r"^(?P<part>[^-–—|·»]+?)\s+[-–—|·»]\s+(?P<rest>\S.*)$")
 
 # A host label shorter than this ("bbc", "wdr") could be part of a person's name.
 MIN_SITE_LABEL = 5

@@ -6,7 +6,7 @@ import pytest
 
 from service.models import Job
 from service.pipeline import run
-from service.pipeline.metadata import drop_site_authors, split_authors
+from service.pipeline.metadata import drop_site_authors, drop_site_from_title, split_authors
 
 PROSE = "The council voted on Tuesday to rebuild the old bridge, and work starts in spring. " * 3
 
@@ -82,3 +82,27 @@ def test_a_byline_card_names_the_author_when_nothing_else_does(byline: str, expe
 def test_a_commenters_card_is_no_author() -> None:
     comments = '<section id="comments"><span class="author vcard"><b class="fn">Max Roe</b></span></section>'
     assert run(Job(mode="html", body=_page_with("", comments)))["authors"] == []
+
+
+@pytest.mark.parametrize(
+    ("title", "sitename", "hostname", "expected"),
+    [
+        ("Samsung soll Smartphones zerstören - Golem.de", None, "www.golem.de", "Samsung soll Smartphones zerstören"),
+        (
+            "Wie schlecht es um die Wirtschaft steht - WELT",
+            "WELT",
+            "www.welt.de",
+            "Wie schlecht es um die Wirtschaft steht",
+        ),
+        ("A - B - Seznam Zprávy", "Seznam Zprávy", "www.seznamzpravy.cz", "A - B"),
+        ("WELT | Die Nachricht", "WELT", "welt.de", "Die Nachricht"),
+        ("Eine Lüge vor laufender Kamera - ", None, "x.de", "Eine Lüge vor laufender Kamera"),
+        # Not the site: a headline's own dash stays.
+        ("Bericht: Aktivistin getötet - Irans Justiz dementiert", "Tagesschau", "www.tagesschau.de", None),
+        ("Code Covered | Code", None, None, None),
+    ],
+)
+def test_the_sites_name_goes_from_the_title(
+    title: str, sitename: str | None, hostname: str | None, expected: str | None
+) -> None:
+    assert drop_site_from_title(title, sitename, hostname) == (expected or title)
