@@ -31,7 +31,7 @@ from lxml import etree
 from service.models import Article, Options, Removed
 from service.pipeline import blocks as block_features
 from service.pipeline.blocks import FEATURE_NAMES, Block, ReadabilityView
-from service.pipeline.text_model import TreeEnsemble, shifted, window_mean
+from service.pipeline.text_model import TreeEnsemble, likely_shares, shifted, window_mean
 
 MODEL_PATH: Final = Path(__file__).parent / "models" / "html_blocks.json"
 # Reason of a dropped block no rule fired on: the model's scoring did not pick it.
@@ -63,7 +63,6 @@ def context_features(probs: npt.NDArray[np.float64], chars: npt.NDArray[np.float
     out = np.full((n, len(CONTEXT_FEATURES)), _MISSING)
     if n == 0:
         return out
-    idx = np.arange(n)
     out[:, 0] = probs
     base = 1 + len(CONTEXT_OFFSETS)
     out[:, 1:base] = shifted(probs, CONTEXT_OFFSETS, _MISSING)
@@ -73,10 +72,7 @@ def context_features(probs: npt.NDArray[np.float64], chars: npt.NDArray[np.float
     top = float(probs.max())
     out[:, base + 2] = top
     out[:, base + 3] = probs / max(top, 1e-6)
-    likely = np.concatenate(([0.0], np.cumsum((probs >= 0.5) * weight)))
-    total = max(float(likely[n]), 1.0)
-    out[:, base + 4] = likely[idx] / total
-    out[:, base + 5] = (likely[n] - likely[idx + 1]) / total
+    out[:, base + 4], out[:, base + 5] = likely_shares(probs, weight)
     return out
 
 

@@ -259,7 +259,6 @@ def context_features(
     out = np.full((n, len(CONTEXT_FEATURES)), MISSING)
     if n == 0:
         return out
-    idx = np.arange(n)
     out[:, 0] = probs
     base = 1 + len(CONTEXT_OFFSETS)
     out[:, 1:base] = shifted(probs, CONTEXT_OFFSETS, MISSING)
@@ -277,12 +276,20 @@ def context_features(
     out[:, base + 1] = windows[:n].max(axis=1)  # the CONTEXT_WINDOW lines before
     out[:, base + 2] = windows[CONTEXT_WINDOW + 1 : CONTEXT_WINDOW + 1 + n].max(axis=1)  # ... and after
     out[:, base + 3] = window_mean(probs, weight, n)  # the page's mean
-    # Share of the page's likely-content words before / after the line.
-    content = np.concatenate(([0.0], np.cumsum((probs >= 0.5) * weight)))
-    total = max(content[n], 1.0)
-    out[:, base + 4] = content[idx] / total
-    out[:, base + 5] = (content[n] - content[idx + 1]) / total
+    out[:, base + 4], out[:, base + 5] = likely_shares(probs, weight)
     return out
+
+
+def likely_shares(
+    probs: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The share of the page's likely-content weight (probability >= 0.5) before each row, and
+    after it."""
+    n = len(probs)
+    idx = np.arange(n)
+    likely = np.concatenate(([0.0], np.cumsum((probs >= 0.5) * weights)))
+    total = max(float(likely[n]), 1.0)
+    return likely[idx] / total, (likely[n] - likely[idx + 1]) / total
 
 
 # Rows evaluated together by TreeEnsemble.margin: large enough that numpy's per-call overhead is
