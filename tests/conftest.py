@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from service.http.app import create_app
 from service.settings import Settings
@@ -60,6 +61,13 @@ def app(runtime: Runtime) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+def json_object(response: TestResponse) -> dict[str, Any]:
+    """The JSON object a test client's answer carries; the test fails when it carries none."""
+    document = response.json
+    assert isinstance(document, dict), response.get_data(as_text=True)[:500]
+    return document
 
 
 def load_case(case_dir: Path) -> dict[str, Any]:

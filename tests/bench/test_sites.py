@@ -63,7 +63,7 @@ def test_each_set_is_spread_over_the_folds() -> None:
     pages = [_page("big", f"a{i}", f"https://s{i}.example/") for i in range(50)]
     pages += [_page("small", f"b{i}", f"https://t{i}.example/") for i in range(10)]
     folds = sites.assign_folds(pages, 5)
-    counts = Counter((page.set_name, fold) for page, fold in zip(pages, folds, strict=True))  # type: ignore[attr-defined]
+    counts = Counter((page.set_name, fold) for page, fold in zip(pages, folds, strict=True))
     assert {counts["big", f] for f in range(5)} == {10}
     assert {counts["small", f] for f in range(5)} == {2}
 

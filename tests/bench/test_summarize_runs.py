@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from bench import summarize_runs
 from bench.summarize_runs import level_ratios, p50_differences, summarize
 
 
-def _run(ratios: dict[int, float], http_p50: float = 12.0, inproc_p50: float = 10.0) -> dict:
+def _run(ratios: dict[int, float], http_p50: float = 12.0, inproc_p50: float = 10.0) -> dict[str, Any]:
     """The parts of a ``bench/load.py --json`` file the summary reads."""
     return {
         "http": [{"clients": clients, "weighted_ratio": ratio} for clients, ratio in ratios.items()],

@@ -121,7 +121,8 @@ def bare_dask_cluster(tmp_path: Path) -> Iterator[str]:
 def _wait_for_workers(address: str, count: int) -> None:
     from distributed import Client
 
-    with Client(address, timeout=CLUSTER_START_TIMEOUT_S) as client:
+    # distributed leaves Client.__init__ unannotated.
+    with Client(address, timeout=CLUSTER_START_TIMEOUT_S) as client:  # type: ignore[no-untyped-call]
         client.wait_for_workers(count, timeout=CLUSTER_START_TIMEOUT_S)
 
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, ViewportSize, expect, sync_playwright
 
 from tests.e2e.conftest import LiveServer, start_server, stop_server
 
@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-VIEWPORT = {"width": 1280, "height": 720}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 720}
 ARTIFACT_SCREENSHOT = ROOT / "test-artifacts" / "playground.png"
 DOCS_SCREENSHOT = ROOT / "docs" / "playground.png"
 MAX_DOCS_SCREENSHOT_BYTES = 300 * 1024

@@ -157,17 +157,23 @@ class Server:
 def serving(huge_bytes: int = 1 << 20, tls: ssl.SSLContext | None = None) -> Iterator[Server]:
     """A threaded server on 127.0.0.1 (a free port) for the duration of the block."""
     seen = Seen()
-    handler = type("Handler", (_Handler,), {"seen": seen, "huge_bytes": huge_bytes, "port": 0})
-    httpd = ThreadingHTTPServer((LOOPBACK, 0), handler)
+
+    class Handler(_Handler):
+        """This server's handler: its own class, so the attributes below are not shared."""
+
+    Handler.seen = seen
+    Handler.huge_bytes = huge_bytes
+    Handler.port = 0
+    httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
     httpd.daemon_threads = True
-    handler.port = httpd.server_address[1]
+    Handler.port = httpd.server_address[1]
     if tls is not None:
-        tls.sni_callback = lambda _sock, name, _ctx: seen.server_names.append(name)  # type: ignore[assignment]
+        tls.sni_callback = lambda _sock, name, _ctx: seen.server_names.append(name)
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Server(port=handler.port, seen=seen, scheme="https" if tls else "http")
+        yield Server(port=Handler.port, seen=seen, scheme="https" if tls else "http")
     finally:
         httpd.shutdown()
         httpd.server_close()

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from service.errors import PROBLEM_CONTENT_TYPE
 from service.http.app import create_app
 from service.workers.runtime import Runtime
-from tests.conftest import make_settings
+from tests.conftest import json_object, make_settings
 from tests.fetch.servers import (
     MAX_BYTES,
     PRIVATE_TARGET,
@@ -140,11 +140,11 @@ def test_fetching_is_off_unless_the_server_turns_it_on(client: FlaskClient, serv
 def test_without_a_page_or_a_url_the_request_is_invalid(client: FlaskClient) -> None:
     response = client.post("/v1/extract", data=json.dumps({"url": ""}), content_type="application/json")
     assert response.status_code == 400
-    assert response.json["field"] == "url"
+    assert json_object(response)["field"] == "url"
 
 
 def test_fetched_answers_and_fetch_problems_match_the_document(fetching: FlaskClient, server: Server) -> None:
-    spec = fetching.get("/openapi.json").json
+    spec = json_object(fetching.get("/openapi.json"))
     request = validator(spec, spec["components"]["schemas"]["ExtractRequest"])
     request.validate({"url": server.url("/page")})
     answer = validator(spec, response_schema(spec, "/v1/extract", "post", 200, "application/json"))

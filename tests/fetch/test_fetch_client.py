@@ -43,7 +43,8 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
         opened.append(address)
         return real(address, *args, **kwargs)
 
-    monkeypatch.setattr(urllib3.connection.connection, "create_connection", recording)
+    # urllib3.connection calls ``connection.create_connection`` through this very module object.
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", recording)
     return opened
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ PAGE = b"<html><body><article><p>" + b"Words of a real article paragraph. " * 10
 
 
 @pytest.fixture
-def keyed_app(runtime: Runtime, tmp_path: Path) -> Iterator[Flask]:
+def keyed_app(runtime: Runtime, tmp_path: Path) -> Flask:
     keys_file = tmp_path / "keys.sha256"
     keys_file.write_text(f"# ops team\n{hashlib.sha256(b'file-key').hexdigest()}\n")
     settings = make_settings(api_keys="env-key-1, env-key-2", api_keys_file=str(keys_file))

@@ -18,7 +18,7 @@ from service.http.batch import ITEMS_IN_FLIGHT_PER_PROCESS
 from service.workers.admission import Admission
 from service.workers.cache import AnswerCache
 from service.workers.runtime import Runtime
-from tests.conftest import make_settings
+from tests.conftest import json_object, make_settings
 
 NDJSON = "application/x-ndjson"
 MARKER = "Zanzibarquokka"  # a word that must never reach a log line
@@ -63,7 +63,7 @@ def test_results_stream_in_order_with_ids_and_the_single_answer_keys(client: Fla
     assert response.headers["X-Batch-Items"] == "3"
     results = lines(response.data)
     assert [r["id"] for r in results] == ["a", 2, "c"]
-    single = client.post("/v1/extract?url=https://example.org/a", data=PAGE, content_type="text/html").json
+    single = json_object(client.post("/v1/extract?url=https://example.org/a", data=PAGE, content_type="text/html"))
     first = dict(results[0])
     assert first.pop("id") == "a"
     assert set(first) == set(single)
@@ -154,7 +154,7 @@ def test_batch_wide_errors_are_problems(
     response = client.post(f"/v1/extract/batch{query}", data=body, content_type=content_type)
     assert response.status_code == status
     assert response.headers["Content-Type"] == "application/problem+json"
-    assert response.json["code"] == code
+    assert json_object(response)["code"] == code
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +178,7 @@ def test_admission_is_held_while_streaming_and_released_after(app: Flask, runtim
     client = app.test_client()
     assert runtime.admission.in_flight == 0
     response = post_batch(client, ndjson(*({"id": i, "text": TEXT} for i in range(5))), buffered=False)
-    stream: Iterator[bytes] = response.response  # type: ignore[assignment]
+    stream: Iterator[bytes] = response.response
     first = next(iter(stream))
     assert json.loads(first)["id"] == 0
     # min(5 items, 2 per extraction process: the page it extracts and one waiting in its pipe)
@@ -204,7 +204,7 @@ def test_a_slow_item_leaves_no_process_idle_behind_it(slow_item_app: Flask) -> N
     fast = [{"id": i, "text": TEXT} for i in range(1, 9)]
     jobs_before = runtime.pool.stats.jobs
     response = post_batch(slow_item_app.test_client(), ndjson({"id": 0, "html": HEAVY_PAGE}, *fast), buffered=False)
-    stream: Iterator[bytes] = response.response  # type: ignore[assignment]
+    stream: Iterator[bytes] = response.response
     # The stream pauses at each line it yields (the test client may already have taken the
     # first): what was extracted by then ran while the slow item did.
     first = next(iter(stream))

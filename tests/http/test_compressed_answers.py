@@ -8,8 +8,10 @@ import json
 import zlib
 
 import pytest
+import werkzeug
 from flask import Response
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from service.http.compression import MIN_GZIP_BYTES, accepts_gzip, compress_response
 from tests.http.test_batch import PAGE, TEXT, lines, ndjson, post_batch
@@ -18,11 +20,11 @@ from tests.http.test_extract_api import ARTICLE
 GZIP_HEADERS = {"Accept-Encoding": "gzip, deflate"}
 
 
-def vary_of(response: Response) -> set[str]:
+def vary_of(response: werkzeug.Response) -> set[str]:
     return {part.strip().lower() for value in response.headers.getlist("Vary") for part in value.split(",")}
 
 
-def post_article(client: FlaskClient, headers: dict[str, str]) -> Response:
+def post_article(client: FlaskClient, headers: dict[str, str]) -> TestResponse:
     # markdown + html: an answer of a few KB.
     query = {"format": "text,markdown,html"}
     return client.post("/v1/extract", data=ARTICLE * 3, content_type="text/html", query_string=query, headers=headers)

@@ -37,6 +37,7 @@ def check_invariants(response: Any, elapsed: float, forbidden: tuple[str, ...] =
     assert response.status_code in {200, 400, 413, 415, 422, 503}, response.get_data(as_text=True)[:500]
     assert elapsed < DEADLINE_S, f"answered in {elapsed:.1f} s"
     document = json.loads(response.get_data(as_text=True))
+    assert isinstance(document, dict), response.get_data(as_text=True)[:500]
     if response.status_code == 200:
         assert set(document) >= DOCUMENTED_KEYS, sorted(DOCUMENTED_KEYS - set(document))
         assert isinstance(document["text"], str)

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.http.app import create_app
 from service.workers.runtime import Runtime
-from tests.conftest import make_settings
+from tests.conftest import json_object, make_settings
 from tests.http.test_batch import HEAVY_PAGE, PAGE, TEXT, ndjson
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -144,7 +144,7 @@ def test_time_budget_hits_kills_and_recycles_are_counted(tight_app: Flask) -> No
     before = scrape(client)
     response = client.post("/v1/extract", data=HEAVY_PAGE, content_type="text/html")
     assert response.status_code == 503
-    assert response.json["code"] == "time-budget-exceeded"
+    assert json_object(response)["code"] == "time-budget-exceeded"
     wait_for_extractors(runtime, 1)
     assert client.post("/v1/extract", data="Short text note.", content_type="text/plain").status_code == 200
     wait_for_extractors(runtime, 1)

@@ -18,7 +18,7 @@ from service.http.docs import DOCS_CSP
 from service.models import FAVORS, FORMATS
 from service.request_forms import QUERY_PARAMETERS
 from service.workers.runtime import Runtime
-from tests.conftest import make_settings
+from tests.conftest import json_object, make_settings
 from tests.http.test_batch import PAGE, TEXT, ndjson
 
 METHODS_NOT_DOCUMENTED = {"HEAD", "OPTIONS"}
@@ -29,8 +29,7 @@ def spec(app: Flask) -> dict[str, Any]:
     response = app.test_client().get("/openapi.json")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
-    document: dict[str, Any] = response.json
-    return document
+    return json_object(response)
 
 
 def validator(spec: dict[str, Any], schema: dict[str, Any]) -> Draft202012Validator:
@@ -125,8 +124,8 @@ def test_real_answers_match_the_answer_schema_exactly(client: FlaskClient, spec:
         answer.validate(response.json)
     schema = spec["components"]["schemas"]["Answer"]
     # Every key the serializer can add is documented (and "fetch", added for a fetched page).
-    assert set(full.json) | {"fetch"} == set(schema["properties"])
-    assert set(plain.json) == set(schema["required"])
+    assert set(json_object(full)) | {"fetch"} == set(schema["properties"])
+    assert set(json_object(plain)) == set(schema["required"])
 
 
 @pytest.mark.parametrize(
@@ -197,7 +196,7 @@ def test_docs_data_block_cannot_end_the_script(spec: dict[str, Any]) -> None:
 
 
 def test_the_timeout_option_is_bounded_by_this_servers_budget(client: FlaskClient) -> None:
-    spec = client.get("/openapi.json").json
+    spec = json_object(client.get("/openapi.json"))
     budget = client.application.extensions["cleaner"].settings.time_budget_s
     assert spec["components"]["schemas"]["Options"]["properties"]["timeout"]["maximum"] == budget
     parameters = {p["name"]: p for p in spec["paths"]["/v1/extract"]["post"]["parameters"]}

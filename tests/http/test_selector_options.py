@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -20,7 +21,9 @@ PAGE = (
 )
 
 
-def extract(client: FlaskClient, query: list[tuple[str, str]] | None = None, **json_options: object) -> dict:
+def extract(
+    client: FlaskClient, query: list[tuple[str, str]] | None = None, /, **json_options: object
+) -> dict[str, Any]:
     if json_options:
         body = json.dumps({"html": PAGE, "options": json_options})
         response = client.post("/v1/extract", data=body, content_type="application/json")

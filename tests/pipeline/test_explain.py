@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 from service.models import Job, Options
 from service.pipeline import run
 
@@ -19,7 +21,16 @@ def _page() -> bytes:
     ).encode()
 
 
-def _listed(**options: bool) -> list[str]:
+class _Flags(TypedDict, total=False):
+    """The boolean fields of ``Options`` a test may set (``explain`` is always on here)."""
+
+    comments: bool
+    tables: bool
+    images: bool
+    links: bool
+
+
+def _listed(**options: Unpack[_Flags]) -> list[str]:
     answer = run(Job(mode="html", body=_page(), options=Options(explain=True, **options)))
     return [item["text"] for item in answer["removed"]]
 

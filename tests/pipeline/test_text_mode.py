@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -37,7 +38,17 @@ def _page(*lines: str) -> str:
     return "\n\n".join(lines)
 
 
-def _clean(text: str, **options: bool) -> Article:
+class _Flags(TypedDict, total=False):
+    """The boolean fields of ``Options`` a test may set."""
+
+    comments: bool
+    tables: bool
+    images: bool
+    links: bool
+    explain: bool
+
+
+def _clean(text: str, **options: Unpack[_Flags]) -> Article:
     return text_mode.clean_text(text, Options(**options), None)
 
 

@@ -235,12 +235,16 @@ def test_a_process_due_for_recycling_first_answers_the_page_queued_behind() -> N
 
 
 def _parent(pid: int) -> int:
-    return psutil.Process(pid).ppid()
+    ppid: int = psutil.Process(pid).ppid()
+    return ppid
 
 
 def _gone(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        # psutil has no type information: say what its status values are.
+        status: str = psutil.Process(pid).status()
+        zombie: str = psutil.STATUS_ZOMBIE
+        return status == zombie
     except psutil.NoSuchProcess:
         return True
 
@@ -324,8 +328,8 @@ time.sleep(600)
 def test_the_fork_server_and_extraction_processes_exit_when_their_owner_dies() -> None:
     """Even the one in the middle of a page that would run for many seconds more."""
     owner = subprocess.Popen([sys.executable, "-c", _OWNER], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert owner.stdout is not None
     try:
-        assert owner.stdout is not None
         pids = [int(pid) for pid in owner.stdout.readline().split()]
         assert len(pids) == 3
         assert all(not _gone(pid) for pid in pids)
