@@ -24,23 +24,20 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import block_data as bd  # noqa: E402
-from bench import metrics, sites  # noqa: E402
+from bench import sites  # noqa: E402
 from service.pipeline.block_model import BlockModel  # noqa: E402
 from service.pipeline.blocks import FEATURE_NAMES  # noqa: E402
 
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
-BOOTSTRAP_DRAWS = 1000
 
 
 def drop_features(records: Sequence[bd.PageRecord], prefixes: Sequence[str]) -> None:
@@ -86,49 +83,6 @@ def report(records: Sequence[bd.PageRecord], columns: dict[str, list[str]]) -> d
             row[name] = {"f1": f1, "collapsed": collapsed}
         result[set_name] = row
     return result
-
-
-def site_bootstrap(
-    records: Sequence[bd.PageRecord],
-    answers: Sequence[str],
-    baseline: Sequence[str] | None = None,
-    draws: int = BOOTSTRAP_DRAWS,
-    seed: int = 0,
-) -> dict[str, tuple[float, float]]:
-    """Per set, the 95 % interval of the set's F1 (or, with ``baseline``, of F1 minus the
-    baseline's on the same draw) when whole sites are drawn with replacement: pages of one site
-    share a template, so they are not independent draws."""
-    rng = np.random.default_rng(seed)
-    groups = sites.site_groups(records)
-    result = {}
-    for set_name, idx in bd.by_set(records):
-        by_site: dict[int, list[int]] = {}
-        for i in idx:
-            by_site.setdefault(groups[i], []).append(i)
-        members = list(by_site.values())
-        chosen = [records[i] for i in idx]
-        scorers = [_set_f1(chosen, [a[i] for i in idx]) for a in (answers, baseline) if a is not None]
-        position = {i: k for k, i in enumerate(idx)}
-        values = []
-        for _ in range(draws):
-            drawn = [position[i] for s in rng.integers(0, len(members), len(members)) for i in members[s]]
-            scores = [score(drawn) for score in scorers]
-            values.append(scores[0] - (scores[1] if len(scores) > 1 else 0.0))
-        low, high = np.percentile(values, [2.5, 97.5])
-        result[set_name] = (float(low), float(high))
-    return result
-
-
-def _set_f1(records: Sequence[bd.PageRecord], outputs: Sequence[str]) -> Callable[[Sequence[int]], float]:
-    """The set's F1 over a multiset of its pages (positions), the per-page counts computed once."""
-    if records[0].truth.get("text") is not None:
-        counts = [bd.shingle_counts(r.truth["text"], o) for r, o in zip(records, outputs, strict=True)]
-        return lambda drawn: float(metrics.shingle_scores([counts[k] for k in drawn], [])["f1"])
-    snippets = [
-        metrics.snippet_counts(r.truth.get("with") or [], r.truth.get("without") or [], o)
-        for r, o in zip(records, outputs, strict=True)
-    ]
-    return lambda drawn: float(metrics.snippet_scores(snippets[k] for k in drawn)["f1"])
 
 
 def format_report(result: dict[str, Any]) -> str:
@@ -184,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_report(result))
     print(f"folds: {'; '.join(decisions)}")
     print(f"all pages (shipped): {describe(shipped)}; {time.perf_counter() - started:.0f} s")
-    intervals = site_bootstrap(records, answers)
+    intervals = sites.site_bootstrap(records, answers)
     print("CV F1, 95 % interval over sites: " + "; ".join(f"{k} {a:.4f}-{b:.4f}" for k, (a, b) in intervals.items()))
     for k, interval in intervals.items():
         result[k]["ours CV"]["site_interval"] = interval
@@ -193,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.answers.write_text(json.dumps(dict(zip(keys, answers, strict=True))) + "\n", encoding="utf-8")
     if args.against:
         other = json.loads(args.against.read_text(encoding="utf-8"))
-        paired = site_bootstrap(records, answers, [other[k] for k in keys])
+        paired = sites.site_bootstrap(records, answers, [other[k] for k in keys])
         cells = "; ".join(f"{k} {a:+.4f} to {b:+.4f}" for k, (a, b) in paired.items())
         print(f"minus --against, 95 % interval over sites: {cells}")
     if args.json:

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import numpy as np
+
+from bench import metrics
+
 FOLDS = 5
+BOOTSTRAP_DRAWS = 1000
 # trafilatura's "hard::<file>" pages name their site in the file name: "<host>-<slug>.html".
 _HARD_FILE = re.compile(r"^(?:hard::)?(?P<host>[^-]+?)(?:-.*)?\.html?$")
 # Readability.js test pages of one site are numbered: "nytimes-2", "wikipedia-3".
@@ -106,3 +111,50 @@ def assign_folds(pages: Sequence[SitePage], k: int = FOLDS) -> list[int]:
         for i in members[g]:
             folds[i] = best
     return folds
+
+
+def site_bootstrap(
+    pages: Sequence[SitePage],
+    answers: Sequence[str],
+    baseline: Sequence[str] | None = None,
+    draws: int = BOOTSTRAP_DRAWS,
+    seed: int = 0,
+) -> dict[str, tuple[float, float]]:
+    """Per set, the 95 % interval of the set's F1 (or, with ``baseline``, of F1 minus the
+    baseline's on the same draw) when whole sites are drawn with replacement: pages of one site
+    share a template, so they are not independent draws. Both protocols report it."""
+    rng = np.random.default_rng(seed)
+    groups = site_groups(pages)
+    by_set: dict[str, list[int]] = {}
+    for i, page in enumerate(pages):
+        by_set.setdefault(page.set_name, []).append(i)
+    result = {}
+    for set_name, idx in by_set.items():
+        by_site: dict[int, list[int]] = {}
+        for i in idx:
+            by_site.setdefault(groups[i], []).append(i)
+        members = list(by_site.values())
+        chosen = [pages[i] for i in idx]
+        scorers = [set_f1(chosen, [a[i] for i in idx]) for a in (answers, baseline) if a is not None]
+        position = {i: k for k, i in enumerate(idx)}
+        values = []
+        for _ in range(draws):
+            drawn = [position[i] for s in rng.integers(0, len(members), len(members)) for i in members[s]]
+            scores = [score(drawn) for score in scorers]
+            values.append(scores[0] - (scores[1] if len(scores) > 1 else 0.0))
+        low, high = np.percentile(values, [2.5, 97.5])
+        result[set_name] = (float(low), float(high))
+    return result
+
+
+def set_f1(pages: Sequence[SitePage], outputs: Sequence[str]) -> Callable[[Sequence[int]], float]:
+    """The set's F1 over a multiset of its pages (positions), the per-page counts computed once:
+    shingle F1 for a text truth, snippet F1 for snippets (the reference scorer's metrics)."""
+    if pages[0].truth.get("text") is not None:
+        counts = [metrics.shingle_counts(p.truth["text"], o) for p, o in zip(pages, outputs, strict=True)]
+        return lambda drawn: float(metrics.shingle_scores([counts[k] for k in drawn], [])["f1"])
+    snippets = [
+        metrics.snippet_counts(p.truth.get("with") or [], p.truth.get("without") or [], o)
+        for p, o in zip(pages, outputs, strict=True)
+    ]
+    return lambda drawn: float(metrics.snippet_scores(snippets[k] for k in drawn)["f1"])

@@ -237,8 +237,8 @@ def clean(page: Page, model: object | None) -> str:
 # --- the report ------------------------------------------------------------------------------
 
 
-def cross_validate(pages: Sequence[Page], data: dict[str, PageData], dump: Path | None = None) -> dict[str, float]:
-    """Grouped K-fold by site: each fold scored by a model fitted on the others; outputs pooled."""
+def cross_validate(pages: Sequence[Page], data: dict[str, PageData]) -> list[str]:
+    """Grouped K-fold by site: each page's output from the model fitted on the other folds."""
     folds = sites.assign_folds(pages)
     outputs: dict[str, str] = {}
     for k in range(sites.FOLDS):
@@ -249,12 +249,29 @@ def cross_validate(pages: Sequence[Page], data: dict[str, PageData], dump: Path 
                 outputs[key(page)] = clean(page, model)
         took = time.perf_counter() - started
         print(f"  fold {k}: threshold {model.keep_threshold}, {took:.0f} s", file=sys.stderr, flush=True)
-    if dump is not None:
-        for page in pages:
-            path = dump / page.set_name / f"{page.id}.txt"
+    return [outputs[key(p)] for p in pages]
+
+
+def report_cv(pages: Sequence[Page], outputs: Sequence[str], args: argparse.Namespace) -> None:
+    """The held-out outputs' site intervals; saved (``--dump``, ``--answers``) and compared with
+    an earlier run's (``--against``: the paired site-bootstrap interval of the difference)."""
+    intervals = sites.site_bootstrap(pages, outputs)
+    print("CV F1, 95 % interval over sites: " + "; ".join(f"{k} {a:.4f}-{b:.4f}" for k, (a, b) in intervals.items()))
+    keys = [key(p) for p in pages]
+    if args.dump is not None:
+        for page, output in zip(pages, outputs, strict=True):
+            path = args.dump / page.set_name / f"{page.id}.txt"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(outputs[key(page)], encoding="utf-8")
-    return text_cv.score(pages, [outputs[key(p)] for p in pages])
+            path.write_text(output, encoding="utf-8")
+    if args.answers is not None:
+        args.answers.write_text(json.dumps(dict(zip(keys, outputs, strict=True))) + "\n", encoding="utf-8")
+    if args.against is not None:
+        other = json.loads(args.against.read_text(encoding="utf-8"))
+        paired = sites.site_bootstrap(pages, outputs, [other[k] for k in keys])
+        print(
+            "minus --against, 95 % interval over sites: "
+            + "; ".join(f"{k} {a:+.4f} to {b:+.4f}" for k, (a, b) in paired.items())
+        )
 
 
 def _anchor(pages: Sequence[Page], extract: Callable[[str], str]) -> dict[str, float]:
@@ -273,6 +290,8 @@ def main() -> None:
     ap.add_argument("bench", type=Path, help="the bench folder holding the *-text sets")
     ap.add_argument("--cv", action="store_true", help="report: CV F1, in-sample F1 and anchors per set; no save")
     ap.add_argument("--dump", type=Path, help="with --cv: write each page's held-out output here")
+    ap.add_argument("--answers", type=Path, help="with --cv: save the held-out outputs (JSON) for --against")
+    ap.add_argument("--against", type=Path, help="with --cv: an earlier run's --answers, compared paired by site")
     ap.add_argument("--no-anchors", action="store_true", help="with --cv: skip the floor and jusText")
     ap.add_argument("--sets", nargs="+", default=list(text_cv.SETS), help="which text sets")
     ap.add_argument("--out", type=Path, default=text_model.MODEL_PATH)
@@ -294,7 +313,8 @@ def main() -> None:
         if not args.no_anchors:
             columns = {name: _anchor(pages, extract) for name, extract in text_cv.ANCHORS.items()}
         columns["rules only"] = text_cv.score(pages, [clean(p, None) for p in pages])
-        columns["ours CV"] = cross_validate(pages, data, args.dump)
+        held_out = cross_validate(pages, data)
+        columns["ours CV"] = text_cv.score(pages, held_out)
     started = time.perf_counter()
     model = fit_model(pages, data)
     print(f"fit {time.perf_counter() - started:.1f} s, threshold {model.keep_threshold}", file=sys.stderr)
@@ -304,6 +324,8 @@ def main() -> None:
         print(f"saved {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)", file=sys.stderr)
     columns["ours in-sample"] = text_cv.score(pages, [clean(p, model) for p in pages])
     _print_table(columns)
+    if args.cv:
+        report_cv(pages, held_out, args)
 
 
 if __name__ == "__main__":

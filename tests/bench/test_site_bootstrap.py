@@ -1,4 +1,4 @@
-"""The site bootstrap of the validation protocol (bench/crossval.py): sites are drawn whole."""
+"""The site bootstrap of both validation protocols (bench/sites.py): sites are drawn whole."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bench import crossval
+from bench import sites
 
 TRUTH = "the quick brown fox jumps over the lazy dog and runs far away into the dark green wood"
 
@@ -28,7 +28,7 @@ def _pages(hosts: list[str]) -> list[Any]:
 
 def test_interval_of_a_perfect_answer_is_one() -> None:
     pages = _pages(["a.com", "b.com", "c.com"])
-    low, high = crossval.site_bootstrap(pages, [TRUTH] * 3, draws=50)["fundus"]
+    low, high = sites.site_bootstrap(pages, [TRUTH] * 3, draws=50)["fundus"]
     assert low == pytest.approx(1.0)
     assert high == pytest.approx(1.0)
 
@@ -36,12 +36,12 @@ def test_interval_of_a_perfect_answer_is_one() -> None:
 def test_interval_spreads_with_the_sites_and_pairs_the_draws() -> None:
     pages = _pages(["a.com", "b.com", "c.com", "d.com"])
     answers = [TRUTH, TRUTH, "", "nothing of the kind at all here"]
-    low, high = crossval.site_bootstrap(pages, answers, draws=200)["fundus"]
+    low, high = sites.site_bootstrap(pages, answers, draws=200)["fundus"]
     assert 0.0 <= low < high <= 1.0
     # Against itself the paired difference is exactly zero on every draw.
-    assert crossval.site_bootstrap(pages, answers, answers, draws=50)["fundus"] == (0.0, 0.0)
+    assert sites.site_bootstrap(pages, answers, answers, draws=50)["fundus"] == (0.0, 0.0)
     better = [TRUTH] * 4
-    low, high = crossval.site_bootstrap(pages, better, answers, draws=200)["fundus"]
+    low, high = sites.site_bootstrap(pages, better, answers, draws=200)["fundus"]
     assert 0.0 <= low <= high
     assert high > 0.0
 
@@ -51,8 +51,8 @@ def test_pages_of_one_site_are_drawn_together() -> None:
     # share; drawn by site, a draw holds 0, 2 or 4 right pages of 4.
     pages = _pages(["a.com", "a.com", "b.com", "b.com"])
     answers = [TRUTH, TRUTH, "", ""]
-    scorer = crossval._set_f1(pages, answers)
+    scorer = sites.set_f1(pages, answers)
     possible = {round(scorer(drawn), 6) for drawn in ([0, 1, 0, 1], [0, 1, 2, 3], [2, 3, 2, 3])}
-    low, high = crossval.site_bootstrap(pages, answers, draws=100)["fundus"]
+    low, high = sites.site_bootstrap(pages, answers, draws=100)["fundus"]
     assert round(low, 6) in possible
     assert round(high, 6) in possible
