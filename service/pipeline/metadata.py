@@ -278,38 +278,46 @@ _AUTHOR_META_NAMES = frozenset({"author", "dc.creator"})
 
 
 def drop_site_authors(authors: list[str], sitename: str | None, hostname: str | None) -> list[str]:
-    """Without the authors that name the site itself when a person's name remains: trafilatura
-    takes a JSON-LD author of type Organization, or the site in a byline, as one more author
-    ("Heise Online" beside "Dirk Knop"; "The Washington Times https" on washingtontimes.com).
-    A name is the site's when, letters and digits only, it is the site name or holds the host's
-    own label (``heise`` of www.heise.de, at least ``MIN_SITE_LABEL`` characters)."""
+    """Without the authors that name the site itself (``names_site``) when a person's name
+    remains: trafilatura takes a JSON-LD author of type Organization, or the site in a byline, as
+    one more author ("Heise Online" beside "Dirk Knop"; "The Washington Times https" on
+    washingtontimes.com)."""
     if len(authors) < 2:
         return authors
-    label = _host_label(hostname)
-    site = _squash(sitename or "")
-
-    def names_site(name: str) -> bool:
-        squashed = _squash(name)
-        return bool(squashed) and (squashed == site or (len(label) >= MIN_SITE_LABEL and label in squashed))
-
-    people = [name for name in authors if not names_site(name)]
+    people = [name for name in authors if not names_site(name, sitename, hostname, holding=True)]
     return people or authors
 
 
 def drop_site_from_title(title: str | None, sitename: str | None, hostname: str | None) -> str | None:
-    """The headline without the site's name the page put before or after it ("Headline - Golem.de",
-    "WELT | Headline"; a meta or JSON-LD title keeps it, trafilatura strips it only from <title>).
-    The name must be the site name or the host, letters and digits compared."""
+    """The headline without the site's name (``names_site``) the page put before or after it
+    ("Headline - Golem.de", "WELT | Headline"; a meta or JSON-LD title keeps it, trafilatura strips
+    it only from <title>)."""
     if not title:
         return title
     title = _TRAILING_SEPARATOR.sub("", title)
-    host = (hostname or "").casefold().removeprefix("www.")
-    names = {_squash(sitename or ""), _host_label(hostname), _squash(host)} - {""}
-    if (last := _LAST_PART.match(title)) and _squash(last["part"]) in names:
+    if (last := _LAST_PART.match(title)) and names_site(last["part"], sitename, hostname):
         return last["rest"]
-    if (first := _FIRST_PART.match(title)) and _squash(first["part"]) in names:
+    if (first := _FIRST_PART.match(title)) and names_site(first["part"], sitename, hostname):
         return first["rest"]
     return title
+
+
+def names_site(name: str, sitename: str | None, hostname: str | None, *, holding: bool = False) -> bool:
+    """Whether ``name`` is the site's own, letters and digits compared.
+
+    A title's part (``holding`` False) must be the site name, the host (``golemde``) or the host's
+    own label (``heise`` of www.heise.de) itself: a part merely holding it is the headline's ("How
+    we designed Dropbox's ATF" on dropbox.tech). An author (``holding``) is the site's when it is
+    the site name or holds the host's label of at least ``MIN_SITE_LABEL`` characters ("The
+    Washington Times https"); the host alone as an author ("ORF.at") is what some sets' truth
+    names as the author, so it stays."""
+    squashed = _squash(name)
+    if not squashed:
+        return False
+    site, label = _squash(sitename or ""), _host_label(hostname)
+    if holding:
+        return squashed == site or (len(label) >= MIN_SITE_LABEL and label in squashed)
+    return squashed in {site, label, _squash((hostname or "").casefold().removeprefix("www."))}
 
 
 _TRAILING_SEPARATOR = re.compile(r"\s+[-–—|·»]\s*$")
@@ -328,8 +336,11 @@ def _squash(text: str) -> str:
 def _host_label(hostname: str | None) -> str:
     """The host's own label: ``washingtontimes`` of www.washingtontimes.com (the longest label
     but the last, which is the top-level domain)."""
-    labels = (hostname or "").casefold().split(".")[:-1]
+    labels = [label for label in (hostname or "").casefold().split(".")[:-1] if not _WWW.fullmatch(label)]
     return _squash(max(labels, key=len)) if labels else ""
+
+
+_WWW = re.compile(r"www\d*")
 
 
 # An hCard author ("<span class='author vcard'><a class='fn'>Daniel</a>", WordPress's byline), or a

@@ -26,6 +26,8 @@ def test_a_malformed_url_reaching_the_pipeline_is_no_crash() -> None:
         (["Heise Online", "Dirk Knop"], "heise online", "www.heise.de", ["Dirk Knop"]),
         (["The Washington Times https", "Tom Davies"], None, "www.washingtontimes.com", ["Tom Davies"]),
         (["WDR", "Nina Magoley"], "WDR", "www1.wdr.de", ["Nina Magoley"]),
+        # The host alone stays (some sets' truth names it as the author), as does a short label.
+        (["ORF.at", "Jane Doe"], "news.ORF.at", "orf.at", ["ORF.at", "Jane Doe"]),
         # The site alone is all there is: kept.
         (["Lesotho Times"], "Lesotho Times", "lesotho-times.com", ["Lesotho Times"]),
         # A short host label may be part of a name: only the site name itself is dropped.
@@ -97,6 +99,10 @@ def test_a_commenters_card_is_no_author() -> None:
         ("A - B - Seznam Zprávy", "Seznam Zprávy", "www.seznamzpravy.cz", "A - B"),
         ("WELT | Die Nachricht", "WELT", "welt.de", "Die Nachricht"),
         ("Eine Lüge vor laufender Kamera - ", None, "x.de", "Eine Lüge vor laufender Kamera"),
+        # The host's label when the host has a "www1."-style prefix (the longest label but the last).
+        ("Wahl in Köln | WDR", None, "www1.wdr.de", "Wahl in Köln"),
+        # A part merely holding the site's name is the headline's (an author's may hold it).
+        ("How we designed Dropbox's ATF - an async task framework", None, "dropbox.tech", None),
         # Not the site: a headline's own dash stays.
         ("Bericht: Aktivistin getötet - Irans Justiz dementiert", "Tagesschau", "www.tagesschau.de", None),
         ("Code Covered | Code", None, None, None),
