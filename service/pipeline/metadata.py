@@ -36,7 +36,6 @@ from htmldate.extractors import FREE_TEXT_EXPRESSIONS
 from htmldate.settings import MAX_SEGMENT_LEN, MIN_SEGMENT_LEN
 from htmldate.utils import Extractor as DateOptions
 from htmldate.validators import check_extracted_reference, get_max_date, get_min_date
-from lxml import etree
 from trafilatura.baseline import block_text
 from trafilatura.json_metadata import normalize_authors
 from trafilatura.metadata import (
@@ -52,7 +51,7 @@ from trafilatura.settings import Document
 from trafilatura.utils import line_processing, trim
 
 from service.models import Metadata
-from service.pipeline import metadata_scan
+from service.pipeline import metadata_authors, metadata_scan
 from service.pipeline.library_swaps import swapped
 
 logger = logging.getLogger(__name__)
@@ -86,7 +85,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None) -> tuple[Meta
     metadata = map_metadata(document, url)
     if metadata.authors:
         metadata.authors = restore_author_spelling(metadata.authors, tree, scanned().author_marked)
-    metadata.authors = metadata.authors or _meta_authors(tree) or _byline_card_authors(tree)
+    metadata.authors = metadata.authors or metadata_authors.page_authors(tree)
     metadata.authors = drop_site_authors(metadata.authors, metadata.sitename, metadata.hostname)
     metadata.title = drop_site_from_title(metadata.title, metadata.sitename, metadata.hostname)
     return metadata, document.url
@@ -267,8 +266,8 @@ def restore_author_spelling(
     ]
     sources += [text for element in marked for text in element.itertext()]
     for raw in sources:
-        for part in _AUTHOR_SEPARATORS.split(raw):
-            part = _BY_PREFIX.sub("", " ".join(part.split()))
+        for part in metadata_authors.AUTHOR_SEPARATORS.split(raw):
+            part = metadata_authors.BY_PREFIX.sub("", " ".join(part.split()))
             if part:
                 spellings.setdefault(part.casefold(), part)
     return [spellings.get(name.casefold(), name) for name in authors]
@@ -341,48 +340,6 @@ def _host_label(hostname: str | None) -> str:
 
 
 _WWW = re.compile(r"www\d*")
-
-
-# An hCard author ("<span class='author vcard'><a class='fn'>Daniel</a>", WordPress's byline), or a
-# link marked rel=author, outside comments (whose hCards are the commenters'). trafilatura's
-# author search first prunes every element whose class mentions "category", and WordPress's post
-# container has "category-<name>" among its classes: the byline goes with it. On the trafilatura
-# set's 538 author-annotated pages: authors 0.646 -> 0.670 (27 pages better than trafilatura's, the
-# same 4 worse).
-_BYLINE_CARDS = etree.XPath(
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' author ')]"
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' fn ')] | //a[@rel='author']"
-)
-_COMMENT_BOX = re.compile(r"comment", re.IGNORECASE)
-
-
-def _byline_card_authors(tree: lxml.html.HtmlElement) -> list[str]:
-    """The first byline card's or author link's name, when nothing else named an author."""
-    for element in _BYLINE_CARDS(tree):
-        if any(_COMMENT_BOX.search(f"{a.get('id', '')} {a.get('class', '')}") for a in element.iterancestors()):
-            continue
-        name = _BY_PREFIX.sub("", " ".join("".join(element.itertext()).split()))
-        if 1 < len(name) <= MAX_META_AUTHOR_CHARS and not name.casefold().startswith(("http", "www.")):
-            return [name]
-    return []
-
-
-def _meta_authors(tree: lxml.html.HtmlElement) -> list[str]:
-    """``<meta name="author">`` when trafilatura found no author (it rejects e.g. CJK names)."""
-    for content in tree.xpath('//meta[@name="author"]/@content'):
-        names = [" ".join(n.split()) for n in _AUTHOR_SEPARATORS.split(str(content))]
-        names = [n for n in names if 0 < len(n) <= MAX_META_AUTHOR_CHARS]
-        if names:
-            return list(dict.fromkeys(names))
-    return []
-
-
-# A meta author longer than this is a description or a site slogan, not a name.
-MAX_META_AUTHOR_CHARS = 60
-
-# Separators between names, or between a name and a date ("by gravelgreta » Sun Feb 11").
-_AUTHOR_SEPARATORS = re.compile(r"\s*[;,»|·•]\s*|\s+(?:and|und|y|et)\s+")
-_BY_PREFIX = re.compile(r"^(?:by|von|por|par)\s+", re.IGNORECASE)
 
 
 def split_authors(raw: str | None) -> list[str]:

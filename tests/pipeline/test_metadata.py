@@ -81,6 +81,30 @@ def test_a_byline_card_names_the_author_when_nothing_else_does(byline: str, expe
     assert run(Job(mode="html", body=_page_with(byline)))["authors"] == expected
 
 
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ('<span class="meta-label"> von Alexander Rosenkranz </span>', ["Alexander Rosenkranz"]),
+        ("<p>By Jane Doe and John Roe | 3 May 2024</p>", ["Jane Doe", "John Roe"]),
+        ("<div><small>Written by Alon Zakai.</small></div>", ["Alon Zakai"]),
+        # Not a byline: a sentence, a lower-case word, a long line.
+        ("<p>By the way, the bridge is old. It will close.</p>", []),
+        ("<p>by tomorrow</p>", []),
+        (f"<p>By Jane Doe {'and more ' * 12}</p>", []),
+    ],
+)
+def test_a_byline_in_plain_text_names_the_author_when_nothing_else_does(header: str, expected: list[str]) -> None:
+    # The byline sits in the page's header, outside trafilatura's body and without author markup.
+    page = f"<html><body><header>{header}</header><article><p>{PROSE}</p><p>{PROSE}</p></article></body></html>"
+    assert run(Job(mode="html", body=page.encode()))["authors"] == expected
+
+
+def test_a_commenters_byline_is_no_author() -> None:
+    comments = '<div class="comment-list"><p>By Max Roe</p></div>'
+    page = f"<html><body><article><p>{PROSE}</p><p>{PROSE}</p></article>{comments}</body></html>"
+    assert run(Job(mode="html", body=page.encode()))["authors"] == []
+
+
 def test_a_commenters_card_is_no_author() -> None:
     comments = '<section id="comments"><span class="author vcard"><b class="fn">Max Roe</b></span></section>'
     assert run(Job(mode="html", body=_page_with("", comments)))["authors"] == []
