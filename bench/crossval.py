@@ -138,18 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_report(result))
     print(f"folds: {'; '.join(decisions)}")
     print(f"all pages (shipped): {describe(shipped)}; {time.perf_counter() - started:.0f} s")
-    intervals = sites.site_bootstrap(records, answers)
-    print("CV F1, 95 % interval over sites: " + "; ".join(f"{k} {a:.4f}-{b:.4f}" for k, (a, b) in intervals.items()))
+    intervals = sites.report_intervals(records, answers, args.answers, args.against)
     for k, interval in intervals.items():
         result[k]["ours CV"]["site_interval"] = interval
-    keys = [f"{r.set_name}/{r.id}" for r in records]
-    if args.answers:
-        args.answers.write_text(json.dumps(dict(zip(keys, answers, strict=True))) + "\n", encoding="utf-8")
-    if args.against:
-        other = json.loads(args.against.read_text(encoding="utf-8"))
-        paired = sites.site_bootstrap(records, answers, [other[k] for k in keys])
-        cells = "; ".join(f"{k} {a:+.4f} to {b:+.4f}" for k, (a, b) in paired.items())
-        print(f"minus --against, 95 % interval over sites: {cells}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return 0

@@ -9,9 +9,11 @@ appears in two sets (bbc.com in the trafilatura set and BBC in fundus) is one gr
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -158,3 +160,21 @@ def set_f1(pages: Sequence[SitePage], outputs: Sequence[str]) -> Callable[[Seque
         for p, o in zip(pages, outputs, strict=True)
     ]
     return lambda drawn: float(metrics.snippet_scores(snippets[k] for k in drawn)["f1"])
+
+
+def report_intervals(
+    pages: Sequence[SitePage], answers: Sequence[str], save_to: Path | None = None, against: Path | None = None
+) -> dict[str, tuple[float, float]]:
+    """Print each set's site interval; save the answers (JSON by ``set/id``) for a later run's
+    ``against``, and print the paired interval of the difference from ``against``'s answers."""
+    intervals = site_bootstrap(pages, answers)
+    print("CV F1, 95 % interval over sites: " + "; ".join(f"{k} {a:.4f}-{b:.4f}" for k, (a, b) in intervals.items()))
+    keys = [f"{p.set_name}/{p.id}" for p in pages]
+    if save_to is not None:
+        save_to.write_text(json.dumps(dict(zip(keys, answers, strict=True))) + "\n", encoding="utf-8")
+    if against is not None:
+        other = json.loads(against.read_text(encoding="utf-8"))
+        paired = site_bootstrap(pages, answers, [other[k] for k in keys])
+        cells = "; ".join(f"{k} {a:+.4f} to {b:+.4f}" for k, (a, b) in paired.items())
+        print(f"minus --against, 95 % interval over sites: {cells}")
+    return intervals

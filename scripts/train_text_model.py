@@ -252,26 +252,12 @@ def cross_validate(pages: Sequence[Page], data: dict[str, PageData]) -> list[str
     return [outputs[key(p)] for p in pages]
 
 
-def report_cv(pages: Sequence[Page], outputs: Sequence[str], args: argparse.Namespace) -> None:
-    """The held-out outputs' site intervals; saved (``--dump``, ``--answers``) and compared with
-    an earlier run's (``--against``: the paired site-bootstrap interval of the difference)."""
-    intervals = sites.site_bootstrap(pages, outputs)
-    print("CV F1, 95 % interval over sites: " + "; ".join(f"{k} {a:.4f}-{b:.4f}" for k, (a, b) in intervals.items()))
-    keys = [key(p) for p in pages]
-    if args.dump is not None:
-        for page, output in zip(pages, outputs, strict=True):
-            path = args.dump / page.set_name / f"{page.id}.txt"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(output, encoding="utf-8")
-    if args.answers is not None:
-        args.answers.write_text(json.dumps(dict(zip(keys, outputs, strict=True))) + "\n", encoding="utf-8")
-    if args.against is not None:
-        other = json.loads(args.against.read_text(encoding="utf-8"))
-        paired = sites.site_bootstrap(pages, outputs, [other[k] for k in keys])
-        print(
-            "minus --against, 95 % interval over sites: "
-            + "; ".join(f"{k} {a:+.4f} to {b:+.4f}" for k, (a, b) in paired.items())
-        )
+def dump(pages: Sequence[Page], outputs: Sequence[str], folder: Path) -> None:
+    """Each page's held-out output as ``folder/<set>/<id>.txt`` (to read them)."""
+    for page, output in zip(pages, outputs, strict=True):
+        path = folder / page.set_name / f"{page.id}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(output, encoding="utf-8")
 
 
 def _anchor(pages: Sequence[Page], extract: Callable[[str], str]) -> dict[str, float]:
@@ -325,7 +311,9 @@ def main() -> None:
     columns["ours in-sample"] = text_cv.score(pages, [clean(p, model) for p in pages])
     _print_table(columns)
     if args.cv:
-        report_cv(pages, held_out, args)
+        sites.report_intervals(pages, held_out, args.answers, args.against)
+        if args.dump is not None:
+            dump(pages, held_out, args.dump)
 
 
 if __name__ == "__main__":

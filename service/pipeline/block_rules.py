@@ -215,7 +215,7 @@ def _line_reason(block: etree._Element, text: str, metadata: Metadata, position:
         if cp.BYLINE_LABEL_ONLY.match(text):
             return "byline-label"
         names = cp.byline_names(text)
-        if names is not None and _looks_like_byline(text):
+        if names is not None and cp.looks_like_byline(text):
             _add_author(metadata, names)
             return "byline"
     # Hint tests on the case-folded text spare the unanchored searches on most blocks (they only
@@ -344,11 +344,6 @@ def _trailing_author_box(texts: Sequence[str], metadata: Metadata) -> list[int]:
             break
         found.append(number)
     return found
-
-
-def _looks_like_byline(text: str) -> bool:
-    # "By the way, ..." is prose: a byline has no sentence punctuation before its end.
-    return not re.search(r"[.!?]\s+\S", text)
 
 
 def _is_sentence_of_prose(text: str) -> bool:

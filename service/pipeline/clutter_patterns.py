@@ -11,6 +11,7 @@ Public names:
     SHARE_LINE            a line made only of share/social-network words ("Share", "Tweet", "Teilen").
     BYLINE                a byline: "By Jane Doe", "Posted by", "Von Max Muster", "Por ...", "Автор: ...".
     BYLINE_LABEL_ONLY     the byline label alone ("Published by", "Posted by"), the name on the next line.
+    BYLINE_START          a text that starts with a byline label (a cheap filter before BYLINE).
     RELATIVE_DATE         a teaser's age alone: "2 hours ago", "vor 3 Stunden", "hace 2 días", "2小时前".
     DATE_LINE             a line that is (mostly) an absolute date: "September 4, 2024", "11.04.2018".
     RELATED_HEADING       the heading of a teaser list: "Recent Posts", "Mehr zum Thema", "Читайте также".
@@ -174,6 +175,7 @@ BYLINE: Final[re.Pattern[str]] = re.compile(
     _I,
 )
 BYLINE_LABEL_ONLY: Final[re.Pattern[str]] = re.compile(rf"^(?:{_BYLINE_ALT})\s*:?$", _I)
+BYLINE_START: Final[re.Pattern[str]] = re.compile(rf"^\s*(?:{_BYLINE_ALT})\b", _I)
 
 # --- dates -----------------------------------------------------------------------------------
 _NUM = r"(?:\d{1,3}|an?|one|two|three|ein(?:e|em|er)?|un[ao]?|une|один|одна|две|два)"
@@ -456,3 +458,8 @@ def byline_names(line: str) -> list[str] | None:
         return None
     names = re.split(r"\s*(?:,|&|\band\b|\bund\b|\by\b|\bet\b|\be\b|\bи\b)\s*", match.group("names"))
     return [name.strip() for name in names if name.strip()] or None
+
+
+def looks_like_byline(text: str) -> bool:
+    """No sentence punctuation before its end: "By the way, it rained. ..." is prose."""
+    return not re.search(r"[.!?]\s+\S", text)

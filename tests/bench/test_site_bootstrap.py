@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,3 +58,15 @@ def test_pages_of_one_site_are_drawn_together() -> None:
     low, high = sites.site_bootstrap(pages, answers, draws=100)["fundus"]
     assert round(low, 6) in possible
     assert round(high, 6) in possible
+
+
+def test_a_runs_saved_answers_pair_with_the_next_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pages = _pages(["a.com", "b.com", "c.com", "d.com"])
+    saved = tmp_path / "base.json"
+    sites.report_intervals(pages, [TRUTH, TRUTH, "", ""], save_to=saved)
+    assert json.loads(saved.read_text(encoding="utf-8"))["fundus/p2"] == ""
+    capsys.readouterr()
+    sites.report_intervals(pages, [TRUTH] * 4, against=saved)
+    paired = capsys.readouterr().out.splitlines()[-1]
+    assert paired.startswith("minus --against, 95 % interval over sites: fundus +")
+    assert "-0." not in paired  # every draw gains: the better answers are never worse
