@@ -48,12 +48,17 @@ def drop_features(records: Sequence[bd.PageRecord], prefixes: Sequence[str]) -> 
             record.x[:, columns] = 0.0
 
 
-def cross_validate(records: Sequence[bd.PageRecord]) -> tuple[list[str], list[str]]:
-    """Held-out answers of each page (pooled over the folds) and each fold's fitted decision."""
-    folds = sites.assign_folds(records)
+def cross_validate(records: Sequence[bd.PageRecord], by_set: bool = False) -> tuple[list[str], list[str]]:
+    """Held-out answers of each page (pooled over the folds) and each fold's fitted decision.
+    ``by_set``: one fold per set (each set answered by a model fitted on the other two)."""
+    if by_set:
+        names = sorted({r.set_name for r in records})
+        folds = [names.index(r.set_name) for r in records]
+    else:
+        folds = sites.assign_folds(records)
     answers = [""] * len(records)
     decisions = []
-    for k in range(sites.FOLDS):
+    for k in range(max(folds) + 1):
         model = bd.fit([r for r, f in zip(records, folds, strict=True) if f != k])
         decisions.append(describe(model))
         print(f"fold {k}: {decisions[-1]}", file=sys.stderr, flush=True)
@@ -104,6 +109,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--param", nargs="*", default=[], metavar="NAME=VALUE", help="try another value of a block_data constant"
     )
+    ap.add_argument(
+        "--by-set", action="store_true", help="hold out one whole set at a time (a harder test than folds by site)"
+    )
     ap.add_argument("--save-model", type=Path, help="also write the in-sample model (as train_block_model does)")
     ap.add_argument("--json", type=Path, help="write the report (per set, per column, collapsed ids) here")
     ap.add_argument("--answers", type=Path, help="write each page's cross-validated answer here (JSON)")
@@ -124,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setattr(bd, name, value.lower() in ("1", "true") if isinstance(current, bool) else type(current)(value))
     if args.drop_features:
         drop_features(records, args.drop_features)
-    answers, decisions = cross_validate(records)
+    answers, decisions = cross_validate(records, args.by_set)
     shipped = bd.fit(records)
     if args.save_model:
         args.save_model.write_text(json.dumps(shipped.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")

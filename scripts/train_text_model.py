@@ -49,6 +49,7 @@ from bench import sites  # noqa: E402
 from bench.gbdt import fit_gbdt  # noqa: E402
 from service.models import Options  # noqa: E402
 from service.pipeline import serialize, text_mode, text_model  # noqa: E402
+from service.pipeline.lexicon import Lexicon, fit_lexicon  # noqa: E402
 from service.pipeline.text_features import Line  # noqa: E402
 
 # A text-truth page has ~100 labelled lines, a snippet page ~6: the text-truth pages get
@@ -61,6 +62,8 @@ SHINGLE_SHARE = 0.5
 # site-grouped inner folds of the training pages, so neither sees a stage-1 probability of a
 # page that stage 1 was trained on.
 INNER_FOLDS = 4
+# Word evidence (``service/pipeline/lexicon.py``) as two more stage-1 inputs.
+LEXICON = True
 # Keep thresholds tried on the training pages' out-of-fold probabilities.
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
@@ -136,6 +139,7 @@ class PageData:
     y: npt.NDArray[np.float64]
     w: npt.NDArray[np.float64]
     mask: npt.NDArray[np.bool_]
+    texts: list[str]
 
 
 def page_data(page: Page) -> PageData:
@@ -145,7 +149,7 @@ def page_data(page: Page) -> PageData:
     labels, weights = line_labels(page, lines)
     mask = np.array([v is not None for v in labels], dtype=bool)
     y = np.array([v if v is not None else 0.0 for v in labels])
-    return PageData(x, y, np.array(weights), mask)
+    return PageData(x, y, np.array(weights), mask, [line.text for line in lines])
 
 
 def _labelled(
@@ -169,18 +173,31 @@ def fit_model(pages: Sequence[Page], data: dict[str, PageData]) -> text_model.Li
     """Both stages and the keep threshold, from these pages only.
 
     Stage 2 is trained on out-of-fold stage-1 probabilities (site-grouped inner folds); the same
-    inner folds give out-of-fold two-stage probabilities, on which the threshold is chosen.
+    inner folds give out-of-fold two-stage probabilities, on which the threshold is chosen. The
+    lexicon's columns of these pages are out-of-fold too (a lexicon of the other inner folds), so
+    the trees learn how much a lexicon says about lines it has not seen; the model's lexicon is
+    fitted on all of them.
     """
     keys = [key(p) for p in pages]
-    first = fit_gbdt(*_labelled([data[k] for k in keys]))
     inner = sites.assign_folds(pages, INNER_FOLDS)
+    lexicon = None
+    if LEXICON:
+        lexicon = _train_lexicon(pages, data)
+        data = dict(data)
+        for g in range(INNER_FOLDS):
+            lexicon_g = _train_lexicon([p for p, f in zip(pages, inner, strict=True) if f != g], data)
+            for k, f in zip(keys, inner, strict=True):
+                if f == g:
+                    d = data[k]
+                    data[k] = PageData(np.hstack((d.x, lexicon_g.columns(d.texts))), d.y, d.w, d.mask, d.texts)
+    first = fit_gbdt(*_labelled([data[k] for k in keys]))
     firsts = [
         fit_gbdt(*_labelled([data[k] for k, f in zip(keys, inner, strict=True) if f != g])) for g in range(INNER_FOLDS)
     ]
     contexts = {k: _context(data[k], firsts[f].predict(data[k].x)) for k, f in zip(keys, inner, strict=True)}
     second = fit_gbdt(*_labelled([data[k] for k in keys], [contexts[k] for k in keys]))
     if len(THRESHOLDS) == 1:  # nothing to choose (a quicker experiment)
-        return text_model.LineModel(first, second, THRESHOLDS[0])
+        return text_model.LineModel(first, second, THRESHOLDS[0], lexicon)
     oof: dict[str, npt.NDArray[np.float64]] = {}
     for g in range(INNER_FOLDS):
         rest = [k for k, f in zip(keys, inner, strict=True) if f != g]
@@ -189,7 +206,18 @@ def fit_model(pages: Sequence[Page], data: dict[str, PageData]) -> text_model.Li
             if f == g:
                 oof[k] = second_g.predict(np.hstack((data[k].x, contexts[k])))
     threshold = fit_threshold(pages, oof)
-    return text_model.LineModel(first, second, threshold)
+    return text_model.LineModel(first, second, threshold, lexicon)
+
+
+def _train_lexicon(pages: Sequence[Page], data: dict[str, PageData]) -> Lexicon:
+    """The lexicon of the labelled lines of ``pages`` (words counted once per site)."""
+    groups = sites.site_groups(pages)
+    return fit_lexicon(
+        (group, text, bool(y))
+        for p, group in zip(pages, groups, strict=True)
+        for text, y, m in zip(data[key(p)].texts, data[key(p)].y, data[key(p)].mask, strict=True)
+        if m
+    )
 
 
 def fit_threshold(pages: Sequence[Page], probs: dict[str, npt.NDArray[np.float64]]) -> float:
@@ -209,7 +237,7 @@ class _Fixed:
     def __init__(self, probs: npt.NDArray[np.float64], keep_threshold: float) -> None:
         self.probs, self.keep_threshold = probs, keep_threshold
 
-    def predict(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    def predict(self, x: npt.NDArray[np.float64], texts: Sequence[str] = ()) -> npt.NDArray[np.float64]:
         return self.probs
 
 

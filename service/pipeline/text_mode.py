@@ -124,7 +124,7 @@ def clean_lines(lines: list[Line], start: int, end: int, options: Options, url: 
     model = text_model.load_model()
     if model is not None:
         prose = [_is_prose(line) for line in lines]
-        probs = model.predict(text_model.line_features(lines, start, end, prose))
+        probs = model.predict(text_model.line_features(lines, start, end, prose), [line.text for line in lines])
         # The model decides alone, clutter labels included (they are among its features): a rule
         # dropping every labelled line whatever the model said did not gain in site-grouped CV
         # (scripts/train_text_model.py, threshold 0.5, with two trial features since dropped:

@@ -9,8 +9,9 @@ The ensemble is trained by ``scripts/train_text_model.py`` on the development te
 shipped as ``models/text_lines.json`` (plain JSON: no pickle, no network). Inference is numpy
 only and vectorised over the page's lines, so it stays linear in the number of lines.
 
-Nothing here depends on any page's wording: the features are lengths, ratios, the multilingual
-clutter labels of ``clutter_patterns`` and positions.
+No rule here depends on a page's wording: the features are lengths, ratios, the multilingual
+clutter labels of ``clutter_patterns`` and positions, plus the line's words as a ``lexicon``
+learned across sites weighs them (a word counts only when seen on several sites).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from service.pipeline.lexicon import Lexicon
 from service.pipeline.text_features import Line, char_counts
 
 MODEL_PATH: Final = Path(__file__).parent / "models" / "text_lines.json"
@@ -105,6 +107,9 @@ FEATURE_NAMES: Final[tuple[str, ...]] = (
     *(f"{name}@{off:+d}" for off in NEIGHBOUR_OFFSETS for name in NEIGHBOUR_FEATURES),
 )
 _OWN: Final = {name: i for i, name in enumerate(OWN_FEATURES)}
+# A model with a lexicon (``lexicon.Lexicon.score``: the mean and the lowest weight of the line's
+# known words) reads these two columns after ``FEATURE_NAMES``.
+LEXICON_FEATURES: Final[tuple[str, ...]] = ("lexicon_mean", "lexicon_min")
 # A missing neighbour (before the first or after the last line) gets this value in every column.
 MISSING: Final = -1.0
 
@@ -384,14 +389,21 @@ class LineModel:
     """
 
     def __init__(
-        self, first: TreeEnsemble, second: TreeEnsemble | None, keep_threshold: float = DEFAULT_KEEP_THRESHOLD
+        self,
+        first: TreeEnsemble,
+        second: TreeEnsemble | None,
+        keep_threshold: float = DEFAULT_KEEP_THRESHOLD,
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.first = first
         self.second = second
         self.keep_threshold = keep_threshold
+        self.lexicon = lexicon
 
-    def predict(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    def predict(self, x: npt.NDArray[np.float64], texts: Sequence[str] = ()) -> npt.NDArray[np.float64]:
         """The probability that each row's line is article content."""
+        if self.lexicon is not None:
+            x = np.hstack((x, self.lexicon.columns(texts)))
         probs = self.first.predict(x)
         if self.second is None:
             return probs
@@ -406,17 +418,25 @@ class LineModel:
             "keep_threshold": self.keep_threshold,
             "first": self.first.to_json(),
             "second": self.second.to_json() if self.second is not None else None,
+            **(
+                {"lexicon_features": list(LEXICON_FEATURES), "lexicon": self.lexicon.to_json()}
+                if self.lexicon is not None
+                else {}
+            ),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> LineModel:
         if data.get("features") != list(FEATURE_NAMES) or data.get("context_features") != list(CONTEXT_FEATURES):
             raise ValueError("model was trained on other features; retrain with scripts/train_text_model.py")
+        if "lexicon" in data and data.get("lexicon_features") != list(LEXICON_FEATURES):
+            raise ValueError("model's lexicon gives other inputs; retrain with scripts/train_text_model.py")
         second = data.get("second")
         return cls(
             TreeEnsemble.from_json(data["first"]),  # type: ignore[arg-type]
             TreeEnsemble.from_json(second) if isinstance(second, dict) else None,
             float(data.get("keep_threshold", DEFAULT_KEEP_THRESHOLD)),  # type: ignore[arg-type]
+            Lexicon.from_json(data["lexicon"]) if isinstance(data.get("lexicon"), dict) else None,  # type: ignore[arg-type]
         )
 
 
