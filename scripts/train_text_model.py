@@ -265,19 +265,24 @@ def clean(page: Page, model: object | None) -> str:
 # --- the report ------------------------------------------------------------------------------
 
 
-def cross_validate(pages: Sequence[Page], data: dict[str, PageData]) -> list[str]:
-    """Grouped K-fold by site: each page's output from the model fitted on the other folds."""
+def cross_validate(pages: Sequence[Page], data: dict[str, PageData]) -> tuple[list[str], list[str]]:
+    """Grouped K-fold by site: each page's output from the model fitted on the other folds, and
+    the same with the model's lexicon knowing none of the page's words (a language it never saw)."""
     folds = sites.assign_folds(pages)
     outputs: dict[str, str] = {}
+    unknown: dict[str, str] = {}
     for k in range(sites.FOLDS):
         started = time.perf_counter()
         model = fit_model([p for p, f in zip(pages, folds, strict=True) if f != k], data)
+        wordless = copy.copy(model)
+        wordless.lexicon = Lexicon({}) if model.lexicon is not None else None
         for page, f in zip(pages, folds, strict=True):
             if f == k:
                 outputs[key(page)] = clean(page, model)
+                unknown[key(page)] = clean(page, wordless)
         took = time.perf_counter() - started
         print(f"  fold {k}: threshold {model.keep_threshold}, {took:.0f} s", file=sys.stderr, flush=True)
-    return [outputs[key(p)] for p in pages]
+    return [outputs[key(p)] for p in pages], [unknown[key(p)] for p in pages]
 
 
 def dump(pages: Sequence[Page], outputs: Sequence[str], folder: Path) -> None:
@@ -294,9 +299,9 @@ def _anchor(pages: Sequence[Page], extract: Callable[[str], str]) -> dict[str, f
 
 def _print_table(columns: dict[str, dict[str, float]]) -> None:
     sets = list(next(iter(columns.values())))
-    print(f"{'set':26}" + "".join(f"{name:>16}" for name in columns))
+    print(f"{'set':26}" + "".join(f"{name:>18}" for name in columns))
     for set_name in sets:
-        print(f"{set_name:26}" + "".join(f"{col.get(set_name, float('nan')):>16.3f}" for col in columns.values()))
+        print(f"{set_name:26}" + "".join(f"{col.get(set_name, float('nan')):>18.3f}" for col in columns.values()))
 
 
 def main() -> None:
@@ -327,8 +332,9 @@ def main() -> None:
         if not args.no_anchors:
             columns = {name: _anchor(pages, extract) for name, extract in text_cv.ANCHORS.items()}
         columns["rules only"] = text_cv.score(pages, [clean(p, None) for p in pages])
-        held_out = cross_validate(pages, data)
+        held_out, wordless = cross_validate(pages, data)
         columns["ours CV"] = text_cv.score(pages, held_out)
+        columns["CV words unknown"] = text_cv.score(pages, wordless)
     started = time.perf_counter()
     model = fit_model(pages, data)
     print(f"fit {time.perf_counter() - started:.1f} s, threshold {model.keep_threshold}", file=sys.stderr)
