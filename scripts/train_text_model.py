@@ -265,13 +265,20 @@ def clean(page: Page, model: object | None) -> str:
 # --- the report ------------------------------------------------------------------------------
 
 
-def cross_validate(pages: Sequence[Page], data: dict[str, PageData]) -> tuple[list[str], list[str]]:
+def cross_validate(
+    pages: Sequence[Page], data: dict[str, PageData], by_set: bool = False
+) -> tuple[list[str], list[str]]:
     """Grouped K-fold by site: each page's output from the model fitted on the other folds, and
-    the same with the model's lexicon knowing none of the page's words (a language it never saw)."""
-    folds = sites.assign_folds(pages)
+    the same with the model's lexicon knowing none of the page's words (a language it never saw).
+    ``by_set``: one fold per set (each set answered by a model fitted on the other two)."""
+    if by_set:
+        names = sorted({p.set_name for p in pages})
+        folds = [names.index(p.set_name) for p in pages]
+    else:
+        folds = sites.assign_folds(pages)
     outputs: dict[str, str] = {}
     unknown: dict[str, str] = {}
-    for k in range(sites.FOLDS):
+    for k in range(max(folds) + 1):
         started = time.perf_counter()
         model = fit_model([p for p, f in zip(pages, folds, strict=True) if f != k], data)
         wordless = copy.copy(model)
@@ -311,6 +318,7 @@ def main() -> None:
     ap.add_argument("--dump", type=Path, help="with --cv: write each page's held-out output here")
     ap.add_argument("--answers", type=Path, help="with --cv: save the held-out outputs (JSON) for --against")
     ap.add_argument("--against", type=Path, help="with --cv: an earlier run's --answers, compared paired by site")
+    ap.add_argument("--by-set", action="store_true", help="with --cv: hold out one whole set at a time")
     ap.add_argument("--no-anchors", action="store_true", help="with --cv: skip the floor and jusText")
     ap.add_argument("--sets", nargs="+", default=list(text_cv.SETS), help="which text sets")
     ap.add_argument("--out", type=Path, default=text_model.MODEL_PATH)
@@ -332,7 +340,7 @@ def main() -> None:
         if not args.no_anchors:
             columns = {name: _anchor(pages, extract) for name, extract in text_cv.ANCHORS.items()}
         columns["rules only"] = text_cv.score(pages, [clean(p, None) for p in pages])
-        held_out, wordless = cross_validate(pages, data)
+        held_out, wordless = cross_validate(pages, data, args.by_set)
         columns["ours CV"] = text_cv.score(pages, held_out)
         columns["CV words unknown"] = text_cv.score(pages, wordless)
     started = time.perf_counter()

@@ -150,3 +150,31 @@ def test_text_truth_labels_lines_whose_shingles_are_in_the_truth() -> None:
     page = trainer.Page("m", "y", "", {"with": None, "text": f"Title\n{PARA}"})
     labels, _ = trainer.line_labels(page, lines)
     assert labels == [0.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("by_set", [False, True])
+def test_cross_validation_answers_each_page_with_a_model_fitted_without_it(
+    monkeypatch: pytest.MonkeyPatch, by_set: bool
+) -> None:
+    trainer = _trainer()
+    hosts = {"trafilatura-text": ["a.com", "b.com", "c.com"], "fundus-text": ["d.com", "e.com"]}
+    pages = [
+        trainer.Page(set_name, f"{set_name}-{i}", "", {"url": f"https://{host}/{i}", "meta": {}})
+        for set_name, names in hosts.items()
+        for i, host in enumerate(names)
+    ]
+    fitted_on: list[set[str]] = []
+
+    def fit_model(training: list[object], data: object) -> text_model.LineModel:
+        fitted_on.append({trainer.key(p) for p in training})
+        return text_model.LineModel(_stump(0, 1.0, -1.0, 1.0), None, keep_threshold=float(len(fitted_on)))
+
+    monkeypatch.setattr(trainer, "fit_model", fit_model)
+    monkeypatch.setattr(trainer, "clean", lambda page, model: str(int(model.keep_threshold)))
+    answers, wordless = trainer.cross_validate(pages, {}, by_set=by_set)
+    assert wordless == answers  # a model without a lexicon answers the same when no word is known
+    for page, answer in zip(pages, answers, strict=True):
+        assert trainer.key(page) not in fitted_on[int(answer) - 1]
+        if by_set:  # the other set is the whole training data
+            assert fitted_on[int(answer) - 1] == {trainer.key(p) for p in pages if p.set_name != page.set_name}
+    assert len(fitted_on) == len(set(answers)) == (2 if by_set else 3)  # one fit per non-empty fold
