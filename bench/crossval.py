@@ -51,11 +51,7 @@ def drop_features(records: Sequence[bd.PageRecord], prefixes: Sequence[str]) -> 
 def cross_validate(records: Sequence[bd.PageRecord], by_set: bool = False) -> tuple[list[str], list[str]]:
     """Held-out answers of each page (pooled over the folds) and each fold's fitted decision.
     ``by_set``: one fold per set (each set answered by a model fitted on the other two)."""
-    if by_set:
-        names = sorted({r.set_name for r in records})
-        folds = [names.index(r.set_name) for r in records]
-    else:
-        folds = sites.assign_folds(records)
+    folds = sites.set_folds(records) if by_set else sites.assign_folds(records)
     answers = [""] * len(records)
     decisions = []
     for k in range(max(folds) + 1):

@@ -89,6 +89,13 @@ def site_groups(pages: Sequence[SitePage]) -> list[int]:
     return [roots.setdefault(root(i), len(roots)) for i in range(len(pages))]
 
 
+def set_folds(pages: Sequence[SitePage]) -> list[int]:
+    """One fold per set (sets in name order): each set answered by a model of the others, the
+    harder hold-out (``--by-set`` of both protocols)."""
+    names = sorted({page.set_name for page in pages})
+    return [names.index(page.set_name) for page in pages]
+
+
 def assign_folds(pages: Sequence[SitePage], k: int = FOLDS) -> list[int]:
     """Grouped K-fold: whole site groups, largest first, each to the fold where its sets are least full.
 

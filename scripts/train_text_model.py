@@ -271,11 +271,7 @@ def cross_validate(
     """Grouped K-fold by site: each page's output from the model fitted on the other folds, and
     the same with the model's lexicon knowing none of the page's words (a language it never saw).
     ``by_set``: one fold per set (each set answered by a model fitted on the other two)."""
-    if by_set:
-        names = sorted({p.set_name for p in pages})
-        folds = [names.index(p.set_name) for p in pages]
-    else:
-        folds = sites.assign_folds(pages)
+    folds = sites.set_folds(pages) if by_set else sites.assign_folds(pages)
     outputs: dict[str, str] = {}
     unknown: dict[str, str] = {}
     for k in range(max(folds) + 1):
