@@ -403,6 +403,8 @@ class LineModel:
     def predict(self, x: npt.NDArray[np.float64], texts: Sequence[str] = ()) -> npt.NDArray[np.float64]:
         """The probability that each row's line is article content."""
         if self.lexicon is not None:
+            if len(texts) != len(x):
+                raise ValueError("a model with a lexicon needs each line's text")
             x = np.hstack((x, self.lexicon.columns(texts)))
         probs = self.first.predict(x)
         if self.second is None:

@@ -11,6 +11,7 @@ import pytest
 
 from service.models import Options
 from service.pipeline import text_mode, text_model
+from service.pipeline.lexicon import Lexicon
 from tests.modules import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,3 +179,19 @@ def test_cross_validation_answers_each_page_with_a_model_fitted_without_it(
         if by_set:  # the other set is the whole training data
             assert fitted_on[int(answer) - 1] == {trainer.key(p) for p in pages if p.set_name != page.set_name}
     assert len(fitted_on) == len(set(answers)) == (2 if by_set else 3)  # one fit per non-empty fold
+
+
+def test_a_lexicon_travels_with_the_model_file_and_reads_the_lines_words() -> None:
+    n_features = len(text_model.FEATURE_NAMES)
+    # Splits on lexicon_mean, the first column after the features.
+    model = text_model.LineModel(_stump(n_features, 0.0, -3.0, 3.0), None, lexicon=Lexicon({"council": 1.0}))
+    data = json.loads(json.dumps(model.to_json()))
+    again = text_model.LineModel.from_json(data)
+    x = np.zeros((2, n_features))
+    probs = again.predict(x, ["The council met", "Subscribe now"])
+    assert probs[0] > 0.9 > 0.1 > probs[1]
+    with pytest.raises(ValueError, match="each line's text"):
+        again.predict(x)
+    data["lexicon_features"] = data["lexicon_features"][:1]
+    with pytest.raises(ValueError, match="retrain"):
+        text_model.LineModel.from_json(data)
