@@ -211,12 +211,12 @@ def fit_model(pages: Sequence[Page], data: dict[str, PageData]) -> text_model.Li
 
 def _train_lexicon(pages: Sequence[Page], data: dict[str, PageData]) -> Lexicon:
     """The lexicon of the labelled lines of ``pages`` (words counted once per site)."""
-    groups = sites.site_groups(pages)
+    lines = [data[key(p)] for p in pages]
     return fit_lexicon(
         (group, text, bool(y))
-        for p, group in zip(pages, groups, strict=True)
-        for text, y, m in zip(data[key(p)].texts, data[key(p)].y, data[key(p)].mask, strict=True)
-        if m
+        for d, group in zip(lines, sites.site_groups(pages), strict=True)
+        for text, y, labelled in zip(d.texts, d.y, d.mask, strict=True)
+        if labelled
     )
 
 
@@ -278,11 +278,12 @@ def cross_validate(
         started = time.perf_counter()
         model = fit_model([p for p, f in zip(pages, folds, strict=True) if f != k], data)
         wordless = copy.copy(model)
-        wordless.lexicon = Lexicon({}) if model.lexicon is not None else None
+        wordless.lexicon = Lexicon({})
         for page, f in zip(pages, folds, strict=True):
             if f == k:
                 outputs[key(page)] = clean(page, model)
-                unknown[key(page)] = clean(page, wordless)
+                # Without a lexicon the model's answer is already the one with no word known.
+                unknown[key(page)] = clean(page, wordless) if model.lexicon is not None else outputs[key(page)]
         took = time.perf_counter() - started
         print(f"  fold {k}: threshold {model.keep_threshold}, {took:.0f} s", file=sys.stderr, flush=True)
     return [outputs[key(p)] for p in pages], [unknown[key(p)] for p in pages]
