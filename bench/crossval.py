@@ -48,20 +48,19 @@ def drop_features(records: Sequence[bd.PageRecord], prefixes: Sequence[str]) -> 
             record.x[:, columns] = 0.0
 
 
-def cross_validate(records: Sequence[bd.PageRecord], by_set: bool = False) -> tuple[list[str], list[str]]:
-    """Held-out answers of each page (pooled over the folds) and each fold's fitted decision.
-    ``by_set``: one fold per set (each set answered by a model fitted on the other two)."""
+def cross_validate(
+    records: Sequence[bd.PageRecord], by_set: bool = False, workers: int = 1
+) -> tuple[list[str], list[str], BlockModel]:
+    """Held-out answers of each page (pooled over the folds), each fold's fitted decision, and the
+    model fitted on all pages (the shipped one). ``by_set``: one fold per set (each set answered
+    by a model fitted on the other two). ``workers``: fits run at once (forked processes)."""
     folds = sites.set_folds(records) if by_set else sites.assign_folds(records)
-    answers = [""] * len(records)
-    decisions = []
-    for k in range(max(folds) + 1):
-        model = bd.fit([r for r, f in zip(records, folds, strict=True) if f != k])
-        decisions.append(describe(model))
-        print(f"fold {k}: {decisions[-1]}", file=sys.stderr, flush=True)
-        for i, (r, f) in enumerate(zip(records, folds, strict=True)):
-            if f == k:
-                answers[i] = bd.predict(model, r)
-    return answers, decisions
+    models, shipped = sites.fit_per_fold(lambda train: bd.fit([records[i] for i in train]), folds, workers)
+    decisions = [describe(model) for model in models]
+    for k, decision in enumerate(decisions):
+        print(f"fold {k}: {decision}", file=sys.stderr, flush=True)
+    answers = [bd.predict(models[f], r) for r, f in zip(records, folds, strict=True)]
+    return answers, decisions, shipped
 
 
 def describe(model: BlockModel) -> str:
@@ -100,7 +99,7 @@ def format_report(result: dict[str, Any]) -> str:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bench", type=Path, default=DEFAULT_BENCH, help="folder of the shared benchmark sets")
-    ap.add_argument("--workers", type=int, default=2, help="processes building the page cache")
+    ap.add_argument("--workers", type=int, default=2, help="processes building the page cache, and fits run at once")
     ap.add_argument("--drop-features", nargs="*", default=[], metavar="PREFIX", help="feature families to zero")
     ap.add_argument(
         "--param", nargs="*", default=[], metavar="NAME=VALUE", help="try another value of a block_data constant"
@@ -128,8 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setattr(bd, name, value.lower() in ("1", "true") if isinstance(current, bool) else type(current)(value))
     if args.drop_features:
         drop_features(records, args.drop_features)
-    answers, decisions = cross_validate(records, args.by_set)
-    shipped = bd.fit(records)
+    answers, decisions, shipped = cross_validate(records, args.by_set, args.workers)
     if args.save_model:
         args.save_model.write_text(json.dumps(shipped.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
     columns = {

@@ -61,6 +61,23 @@ def score(pages: Sequence[Page], outputs: Sequence[str]) -> dict[str, float]:
     return result
 
 
+def page_f1(page: Page, output: str) -> float:
+    """One page's F1 by its set's metric (``score`` pools these counts per set)."""
+    if page.truth.get("with") is not None:
+        with_, without = page.truth["with"], page.truth.get("without") or []
+        return metrics.snippet_page_f1(metrics.snippet_counts(with_, without, output))  # type: ignore[arg-type]
+    return metrics.page_f1(metrics.shingle_counts(page.truth["text"], output))  # type: ignore[arg-type]
+
+
+def collapsed(pages: Sequence[Page], outputs: Sequence[str], reference: Sequence[str]) -> dict[str, int]:
+    """Per set, the pages whose F1 is ``metrics.COLLAPSE_GAP`` or more below the reference's
+    output on the same page (issue 22's collapse count)."""
+    counts = dict.fromkeys(dict.fromkeys(p.set_name for p in pages), 0)
+    for page, ours, theirs in zip(pages, outputs, reference, strict=True):
+        counts[page.set_name] += metrics.collapsed(page_f1(page, ours), page_f1(page, theirs))
+    return counts
+
+
 def objective(scores: dict[str, float]) -> float:
     """One number to choose a threshold by: the mean F1 over the sets (each set counts the same)."""
     return sum(scores.values()) / len(scores) if scores else 0.0
@@ -88,6 +105,14 @@ def justext_lines(text: str) -> str:
     body = "".join(f"<p>{html.escape(line)}</p>" for line in _lines(text))
     paragraphs = justext.justext(f"<html><body>{body}</body></html>".encode(), _STOPWORDS)
     return "\n".join(p.text for p in paragraphs if not p.is_boilerplate)
+
+
+def trafilatura_lines(text: str) -> str:
+    """trafilatura's default ``extract()`` over the lines wrapped in ``<p>`` (``bench/quality.py``'s
+    text-mode reference, which the collapse count compares with)."""
+    from bench.quality import trafilatura_extractor
+
+    return trafilatura_extractor()(text.encode("utf-8"), None, True) or ""
 
 
 ANCHORS: dict[str, Callable[[str], str]] = {"floor": floor, "justext": justext_lines}

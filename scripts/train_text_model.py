@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import text_cv  # noqa: E402
 from text_cv import Page  # noqa: E402
 
-from bench import sites  # noqa: E402
+from bench import metrics, sites  # noqa: E402
 from bench.gbdt import fit_gbdt  # noqa: E402
 from service.models import Options  # noqa: E402
 from service.pipeline import serialize, text_mode, text_model  # noqa: E402
@@ -266,27 +266,30 @@ def clean(page: Page, model: object | None) -> str:
 
 
 def cross_validate(
-    pages: Sequence[Page], data: dict[str, PageData], by_set: bool = False
-) -> tuple[list[str], list[str]]:
-    """Grouped K-fold by site: each page's output from the model fitted on the other folds, and
-    the same with the model's lexicon knowing none of the page's words (a language it never saw).
-    ``by_set``: one fold per set (each set answered by a model fitted on the other two)."""
+    pages: Sequence[Page], data: dict[str, PageData], by_set: bool = False, workers: int = 1
+) -> tuple[list[str], list[str], text_model.LineModel]:
+    """Grouped K-fold by site: each page's output from the model fitted on the other folds, the
+    same with the model's lexicon knowing none of the page's words (a language it never saw), and
+    the model fitted on all pages (the shipped one). ``by_set``: one fold per set (each set
+    answered by a model fitted on the other two). ``workers``: fits run at once (forked processes)."""
     folds = sites.set_folds(pages) if by_set else sites.assign_folds(pages)
-    outputs: dict[str, str] = {}
-    unknown: dict[str, str] = {}
-    for k in range(max(folds) + 1):
-        started = time.perf_counter()
-        model = fit_model([p for p, f in zip(pages, folds, strict=True) if f != k], data)
-        wordless = copy.copy(model)
-        wordless.lexicon = Lexicon({})
-        for page, f in zip(pages, folds, strict=True):
-            if f == k:
-                outputs[key(page)] = clean(page, model)
-                # Without a lexicon the model's answer is already the one with no word known.
-                unknown[key(page)] = clean(page, wordless) if model.lexicon is not None else outputs[key(page)]
-        took = time.perf_counter() - started
-        print(f"  fold {k}: threshold {model.keep_threshold}, {took:.0f} s", file=sys.stderr, flush=True)
-    return [outputs[key(p)] for p in pages], [unknown[key(p)] for p in pages]
+    models, shipped = sites.fit_per_fold(lambda train: fit_model([pages[i] for i in train], data), folds, workers)
+    outputs, unknown = [], []
+    for page, f in zip(pages, folds, strict=True):
+        model = models[f]
+        outputs.append(clean(page, model))
+        # Without a lexicon the model's answer is already the one with no word known.
+        unknown.append(clean(page, _wordless(model)) if model.lexicon is not None else outputs[-1])
+    for k, model in enumerate(models):
+        print(f"  fold {k}: threshold {model.keep_threshold}", file=sys.stderr, flush=True)
+    return outputs, unknown, shipped
+
+
+def _wordless(model: text_model.LineModel) -> text_model.LineModel:
+    """The model with a lexicon that knows no word."""
+    wordless = copy.copy(model)
+    wordless.lexicon = Lexicon({})
+    return wordless
 
 
 def dump(pages: Sequence[Page], outputs: Sequence[str], folder: Path) -> None:
@@ -316,6 +319,7 @@ def main() -> None:
     ap.add_argument("--answers", type=Path, help="with --cv: save the held-out outputs (JSON) for --against")
     ap.add_argument("--against", type=Path, help="with --cv: an earlier run's --answers, compared paired by site")
     ap.add_argument("--by-set", action="store_true", help="with --cv: hold out one whole set at a time")
+    ap.add_argument("--workers", type=int, default=2, help="with --cv: fits run at once (forked processes)")
     ap.add_argument("--no-anchors", action="store_true", help="with --cv: skip the floor and jusText")
     ap.add_argument("--sets", nargs="+", default=list(text_cv.SETS), help="which text sets")
     ap.add_argument("--out", type=Path, default=text_model.MODEL_PATH)
@@ -336,12 +340,17 @@ def main() -> None:
     if args.cv:
         if not args.no_anchors:
             columns = {name: _anchor(pages, extract) for name, extract in text_cv.ANCHORS.items()}
+        reference = [text_cv.trafilatura_lines(p.text) for p in pages]
+        if not args.no_anchors:
+            columns["trafilatura"] = text_cv.score(pages, reference)
         columns["rules only"] = text_cv.score(pages, [clean(p, None) for p in pages])
-        held_out, wordless = cross_validate(pages, data, args.by_set)
+        started = time.perf_counter()
+        held_out, wordless, model = cross_validate(pages, data, args.by_set, args.workers)
         columns["ours CV"] = text_cv.score(pages, held_out)
         columns["CV words unknown"] = text_cv.score(pages, wordless)
-    started = time.perf_counter()
-    model = fit_model(pages, data)
+    else:
+        started = time.perf_counter()
+        model = fit_model(pages, data)
     print(f"fit {time.perf_counter() - started:.1f} s, threshold {model.keep_threshold}", file=sys.stderr)
     if not args.cv and not args.no_save:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -350,6 +359,11 @@ def main() -> None:
     columns["ours in-sample"] = text_cv.score(pages, [clean(p, model) for p in pages])
     _print_table(columns)
     if args.cv:
+        counts = text_cv.collapsed(pages, held_out, reference)
+        print(
+            f"CV pages >= {metrics.COLLAPSE_GAP} below trafilatura over the lines: "
+            + "; ".join(f"{name} {n}" for name, n in counts.items())
+        )
         sites.report_intervals(pages, held_out, args.answers, args.against)
         if args.dump is not None:
             dump(pages, held_out, args.dump)

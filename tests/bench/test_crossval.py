@@ -38,10 +38,11 @@ def test_each_page_is_answered_by_a_model_fitted_without_it(monkeypatch: pytest.
     monkeypatch.setattr(crossval, "describe", lambda model: f"model {model}")
     monkeypatch.setattr(block_data, "predict", lambda model, record: f"{model}")
     pages = _pages()
-    answers, _decisions = crossval.cross_validate(pages, by_set=by_set)
+    answers, _decisions, shipped = crossval.cross_validate(pages, by_set=by_set)
+    assert fitted_on[int(str(shipped)) - 1] == {p.id for p in pages}  # the in-sample model: every page
     for page, answer in zip(pages, answers, strict=True):
         assert page.id not in fitted_on[int(answer) - 1]
     if by_set:  # one fold per set: the other sets are the whole training data
-        assert len(fitted_on) == 3
+        assert len(fitted_on) == 3 + 1
         for page, answer in zip(pages, answers, strict=True):
             assert fitted_on[int(answer) - 1] == {p.id for p in pages if p.set_name != page.set_name}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -71,3 +72,18 @@ def test_each_set_is_spread_over_the_folds() -> None:
 def test_a_file_named_page_is_tied_to_the_host_in_its_file_name() -> None:
     page = _page("s", "a", "recall::elnuevoherald.com-miami.html", file="elnuevoherald.com-miami.html")
     assert sites.site_keys(page.id, page.truth) == {"elnuevoherald.com"}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_fold_is_fitted_without_its_pages_and_the_in_sample_fit_on_all(workers: int) -> None:
+    folds = [0, 1, 2, 0, 1, 2, 1]
+    data = [f"page{i}" for i in range(len(folds))]  # what a fit reads, inherited by the forked workers
+
+    def fit(train: list[int]) -> tuple[list[str], int]:
+        return [data[i] for i in train], os.getpid()
+
+    models, in_sample = sites.fit_per_fold(fit, folds, workers)
+    assert in_sample[0] == data
+    assert [m[0] for m in models] == [[d for d, f in zip(data, folds, strict=True) if f != k] for k in range(3)]
+    pids = {pid for _, pid in [*models, in_sample]}
+    assert (pids == {os.getpid()}) if workers == 1 else (os.getpid() not in pids)

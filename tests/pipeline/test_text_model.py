@@ -172,13 +172,15 @@ def test_cross_validation_answers_each_page_with_a_model_fitted_without_it(
 
     monkeypatch.setattr(trainer, "fit_model", fit_model)
     monkeypatch.setattr(trainer, "clean", lambda page, model: str(int(model.keep_threshold)))
-    answers, wordless = trainer.cross_validate(pages, {}, by_set=by_set)
+    answers, wordless, shipped = trainer.cross_validate(pages, {}, by_set=by_set)
+    assert fitted_on[int(shipped.keep_threshold) - 1] == {trainer.key(p) for p in pages}  # in-sample: every page
     assert wordless == answers  # a model without a lexicon answers the same when no word is known
     for page, answer in zip(pages, answers, strict=True):
         assert trainer.key(page) not in fitted_on[int(answer) - 1]
         if by_set:  # the other set is the whole training data
             assert fitted_on[int(answer) - 1] == {trainer.key(p) for p in pages if p.set_name != page.set_name}
-    assert len(fitted_on) == len(set(answers)) == (2 if by_set else 3)  # one fit per non-empty fold
+    # One fit per non-empty fold, and the in-sample one.
+    assert len(fitted_on) - 1 == len(set(answers)) == (2 if by_set else 3)
 
 
 def test_a_lexicon_travels_with_the_model_file_and_reads_the_lines_words() -> None:
