@@ -160,7 +160,7 @@ def _service_record(
     candidates = extract.extract_candidates(tree, url, options, with_readability=True)
     article = candidates.article
     blocks = block_features.candidate_blocks(article, candidates.readability, options)
-    x = block_features.block_features(blocks, article.metadata, candidates.readability)
+    x = block_features.block_features(blocks, candidates.readability)
     texts, tails = [], []
     for block in blocks:
         holder = etree.Element("body")

@@ -173,7 +173,7 @@ def decide(article: Article, readability: ReadabilityView, options: Options) -> 
     if model is None:
         keep = [b.from_trafilatura for b in candidates]
     else:
-        keep = model.keep(candidates, block_features.block_features(candidates, article.metadata, readability))
+        keep = model.keep(candidates, block_features.block_features(candidates, readability))
     apply(article, candidates, keep)
 
 

@@ -2,11 +2,12 @@
 
 Candidates are the top-level blocks of trafilatura's body, in order, plus the blocks of
 readability's candidate that trafilatura's body lacks (each placed after the nearest block both
-hold). Each block gets a feature row: its own shape (length, words, sentence ends), where it sits
-(position, neighbours), where it comes from (trafilatura kept it, readability holds it, how much
-the two candidates agree), repetition, the title, which clutter rule of ``block_rules`` fires on
-it (rules are features and reason codes, not decisions). Nothing here depends on any page's
-wording beyond those multilingual rules.
+hold). Each block gets a feature row: its own shape (length, words, sentence ends), its
+neighbours', where it comes from (trafilatura kept it, readability holds it, how much the two
+candidates agree), repetition, which clutter rule of ``block_rules`` fires on it (rules are
+features and reason codes, not decisions). A block's position on the page and its words' share
+in the title were features too: without them the cross-validated F1 is no lower (bench/README.md).
+Nothing here depends on any page's wording beyond those multilingual rules.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from lxml import etree
 
-from service.models import Article, Metadata, Options
+from service.models import Article, Options
 from service.pipeline import block_rules
 
 # Tags of trafilatura's vocabulary that make one block of readability's candidate.
@@ -51,16 +52,11 @@ OWN_FEATURES: Final[tuple[str, ...]] = (
     "sentence_breaks",
     "digit_share",
     "mean_word_len",
-    "rel_position",
-    "rel_index",
-    "is_first",
-    "is_last",
     *(f"tag_{tag}" for tag in TAGS),
     "tag_other",
     "from_trafilatura",
     "in_readability",
     "repeated",
-    "title_share",
     "rule_fired",
     *(f"rule_{code}" for code in block_rules.REASON_CODES),
 )
@@ -169,19 +165,14 @@ def _merge(own: list[Block], candidate: etree._Element) -> list[Block]:
     return merged
 
 
-def block_features(
-    blocks: Sequence[Block], metadata: Metadata, readability: ReadabilityView
-) -> npt.NDArray[np.float64]:
+def block_features(blocks: Sequence[Block], readability: ReadabilityView) -> npt.NDArray[np.float64]:
     """One feature row per block (``FEATURE_NAMES``)."""
     n = len(blocks)
     own = np.zeros((n, len(OWN_FEATURES)))
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
     lengths = np.array([len(b.text) for b in blocks], dtype=np.float64)
-    total = float(lengths.sum()) or 1.0
-    starts = np.concatenate(([0.0], np.cumsum(lengths)[:-1])) / total
     counts = Counter(b.text for b in blocks)
-    title_tokens = set(_TOKEN.findall((metadata.title or "").lower()))
     # Sets, not multisets: a share of distinct shingles is as good a signal, and set operations run in C.
     read_shingles = _shingle_set(readability.text) if readability.text and not readability.chosen else set()
     found = total_shingles = 0  # trafilatura's shingles readability holds, of how many
@@ -196,10 +187,6 @@ def block_features(
         row[_OWN["sentence_breaks"]] = min(len(_SENTENCE_BREAK.findall(text)), MAX_COUNT)
         row[_OWN["digit_share"]] = len(_DIGIT.findall(text)) / chars
         row[_OWN["mean_word_len"]] = sum(map(len, words)) / len(words) if words else 0.0
-        row[_OWN["rel_position"]] = starts[i]
-        row[_OWN["rel_index"]] = i / (n - 1) if n > 1 else 0.0
-        row[_OWN["is_first"]] = float(i == 0)
-        row[_OWN["is_last"]] = float(i == n - 1)
         tag = block.element.tag
         row[_OWN[f"tag_{tag}" if tag in TAGS else "tag_other"]] = 1.0
         row[_OWN["from_trafilatura"]] = float(block.from_trafilatura)
@@ -211,8 +198,6 @@ def block_features(
             found, total_shingles = found + held, total_shingles + of
             row[_OWN["in_readability"]] = held / of if of else 0.0
         row[_OWN["repeated"]] = min(counts[text] - 1, MAX_COUNT)
-        if words and title_tokens:
-            row[_OWN["title_share"]] = sum(w in title_tokens for w in words) / len(words)
         if block.rule is not None:
             row[_OWN["rule_fired"]] = 1.0
             row[_OWN[f"rule_{block.rule}"]] = 1.0

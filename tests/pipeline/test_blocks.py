@@ -46,7 +46,7 @@ def test_features_say_where_a_block_comes_from_and_which_rule_fired() -> None:
     article = _article(f"<p>{PROSE}</p>", "<p>Share</p>", f"<p>{PROSE}</p>")
     view = ReadabilityView(ran=True, text=PROSE)
     found = blocks.candidate_blocks(article, view, Options())
-    x = blocks.block_features(found, article.metadata, view)
+    x = blocks.block_features(found, view)
     assert x.shape == (3, len(FEATURE_NAMES))
     assert _column(x, "from_trafilatura") == [1.0, 1.0, 1.0]
     assert _column(x, "rule_share-buttons") == [0.0, 1.0, 0.0]
@@ -60,7 +60,7 @@ def test_an_empty_body_has_no_candidates() -> None:
     article = _article()
     found = blocks.candidate_blocks(article, ReadabilityView(), Options())
     assert found == []
-    assert blocks.block_features(found, article.metadata, ReadabilityView()).shape == (0, len(FEATURE_NAMES))
+    assert blocks.block_features(found, ReadabilityView()).shape == (0, len(FEATURE_NAMES))
 
 
 def _brute_force_match(sh: Counter[tuple[str, ...]], own: list[Counter[tuple[str, ...]]]) -> int | None:
