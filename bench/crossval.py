@@ -41,13 +41,8 @@ DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
 
 
 def drop_features(records: Sequence[bd.PageRecord], prefixes: Sequence[str]) -> None:
-    """Zero the columns whose feature name starts with a prefix (so a feature's neighbour copies,
-    ``log_chars@-1``, go with it); the prefix ``@`` picks every neighbour column."""
-    columns = [
-        i
-        for i, name in enumerate(FEATURE_NAMES)
-        if any(name.startswith(p) or (p == "@" and "@" in name) for p in prefixes)
-    ]
+    """Zero the columns of the feature families ``prefixes`` names (``sites.feature_columns``)."""
+    columns = sites.feature_columns(FEATURE_NAMES, prefixes)
     for record in records:
         if len(record.x):
             record.x[:, columns] = 0.0

@@ -123,6 +123,15 @@ def assign_folds(pages: Sequence[SitePage], k: int = FOLDS) -> list[int]:
     return folds
 
 
+def feature_columns(names: Sequence[str], prefixes: Sequence[str]) -> list[int]:
+    """The columns a ``--drop-features PREFIX ...`` run zeroes: names starting with a prefix (so a
+    feature's neighbour copies, ``log_words@-1``, go with it); the prefix ``@`` picks every
+    neighbour column."""
+    return [
+        i for i, name in enumerate(names) if any(name.startswith(p) or (p == "@" and "@" in name) for p in prefixes)
+    ]
+
+
 Model = TypeVar("Model")
 # The fit a forked worker runs: set by ``fit_per_fold`` before the pool forks, so the workers
 # inherit it with the data it closes over (nothing large is pickled, only the indices and models).

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -285,6 +286,20 @@ def cross_validate(
     return outputs, unknown, shipped
 
 
+def drop_features(prefixes: Sequence[str]) -> None:
+    """Zero the columns of these feature families in every feature matrix of this process, for
+    training and answering alike (``sites.feature_columns``; no tree can split on them)."""
+    columns = sites.feature_columns(text_model.FEATURE_NAMES, prefixes)
+    features = text_model.line_features
+
+    def zeroed(*args: Any, **kwargs: Any) -> npt.NDArray[np.float64]:
+        x = features(*args, **kwargs)
+        x[:, columns] = 0.0
+        return x
+
+    text_model.line_features = zeroed
+
+
 def _wordless(model: text_model.LineModel) -> text_model.LineModel:
     """The model with a lexicon that knows no word."""
     wordless = copy.copy(model)
@@ -320,12 +335,15 @@ def main() -> None:
     ap.add_argument("--against", type=Path, help="with --cv: an earlier run's --answers, compared paired by site")
     ap.add_argument("--by-set", action="store_true", help="with --cv: hold out one whole set at a time")
     ap.add_argument("--workers", type=int, default=2, help="with --cv: fits run at once (forked processes)")
+    ap.add_argument("--drop-features", nargs="*", default=[], metavar="PREFIX", help="feature families to zero")
     ap.add_argument("--no-anchors", action="store_true", help="with --cv: skip the floor and jusText")
     ap.add_argument("--sets", nargs="+", default=list(text_cv.SETS), help="which text sets")
     ap.add_argument("--out", type=Path, default=text_model.MODEL_PATH)
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args()
 
+    if args.drop_features:
+        drop_features(args.drop_features)
     pages = list(text_cv.load_pages(args.bench, args.sets))
     started = time.perf_counter()
     data = {key(p): page_data(p) for p in pages}

@@ -197,3 +197,18 @@ def test_a_lexicon_travels_with_the_model_file_and_reads_the_lines_words() -> No
     data["lexicon_features"] = data["lexicon_features"][:1]
     with pytest.raises(ValueError, match="retrain"):
         text_model.LineModel.from_json(data)
+
+
+def test_a_dropped_feature_family_is_zero_for_training_and_answering_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    trainer = _trainer()
+    monkeypatch.setattr(text_model, "line_features", text_model.line_features)  # restored after the test
+    lines, start, end = text_mode.analyse(f"Home\n{PARA}\nShare this")
+    prose = [text_mode._is_prose(line) for line in lines]
+    before = text_model.line_features(lines, start, end, prose)
+    trainer.drop_features(["rel_pos", "@"])
+    after = text_model.line_features(lines, start, end, prose)  # what text_mode's answer reads too
+    dropped = [i for i, name in enumerate(text_model.FEATURE_NAMES) if name.startswith("rel_pos") or "@" in name]
+    assert before[:, dropped].any()
+    assert not after[:, dropped].any()
+    kept = [i for i in range(len(text_model.FEATURE_NAMES)) if i not in dropped]
+    assert np.array_equal(before[:, kept], after[:, kept])
