@@ -275,12 +275,12 @@ def cross_validate(
     answered by a model fitted on the other two). ``workers``: fits run at once (forked processes)."""
     folds = sites.set_folds(pages) if by_set else sites.assign_folds(pages)
     models, shipped = sites.fit_per_fold(lambda train: fit_model([pages[i] for i in train], data), folds, workers)
+    # Without a lexicon a model's answer is already the one with no word known.
+    wordless = [_wordless(model) if model.lexicon is not None else None for model in models]
     outputs, unknown = [], []
     for page, f in zip(pages, folds, strict=True):
-        model = models[f]
-        outputs.append(clean(page, model))
-        # Without a lexicon the model's answer is already the one with no word known.
-        unknown.append(clean(page, _wordless(model)) if model.lexicon is not None else outputs[-1])
+        outputs.append(clean(page, models[f]))
+        unknown.append(outputs[-1] if wordless[f] is None else clean(page, wordless[f]))
     for k, model in enumerate(models):
         print(f"  fold {k}: threshold {model.keep_threshold}", file=sys.stderr, flush=True)
     return outputs, unknown, shipped
