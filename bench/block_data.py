@@ -234,13 +234,6 @@ def labels(truth: dict[str, Any], texts: Sequence[str]) -> tuple[npt.NDArray[np.
 # --- scoring -------------------------------------------------------------------------------------
 
 
-def page_f1(truth: dict[str, Any], text: str) -> float:
-    """The page's own F1 under its metric (snippet: 2TP / (2TP + FP + FN), 1 with no snippet)."""
-    if truth.get("text") is not None:
-        return metrics.page_f1(metrics.shingle_counts(truth["text"], text))
-    return metrics.snippet_page_f1(metrics.snippet_counts(truth.get("with") or [], truth.get("without") or [], text))
-
-
 @functools.lru_cache(maxsize=4096)
 def _truth_shingles(text: str) -> tuple[Counter[tuple[str, ...]], tuple[str, ...]]:
     return metrics.shingles(text), tuple(metrics.tokens(text))
@@ -286,7 +279,7 @@ _TRAFILATURA_F1: dict[tuple[str, str], float] = {}
 def _trafilatura_f1(record: PageRecord) -> float:
     key = (record.set_name, record.id)
     if key not in _TRAFILATURA_F1:
-        _TRAFILATURA_F1[key] = page_f1(record.truth, record.trafilatura)
+        _TRAFILATURA_F1[key] = metrics.truth_f1(record.truth, record.trafilatura)
     return _TRAFILATURA_F1[key]
 
 

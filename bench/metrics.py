@@ -31,7 +31,7 @@ import random
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 SHINGLE_SIZE = 4
@@ -160,6 +160,14 @@ def snippet_page_f1(counts: SnippetCounts) -> float:
     """One page's snippet F1, 2TP / (2TP + FP + FN); 1.0 for a page with no snippet to find or avoid."""
     tp, fp, fn, _tn = counts
     return 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 1.0
+
+
+def truth_f1(truth: Mapping[str, Any], pred: str | None) -> float:
+    """One page's F1 under its truth's metric: shingle F1 against a ``text``, else snippet F1
+    (2TP / (2TP + FP + FN), 1 with no snippet)."""
+    if truth.get("text") is not None:
+        return page_f1(shingle_counts(truth["text"], pred))
+    return snippet_page_f1(snippet_counts(truth.get("with") or [], truth.get("without") or [], pred))
 
 
 # A page "collapses" when its F1 is at least this far below trafilatura's on the same page

@@ -61,20 +61,13 @@ def score(pages: Sequence[Page], outputs: Sequence[str]) -> dict[str, float]:
     return result
 
 
-def page_f1(page: Page, output: str) -> float:
-    """One page's F1 by its set's metric (``score`` pools these counts per set)."""
-    if page.truth.get("with") is not None:
-        with_, without = page.truth["with"], page.truth.get("without") or []
-        return metrics.snippet_page_f1(metrics.snippet_counts(with_, without, output))  # type: ignore[arg-type]
-    return metrics.page_f1(metrics.shingle_counts(page.truth["text"], output))  # type: ignore[arg-type]
-
-
 def collapsed(pages: Sequence[Page], outputs: Sequence[str], reference: Sequence[str]) -> dict[str, int]:
     """Per set, the pages whose F1 is ``metrics.COLLAPSE_GAP`` or more below the reference's
     output on the same page (issue 22's collapse count)."""
-    counts = dict.fromkeys(dict.fromkeys(p.set_name for p in pages), 0)
+    counts = dict.fromkeys((p.set_name for p in pages), 0)
     for page, ours, theirs in zip(pages, outputs, reference, strict=True):
-        counts[page.set_name] += metrics.collapsed(page_f1(page, ours), page_f1(page, theirs))
+        ours_f1, theirs_f1 = metrics.truth_f1(page.truth, ours), metrics.truth_f1(page.truth, theirs)
+        counts[page.set_name] += metrics.collapsed(ours_f1, theirs_f1)
     return counts
 
 
