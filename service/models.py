@@ -165,7 +165,6 @@ class Job:
     options: Options = field(default_factory=Options)
     url: str | None = None
     declared_charset: str | None = None  # from the Content-Type header, if any
-    body_is_text: bool = False  # body came as a JSON string: UTF-8 already, no sniffing
     fetch: bool = False  # no body was sent: the web worker fetches ``url`` first (CLEANER_FETCH)
     url_ignored: bool = False  # a non-http(s) ``url`` came with the page: dropped, said as ``url-ignored``
 

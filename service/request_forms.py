@@ -114,7 +114,6 @@ def job_from_json(
         options=options,
         url=json_url or url,
         declared_charset="utf-8",
-        body_is_text=True,
         url_ignored=json_url_ignored or (url_ignored and json_url is None),
     )
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-ENV_PREFIX = "CLEANER_"
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Admitted requests per extraction process (Settings.in_flight_limit).
 PAGES_IN_FLIGHT_PER_EXTRACTOR = 3

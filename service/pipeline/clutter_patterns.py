@@ -443,14 +443,6 @@ STOPWORDS: Final[frozenset[str]] = frozenset(
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def is_relative_date(line: str) -> bool:
-    return RELATIVE_DATE.match(line.strip()) is not None
-
-
-def is_related_heading(line: str) -> bool:
-    return RELATED_HEADING.match(line.strip()) is not None
-
-
 def byline_names(line: str) -> list[str] | None:
     """The names of a byline ("By Jane Doe and John Roe" -> ["Jane Doe", "John Roe"]), else None."""
     match = BYLINE.match(line.strip())

@@ -158,7 +158,7 @@ def make_line(index: int, text: str, block: int) -> Line:
 
 # Characters the line classifier (``text_model``) counts per line: breadcrumb and menu separators,
 # and punctuation.
-_SEPARATOR_CODES: Final = np.array([ord(c) for c in "|»›•·/>→"], dtype=np.uint32)
+_SEPARATOR_CODES: Final = np.array([ord(c) for c in cp.LINK_SEPARATORS], dtype=np.uint32)
 _PUNCT_CODES: Final = np.array([ord(c) for c in ".,;:!?()[]{}\"'«»„“”‘’-–—/|•·…"], dtype=np.uint32)
 
 

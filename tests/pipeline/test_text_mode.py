@@ -14,9 +14,9 @@ from service.pipeline.clutter_patterns import (
     COOKIE_HINTS,
     NEWSLETTER,
     NEWSLETTER_HINTS,
+    RELATED_HEADING,
+    RELATIVE_DATE,
     has_hint,
-    is_related_heading,
-    is_relative_date,
 )
 from service.pipeline.text_features import pattern_label
 
@@ -91,11 +91,11 @@ def test_relative_date_lines_are_removed() -> None:
     "line", ["2 hours ago", "vor 3 Stunden", "hace 2 días", "3 дня назад", "2小时前", "il y a 5 jours"]
 )
 def test_relative_date_pattern_covers_languages(line: str) -> None:
-    assert is_relative_date(line)
+    assert RELATIVE_DATE.match(line)
 
 
 def test_relative_date_pattern_does_not_match_sentences() -> None:
-    assert not is_relative_date("Two hours ago the council voted to close the bridge.")
+    assert not RELATIVE_DATE.match("Two hours ago the council voted to close the bridge.")
 
 
 def test_teaser_list_after_related_heading_is_removed() -> None:
@@ -110,7 +110,7 @@ def test_teaser_list_after_related_heading_is_removed() -> None:
     "line", ["Recent Posts", "Mehr zum Thema", "Artículos relacionados", "Читайте также", "You may also like"]
 )
 def test_related_heading_pattern_covers_languages(line: str) -> None:
-    assert is_related_heading(line)
+    assert RELATED_HEADING.match(line)
 
 
 def test_truncated_teaser_lines_are_removed() -> None:

@@ -54,8 +54,6 @@ STDIO = "-"
 # Pages read ahead of the one being written, per process: keeps every process busy while a slow
 # page holds up the ordered output, and bounds memory for inputs of any size.
 READ_AHEAD_PER_PROCESS = 8
-# Bytes read at a time when counting input lines for the progress bar.
-COUNT_CHUNK_BYTES = 1024 * 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
