@@ -2,14 +2,15 @@
 
 Each rule defuses one kind of pathological page with the cheapest change that keeps the
 article: attribute lists cut to what extraction reads, JSON-LD that makes trafilatura's regexes
-backtrack dropped, inline wrappers unwrapped and huge trees truncated, deep containers
-flattened, and long runs of short blocks (quadratic in trafilatura's justext fallback) turned
-into lines. ``parse.parse_html`` calls them in order; every threshold names its measurement
-(docs/limits.md has the tables).
+backtrack dropped (the rest has its HTML character references decoded), inline wrappers
+unwrapped and huge trees truncated, deep containers flattened, and long runs of short blocks
+(quadratic in trafilatura's justext fallback) turned into lines. ``parse.parse_html`` calls
+them in order; every threshold names its measurement (docs/limits.md has the tables).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -63,6 +64,15 @@ _METADATA_JSON_TYPES = frozenset({"application/ld+json", "application/settings+j
 # then salvages little (or nothing: the block is over the invalid budget); unwrapped, the block is
 # valid JSON and read whole (a Readability.js test page's only author was in such a block).
 _JSON_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)(?P<json>.*?)(?://\s*)?(?:\]\]>|-->)\s*$", re.S)
+# An HTML character reference in a JSON string ("Redacci&oacute;n", "Food &amp; Drink"): the CMS
+# escaped the value for HTML, but a script's text is never unescaped by the parser, so the
+# reference reached the answer as is, or an author's name was split at its ";". Only whole
+# references (with the ";"): "AT&T" or "&copy 2024" stay as they are. Those of markup and JSON
+# syntax (``<``, ``>``, ``"``, ``\\``, control characters) stay too: trafilatura strips tags
+# from the whole JSON text, so decoded markup inside a string could break the JSON (a page's
+# escaped links then made it fall back to a regex that took reviewers for authors).
+_CHARACTER_REFERENCE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+_KEPT_AS_REFERENCES = frozenset('<>"\\')
 # Tags unwrapped (text kept) when a tree is over the element cap: they carry no structure.
 INLINE_WRAPPERS = ("span", "font", "b", "i", "em", "strong", "small", "u", "s", "abbr", "mark", "sup", "sub")
 # Containers flattened when nesting is too deep; block tags that matter to extraction are kept.
@@ -195,6 +205,8 @@ def defuse_json_ld(root: lxml.html.HtmlElement, warnings: list[str]) -> None:
         else:
             valid = _is_json(text)
         if valid:
+            if "&" in text:
+                text = script.text = _decode_character_references(text)
             if len(text) <= valid_left:
                 valid_left -= len(text)
                 continue
@@ -204,6 +216,17 @@ def defuse_json_ld(root: lxml.html.HtmlElement, warnings: list[str]) -> None:
         script.text = ""
         if "json-ld-dropped" not in warnings:
             warnings.append("json-ld-dropped")
+
+
+def _decode_character_references(json_text: str) -> str:
+    """Valid JSON with its HTML character references replaced by their characters, but for those
+    of markup and JSON syntax (see ``_CHARACTER_REFERENCE``): the text stays the same JSON."""
+    return _CHARACTER_REFERENCE.sub(_plain_character, json_text)
+
+
+def _plain_character(reference: re.Match[str]) -> str:
+    decoded = html.unescape(reference[0])
+    return reference[0] if any(c in _KEPT_AS_REFERENCES or c < " " for c in decoded) else decoded
 
 
 def _is_json(text: str) -> bool:

@@ -3,6 +3,8 @@ item 11: a page of 30,000+ ``<br>`` kept 1 of 6 paragraphs), and says so when it
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from service.models import Job
@@ -83,3 +85,35 @@ def test_a_wrapper_around_broken_json_is_left_as_it_is() -> None:
     page = '<html><head><script type="application/ld+json"><![CDATA[ {"a": ]]></script></head></html>'
     tree = parse_html(page, MAX_ELEMENTS, Limits().max_depth).tree
     assert tree.xpath("//script")[0].text == '<![CDATA[ {"a": ]]>'
+
+
+def _json_ld_page(json_ld: str) -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    head = f'<head><script type="application/ld+json">{json_ld}</script></head>'
+    return f"<html>{head}<body><article>{body}</article></body></html>".encode()
+
+
+def test_character_references_in_json_ld_are_decoded() -> None:
+    # A CMS that HTML-escapes JSON-LD values: the name was split at the reference's ";" into
+    # "Redacci" and "Oacute", and sections came back as "Food &amp; Drink".
+    json_ld = (
+        '{"@context": "https://schema.org", "@type": "NewsArticle", "articleSection": "Food &amp; Drink",'
+        ' "author": {"@type": "Person", "name": "Redacci&oacute;n Diario P&#225;gina S&#x69;ete"}}'
+    )
+    answer = run(Job(mode="html", body=_json_ld_page(json_ld)))
+    assert answer["authors"] == ["Redacción Diario Página Siete"]
+    assert answer["categories"] == ["Food & Drink"]
+
+
+@pytest.mark.parametrize(
+    ("value", "decoded"),
+    [
+        # Markup and JSON syntax stay references: trafilatura strips tags from the JSON text.
+        ("caf&eacute; &quot;Quoted&quot; &lt;b&gt; &#92; &#10;", "café &quot;Quoted&quot; &lt;b&gt; &#92; &#10;"),
+        ("AT&T &copy 2024 &unknown; &#x2019;", "AT&T &copy 2024 &unknown; \u2019"),  # only whole references
+    ],
+)
+def test_decoded_json_ld_stays_valid_json(value: str, decoded: str) -> None:
+    page = _json_ld_page(json.dumps({"@type": "Article", "headline": value}))
+    script = parse_html(page.decode(), MAX_ELEMENTS, 180).tree.xpath("//script")[0]
+    assert json.loads(script.text)["headline"] == decoded
