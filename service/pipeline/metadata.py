@@ -293,7 +293,7 @@ def drop_site_from_title(title: str | None, sitename: str | None, hostname: str 
     it only from <title>)."""
     if not title:
         return title
-    title = _TRAILING_SEPARATOR.sub("", title)
+    title = _without_trailing_separator(title)
     if (last := _LAST_PART.match(title)) and names_site(last["part"], sitename, hostname):
         return last["rest"]
     if (first := _FIRST_PART.match(title)) and names_site(first["part"], sitename, hostname):
@@ -320,6 +320,17 @@ def names_site(name: str, sitename: str | None, hostname: str | None, *, holding
 
 
 _TRAILING_SEPARATOR = re.compile(r"\s+[-–—|·»]\s*$")
+
+
+def _without_trailing_separator(title: str) -> str:
+    """The title without a separator left at its end ("Headline - "), but a "»" that closes a
+    "«" stays: French puts a space before it ("… la « gravité de la situation »")."""
+    end = _TRAILING_SEPARATOR.search(title)
+    if end is None or (end[0].strip() == "»" and title.count("«") >= title.count("»")):
+        return title
+    return title[: end.start()]
+
+
 _LAST_PART = re.compile(r"^(?P<rest>.*\S)\s+[-–—|·»]\s+(?P<part>[^-–—|·»]+)$")
 _FIRST_PART = re.compile(r"^(?P<part>[^-–—|·»]+?)\s+[-–—|·»]\s+(?P<rest>\S.*)$")
 

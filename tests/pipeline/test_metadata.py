@@ -123,6 +123,9 @@ def test_a_commenters_card_is_no_author() -> None:
         ("A - B - Seznam Zprávy", "Seznam Zprávy", "www.seznamzpravy.cz", "A - B"),
         ("WELT | Die Nachricht", "WELT", "welt.de", "Die Nachricht"),
         ("Eine Lüge vor laufender Kamera - ", None, "x.de", "Eine Lüge vor laufender Kamera"),
+        ("Liste des sorties »", None, "x.fr", "Liste des sorties"),
+        # A closing guillemet is the quote's, not a separator (French sets a space before it).
+        ("Sophie Binet met en garde sur la « gravité de la situation »", "Le Monde", "www.lemonde.fr", None),
         # The host's label when the host has a "www1."-style prefix (the longest label but the last).
         ("Wahl in Köln | WDR", None, "www1.wdr.de", "Wahl in Köln"),
         # A part merely holding the site's name is the headline's (an author's may hold it).
