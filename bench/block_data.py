@@ -44,14 +44,14 @@ from bench import metrics, sites  # noqa: E402
 from bench.gbdt import fit_gbdt  # noqa: E402
 from service.pipeline import blocks as block_features  # noqa: E402
 from service.pipeline.block_model import BlockModel, context_features, guard  # noqa: E402
-from service.pipeline.text_model import TreeEnsemble  # noqa: E402
+from service.pipeline.trees import TreeEnsemble  # noqa: E402
 
 SETS = ("trafilatura", "mozilla-readability", "fundus")
 CACHE = ROOT / "bench" / "cache"
 # The pipeline modules a page's blocks and features do not depend on: the decision (its module,
 # the tree evaluator, the model file: re-fitting needs no rebuild) and the plain-text mode's own.
 # tests/bench/test_block_data.py checks that no hashed module imports one of them.
-NOT_FEATURE_MODULES = frozenset({"block_model", "text_model", "text_mode", "text_features", "lexicon"})
+NOT_FEATURE_MODULES = frozenset({"block_model", "trees", "text_model", "text_mode", "text_features", "lexicon"})
 # The pipeline sources whose change changes a page's blocks or features.
 FEATURE_SOURCES = sorted(p for p in (ROOT / "service" / "pipeline").glob("*.py") if p.stem not in NOT_FEATURE_MODULES)
 # Bumped when PageRecord or the labels change (the pipeline sources are hashed anyway).

@@ -2,7 +2,7 @@
 
 ``scripts/train_text_model.py`` (the text mode's line classifier) and ``bench/block_data.py`` (the
 HTML block model) fit with this; the service evaluates the result with
-``service.pipeline.text_model.TreeEnsemble``. Logistic loss, histogram splits on quantile bins,
+``service.pipeline.trees.TreeEnsemble``. Logistic loss, histogram splits on quantile bins,
 complete trees of a fixed depth: small, deterministic and fast enough to refit in every fold.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from service.pipeline.text_model import TreeEnsemble
+from service.pipeline.trees import TreeEnsemble
 
 # Defaults for both models (chosen by their cross-validation, see bench/README.md).
 N_TREES = 120

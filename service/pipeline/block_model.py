@@ -1,6 +1,6 @@
 """The learned block decision of HTML mode: which candidate blocks make the answer, and the collapse guard.
 
-A small gradient-boosted tree ensemble (``text_model.TreeEnsemble``, numpy only) gives each
+A small gradient-boosted tree ensemble (``trees.TreeEnsemble``, numpy only) gives each
 candidate block of ``blocks`` the probability that it is article text; blocks at or above the
 decision threshold are the answer. The guard then checks the answer against trafilatura's: when
 the kept share of trafilatura's text falls below ``min_kept_share``, one page's odd layout has
@@ -31,7 +31,7 @@ from lxml import etree
 from service.models import Article, Options, Removed
 from service.pipeline import blocks as block_features
 from service.pipeline.blocks import FEATURE_NAMES, Block, ReadabilityView
-from service.pipeline.text_model import TreeEnsemble, likely_shares, shifted, window_mean
+from service.pipeline.trees import TreeEnsemble, likely_shares, shifted, window_mean
 
 MODEL_PATH: Final = Path(__file__).parent / "models" / "html_blocks.json"
 # Reason of a dropped block no rule fired on: the model's scoring did not pick it.

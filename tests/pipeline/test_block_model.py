@@ -13,7 +13,7 @@ from service.pipeline import block_model, run
 from service.pipeline.block_model import BlockModel, guard
 from service.pipeline.blocks import FEATURE_NAMES, Block
 from service.pipeline.serialize import render_text
-from service.pipeline.text_model import TreeEnsemble
+from service.pipeline.trees import TreeEnsemble
 
 PROSE = (
     "The council approved the plan on Tuesday after a long debate about costs, and the first works "

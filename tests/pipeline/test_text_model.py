@@ -12,6 +12,7 @@ import pytest
 from service.models import Options
 from service.pipeline import text_mode, text_model
 from service.pipeline.lexicon import Lexicon
+from service.pipeline.trees import TreeEnsemble
 from tests.modules import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,8 +22,8 @@ PARA = (
 )
 
 
-def _stump(feature: int, threshold: float, left: float, right: float) -> text_model.TreeEnsemble:
-    return text_model.TreeEnsemble(
+def _stump(feature: int, threshold: float, left: float, right: float) -> TreeEnsemble:
+    return TreeEnsemble(
         feature=np.array([[feature]]),
         threshold=np.array([[threshold]]),
         leaf=np.array([[left, right]]),
