@@ -22,7 +22,7 @@ from service.pipeline import (
     extract,
     language,
     library_swaps,
-    metadata,
+    metadata_dates,
     parse,
     sanity,
     select,
@@ -95,10 +95,10 @@ def _run_html(job: Job, limits: Limits) -> tuple[Article, str]:
     if job.options.explain:
         article.removed.extend(explain.dropped_blocks(page.tree, article))
     # Last: the date search prunes the page's tree in place. favor=precision skips the fallback.
-    article.metadata.date = metadata.find_publication_date(
+    article.metadata.date = metadata_dates.find_publication_date(
         page.tree,
         candidates.date_url,
-        set_date_params(metadata.EXTENSIVE_DATE_SEARCH),
+        set_date_params(metadata_dates.EXTENSIVE_DATE_SEARCH),
         fallback=job.options.favor != "precision",
     )
     return article, text

@@ -100,7 +100,7 @@ class Candidates:
 
     article: Article
     readability: ReadabilityView = field(default_factory=ReadabilityView)
-    date_url: str | None = None  # where ``metadata.find_publication_date`` reads dates from
+    date_url: str | None = None  # where ``metadata_dates.find_publication_date`` reads dates from
 
 
 # The readability summaries trafilatura computed during the current call, first one first (a

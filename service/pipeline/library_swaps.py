@@ -5,8 +5,8 @@ called directly (the quality bench's anchor, another library user) keep their ow
 is safe because an extraction process handles one page at a time (no other thread runs those
 libraries meanwhile). The versions are pinned; re-check every entry on an upgrade:
 
-- ``htmldate.core.deepcopy``: the date search prunes our tree in place (``metadata``).
-- ``htmldate.extractors._external_date``: no dateparser in the fallback date search (``metadata``).
+- ``htmldate.core.deepcopy``: the date search prunes our tree in place (``metadata_dates``).
+- ``htmldate.extractors._external_date``: no dateparser in the fallback date search (``metadata_dates``).
 - ``trafilatura.main_extractor.prune_unwanted_nodes``: a faster equivalent (``extract``).
 - Twelve of ``trafilatura.xpaths``' content expressions (BODY_XPATH, OVERALL_DISCARD_XPATH, ...):
   Python equivalents without regex callbacks (``content_selectors``, swapped in by ``extract``).

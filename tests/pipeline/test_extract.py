@@ -8,7 +8,7 @@ import trafilatura
 from trafilatura.settings import Extractor
 
 from service.models import Job, Options
-from service.pipeline import extract, metadata, run
+from service.pipeline import extract, metadata_dates, run
 from service.pipeline.extract import drop_hidden, needs_formatting
 
 PROSE = (
@@ -82,7 +82,7 @@ def test_precision_is_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """favor=precision: trafilatura's fast cascade, no readability candidate, no fallback date."""
     fast: list[bool] = []
     fallbacks: list[str | None] = []
-    original_extraction, original_fallback = trafilatura.bare_extraction, metadata._fallback_date
+    original_extraction, original_fallback = trafilatura.bare_extraction, metadata_dates._fallback_date
 
     def recording_extraction(tree: lxml.html.HtmlElement, options: Extractor) -> object:
         fast.append(options.fast)
@@ -93,7 +93,7 @@ def test_precision_is_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
         return found
 
     monkeypatch.setattr(extract, "bare_extraction", recording_extraction)
-    monkeypatch.setattr(metadata, "_fallback_date", recording_fallback)
+    monkeypatch.setattr(metadata_dates, "_fallback_date", recording_fallback)
     body = _page(f"<p>{PROSE * 3}</p>")  # no date anywhere: the fast search finds none
     precise = run(Job(mode="html", body=body, options=Options(favor="precision")))
     balanced = run(Job(mode="html", body=body))
