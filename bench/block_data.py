@@ -51,7 +51,9 @@ CACHE = ROOT / "bench" / "cache"
 # The pipeline modules a page's blocks and features do not depend on: the decision (its module,
 # the tree evaluator, the model file: re-fitting needs no rebuild) and the plain-text mode's own.
 # tests/bench/test_block_data.py checks that no hashed module imports one of them.
-NOT_FEATURE_MODULES = frozenset({"block_model", "trees", "text_model", "text_mode", "text_features", "lexicon"})
+NOT_FEATURE_MODULES = frozenset(
+    {"block_model", "trees", "text_model", "text_mode", "text_features", "text_metadata", "lexicon"}
+)
 # The pipeline sources whose change changes a page's blocks or features.
 FEATURE_SOURCES = sorted(p for p in (ROOT / "service" / "pipeline").glob("*.py") if p.stem not in NOT_FEATURE_MODULES)
 # Bumped when PageRecord or the labels change (the pipeline sources are hashed anyway).

@@ -49,7 +49,7 @@ from text_cv import Page  # noqa: E402
 from bench import metrics, sites  # noqa: E402
 from bench.gbdt import fit_gbdt  # noqa: E402
 from service.models import Options  # noqa: E402
-from service.pipeline import serialize, text_mode, text_model  # noqa: E402
+from service.pipeline import serialize, text_features, text_mode, text_model  # noqa: E402
 from service.pipeline.lexicon import Lexicon, fit_lexicon  # noqa: E402
 from service.pipeline.text_features import Line  # noqa: E402
 
@@ -145,7 +145,7 @@ class PageData:
 
 def page_data(page: Page) -> PageData:
     lines, start, end = analyse(page)
-    prose = [text_mode._is_prose(line) for line in lines]
+    prose = [text_features.is_prose(line) for line in lines]
     x = text_model.line_features(lines, start, end, prose)
     labels, weights = line_labels(page, lines)
     mask = np.array([v is not None for v in labels], dtype=bool)

@@ -19,6 +19,7 @@ from service.pipeline.clutter_patterns import (
     has_hint,
 )
 from service.pipeline.text_features import pattern_label
+from service.pipeline.text_metadata import parse_date
 
 PARA_1 = (
     "The council voted on Tuesday to close the old bridge for repairs, a decision that will force "
@@ -150,8 +151,8 @@ def test_image_credit_inside_article_is_removed() -> None:
 def test_date_line_near_the_start_gives_metadata_date() -> None:
     article = _clean(_page("Bridge closes", "12.03.2024, 14:30", PARA_1, PARA_2))
     assert article.metadata.date == "2024-03-12"
-    assert text_mode.parse_date("September 4, 2024") == "2024-09-04"
-    assert text_mode.parse_date("15 марта 2024") == "2024-03-15"
+    assert parse_date("September 4, 2024") == "2024-09-04"
+    assert parse_date("15 марта 2024") == "2024-03-15"
 
 
 def test_comments_are_never_in_text_but_kept_separately_when_asked() -> None:

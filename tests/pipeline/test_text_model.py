@@ -12,6 +12,7 @@ import pytest
 from service.models import Options
 from service.pipeline import text_mode, text_model
 from service.pipeline.lexicon import Lexicon
+from service.pipeline.text_features import is_prose
 from service.pipeline.trees import TreeEnsemble
 from tests.modules import load_script
 
@@ -77,7 +78,7 @@ def test_model_trained_on_other_features_is_refused() -> None:
 
 def test_line_features_have_one_row_per_line_and_mark_missing_neighbours() -> None:
     lines, start, end = text_mode.analyse("Home\n\n" + PARA + "\n\n" + PARA + "x")
-    x = text_model.line_features(lines, start, end, [text_mode._is_prose(line) for line in lines])
+    x = text_model.line_features(lines, start, end, [is_prose(line) for line in lines])
     assert x.shape == (3, len(text_model.FEATURE_NAMES))
     before = text_model.FEATURE_NAMES.index("log_words@-1")
     assert x[0, before] == text_model.MISSING
@@ -87,7 +88,7 @@ def test_line_features_have_one_row_per_line_and_mark_missing_neighbours() -> No
 def test_block_features_describe_the_blank_line_block_of_the_line() -> None:
     # Blocks: ["Lisbon", "Share"], [PARA, "What the council said"]; "Share" is labelled clutter.
     lines, start, end = text_mode.analyse(f"Lisbon\nShare\n\n{PARA}\nWhat the council said")
-    x = text_model.line_features(lines, start, end, [text_mode._is_prose(line) for line in lines])
+    x = text_model.line_features(lines, start, end, [is_prose(line) for line in lines])
     column = {name: x[:, text_model.FEATURE_NAMES.index(name)] for name in text_model.OWN_FEATURES}
     para_words = lines[2].words
     assert column["block_labelled_share"].tolist() == [0.5, 0.5, 0.0, 0.0]
@@ -204,7 +205,7 @@ def test_a_dropped_feature_family_is_zero_for_training_and_answering_alike(monke
     trainer = _trainer()
     monkeypatch.setattr(text_model, "line_features", text_model.line_features)  # restored after the test
     lines, start, end = text_mode.analyse(f"Home\n{PARA}\nShare this")
-    prose = [text_mode._is_prose(line) for line in lines]
+    prose = [is_prose(line) for line in lines]
     before = text_model.line_features(lines, start, end, prose)
     trainer.drop_features(["rel_pos", "@"])
     after = text_model.line_features(lines, start, end, prose)  # what text_mode's answer reads too
