@@ -134,8 +134,10 @@ _SHORT_BLOCK_TAGS = frozenset(
 # 'short' and each one scans its neighbours, which is what is quadratic.
 SHORT_BLOCK_CHARS = 50
 # Above this many short leaf blocks they are turned into lines of their parent. Measured on raw
-# trafilatura 2.3.1: 5,000 short blocks 3.8 s, 10,000 15 s (t ~ 1.5e-7 x n^2), so 2,000 stays
-# under 1 s of justext even on a loaded core, and real article pages stay well below it.
+# trafilatura 2.3.1: 5,000 short blocks 3.8 s, 10,000 15 s (t ~ 1.5e-7 x n^2); real article pages
+# stay well below it (the most on the bench: 1,344). The constant depends on the page: a fuzzed
+# page of 1,765 short blocks and almost no prose took 1.0-1.4 s in the whole pipeline (justext
+# scans further for a neighbour when nearly every block is short), inside the time budget.
 MAX_SHORT_BLOCKS = 2_000
 # Line breaks kept of a run when a page is over the element cap: two still mark a paragraph break.
 KEPT_LINE_BREAKS = 2
