@@ -178,25 +178,25 @@ _SECTION_META = './/head//meta[@property="article:section" or contains(@name, "s
 
 def map_metadata(document: Any, url: str | None) -> Metadata:
     """trafilatura's Document -> our Metadata, field by field."""
-    page_url = url or _clean(getattr(document, "url", None))
-    hostname = _clean(getattr(document, "hostname", None))
+    page_url = url or clean_field(getattr(document, "url", None))
+    hostname = clean_field(getattr(document, "hostname", None))
     if not hostname and page_url:
         try:
             hostname = urlsplit(page_url).hostname
         except ValueError:  # "http://[::1/": the front doors refuse it; never a crash here
             hostname = None
     return Metadata(
-        title=_clean(document.title),
+        title=clean_field(document.title),
         authors=split_authors(document.author),
-        date=_clean(document.date),
-        sitename=_clean(document.sitename),
+        date=clean_field(document.date),
+        sitename=clean_field(document.sitename),
         hostname=hostname,
         url=page_url,
-        language=_clean(getattr(document, "language", None)),
-        description=_clean(document.description),
+        language=clean_field(getattr(document, "language", None)),
+        description=clean_field(document.description),
         categories=[c for c in (document.categories or []) if c],
         tags=[t for t in (document.tags or []) if t],
-        image=_clean(document.image),
+        image=clean_field(document.image),
     )
 
 
@@ -320,7 +320,8 @@ _NAME_LABEL = re.compile(r"^\s*[^\W\d_][^\W\d_ ]{0,11}\s?[:：]\s*(?=\S)")
 _NAME_SEPARATORS = re.compile(r";|\s+(?:og|och|ja|és|и)\s+")
 
 
-def _clean(value: str | None) -> str | None:
+def clean_field(value: str | None) -> str | None:
+    """A metadata string without surrounding whitespace, or None when nothing is left."""
     if value is None:
         return None
     value = value.strip()

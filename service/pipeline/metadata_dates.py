@@ -21,6 +21,7 @@ from htmldate.utils import Extractor as DateOptions
 from htmldate.validators import check_extracted_reference, get_max_date, get_min_date
 
 from service.pipeline.library_swaps import swapped
+from service.pipeline.metadata import clean_field
 
 # Dates: htmldate's fast search first (markup, meta, JSON-LD, URL, <time>); when that finds none,
 # its extensive search (free-text date expressions near date-like markup) without its last resort,
@@ -56,7 +57,7 @@ def find_publication_date(
         found = find_date(tree, **{**date_params, "url": date_url})
         if not found and fallback:
             found = _fallback_date(tree, date_params)
-    return found.strip() or None if found else None
+    return clean_field(found)
 
 
 def _no_copy(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:

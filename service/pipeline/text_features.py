@@ -62,9 +62,14 @@ def count_words(text: str) -> tuple[float, int]:
     return float(len(tokens)), len(tokens)
 
 
+def lower_tokens(text: str) -> list[str]:
+    """The text's ``\\w+`` tokens, lower-cased."""
+    return [t.lower() for t in _WORD.findall(text)]
+
+
 def stop_ratio(text: str) -> float:
     """Share of tokens that are function words; CJK text counts as prose (no stop-list for it)."""
-    tokens = [t.lower() for t in _WORD.findall(text)]
+    tokens = lower_tokens(text)
     if not tokens:
         return 0.0
     if _CJK.search(text):

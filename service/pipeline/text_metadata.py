@@ -12,7 +12,7 @@ from typing import Final
 
 from service.models import Metadata
 from service.pipeline import clutter_patterns as cp
-from service.pipeline.text_features import Line, is_prose
+from service.pipeline.text_features import Line, is_prose, lower_tokens
 
 # Title candidates: heading-shaped lines of this many words.
 TITLE_MIN_WORDS: Final = 1
@@ -29,11 +29,6 @@ TITLE_OVERLAP: Final = 0.8
 NAME_MAX_WORDS: Final = 5
 
 _SITE_SUFFIX: Final = re.compile(r"\s+[|–—\-:·•»]\s+[^|–—\-:·•»]{1,60}$")
-_TOKEN: Final = re.compile(r"\w+", re.UNICODE)
-
-
-def _tokens(text: str) -> list[str]:
-    return [t.lower() for t in _TOKEN.findall(text)]
 
 
 def _heading_shaped(line: Line) -> bool:
@@ -49,7 +44,7 @@ def _heading_shaped(line: Line) -> bool:
 def find_title(lines: Sequence[Line], start: int, metadata: Metadata) -> None:
     """The title: a heading-shaped line before the article, preferring one the first line contains."""
     first = lines[0]
-    first_tokens = set(_tokens(first.text))
+    first_tokens = set(lower_tokens(first.text))
     lo = max(1, start - TITLE_LOOKBACK)
     # When the classifier kept the article's heading (its first kept line, heading-shaped and not
     # prose), that heading is still a title candidate, but only with the first line's confirmation.
@@ -58,7 +53,7 @@ def find_title(lines: Sequence[Line], start: int, metadata: Metadata) -> None:
     top = start + 1 if kept_head and start > 0 else start
     chosen: Line | None = None
     for line in reversed(lines[lo:top]):
-        tokens = _tokens(line.text)
+        tokens = lower_tokens(line.text)
         if _heading_shaped(line) and tokens:
             overlap = sum(t in first_tokens for t in tokens) / len(tokens)
             if overlap >= TITLE_OVERLAP and len(tokens) >= min(len(first_tokens), 2):
@@ -82,7 +77,7 @@ def find_title(lines: Sequence[Line], start: int, metadata: Metadata) -> None:
     if chosen is not None:
         metadata.title = chosen.text
         chosen.keep, chosen.reason = False, "title"
-        if chosen is not first and not first.keep and set(_tokens(chosen.text)) <= first_tokens:
+        if chosen is not first and not first.keep and set(lower_tokens(chosen.text)) <= first_tokens:
             first.reason = "title"
     elif first.label is None and not first.keep:
         metadata.title = _SITE_SUFFIX.sub("", first.text)
