@@ -17,7 +17,7 @@ import re
 import charset_normalizer
 
 from service.errors import NotAPage
-from service.pipeline.charsets import UTF16_CODECS, whatwg_codec
+from service.pipeline.charsets import LATIN_CODECS, UTF16_CODECS, latin_defaults, whatwg_codec
 
 # Signatures of formats that are certainly not pages (RFC/format specs' magic numbers).
 _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -67,6 +67,12 @@ BAD_DECODE_MIN_REPLACED = 8
 BAD_DECODE_REPLACED_SHARE = 0.5
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.IGNORECASE)
+# The page's declared language (``<html lang>``, else a Content-Language meta): the locale a
+# browser would bring to a page without a charset.
+_HTML_LANG = re.compile(rb"""<html\b[^>]{0,500}?\blang\s*=\s*["']?\s*([a-zA-Z]{2,3})\b""", re.IGNORECASE)
+_META_LANGUAGE = re.compile(
+    rb"""<meta[^>]{0,200}?content-language["']?[^>]{0,50}?content\s*=\s*["']?\s*([a-zA-Z]{2,3})\b""", re.IGNORECASE
+)
 # The detector's codec names that browsers decode with a superset (WHATWG Encoding Standard).
 _SUPERSETS = {
     "ascii": "cp1252",
@@ -90,6 +96,8 @@ _SUPERSETS = {
 }
 # C0 controls except TAB, LF, CR (and FF, which we turn into a newline); DEL and C1 controls.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\x80-\x9f]")
+# Numeric character references to C1 controls (128-159), which HTML reads as windows-1252.
+_C1_REFS = re.compile(r"&#(?:0*(12[89]|1[3-5]\d)(?!\d)|[xX]0*([89][0-9a-fA-F])(?![0-9a-fA-F]));?")
 # Numeric character references to the same controls (&#1;, &#x1F;): libxml2 drops the whole text
 # node around them, so trafilatura returned nothing for such pages (issue 4).
 _CONTROL_REFS = re.compile(
@@ -157,12 +165,24 @@ def decode(body: bytes, declared_charset: str | None, is_html: bool) -> tuple[st
 
 
 def clean_control_characters(text: str) -> str:
-    """Drop control characters and references to them; form feeds become newlines."""
+    """Drop control characters and references to them; form feeds become newlines; references
+    to C1 controls are the windows-1252 characters browsers read them as."""
     text = text.replace("\f", "\n")
     text = _CONTROL_CHARS.sub("", text)
     if "&#" in text:
+        text = _C1_REFS.sub(_windows_1252_character, text)
         text = _CONTROL_REFS.sub("", text)
     return text
+
+
+def _windows_1252_character(reference: re.Match[str]) -> str:
+    """The character of ``&#128;``-``&#159;``: HTML's numeric-reference table is windows-1252's
+    (``&#150;`` is an en dash, ``&#128;`` the euro sign); its five holes are controls, dropped."""
+    number = int(reference.group(1)) if reference.group(1) else int(reference.group(2), 16)
+    try:
+        return bytes([number]).decode("cp1252")
+    except UnicodeDecodeError:
+        return ""
 
 
 def _charset_of_label(label: str, warnings: list[str]) -> str | None:
@@ -235,7 +255,20 @@ def _as_utf8(body: bytes) -> str | None:
 
 
 def _detect(body: bytes) -> str:
-    best = charset_normalizer.from_bytes(body[:DETECT_SAMPLE_BYTES]).best()
+    matches = charset_normalizer.from_bytes(body[:DETECT_SAMPLE_BYTES])
+    best = matches.best()
     if best is None:
         return "cp1252"
-    return _codec_name(best.encoding) or "cp1252"
+    chosen = _codec_name(best.encoding) or "cp1252"
+    if chosen not in LATIN_CODECS:
+        return chosen
+    # Among Latin-script codecs that decode the page equally cleanly the detector picked by name
+    # (Spanish niño came back as windows-1250's nińo): a browser's choice is its locale's default,
+    # the page's declared language here.
+    tied = {_codec_name(match.encoding) for match in matches if match.chaos == best.chaos}
+    return next((codec for codec in latin_defaults(_declared_language(body)) if codec in tied), chosen)
+
+
+def _declared_language(body: bytes) -> str | None:
+    match = _HTML_LANG.search(body[:META_SCAN_BYTES]) or _META_LANGUAGE.search(body[:META_SCAN_BYTES])
+    return match.group(1).decode("ascii") if match else None
