@@ -1,0 +1,72 @@
+"""serialize: the text rendering is plain text, one trimmed line per paragraph; the Markdown and
+HTML renderings never link to a script."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.models import Job, Options
+from service.pipeline import run
+
+_PARAGRAPH = "A paragraph of the story, long enough to be kept as article text by the cleaner here"
+
+
+def _answer(article: str, **options: Any) -> dict[str, Any]:
+    page = f"<html><body><article><p>{_PARAGRAPH}.</p>{article}<p>{_PARAGRAPH}, too.</p></article></body></html>"
+    return run(Job(mode="html", body=page.encode(), url="https://example.com/a", options=Options(**options)))
+
+
+def test_the_sources_indentation_is_not_text_but_codes_is() -> None:
+    # trafilatura keeps the layout around a <br> inside a quote: whitespace-only, indented lines.
+    quote = "<blockquote>\n  <p>Drinking game for web devs:\n      <br/>(1) Think of a noun\n  </p>\n</blockquote>"
+    code = "<pre><code>def f():\n    return 1\n</code></pre>"
+    for options in ({}, {"formats": ("text", "markdown")}):
+        text = _answer(quote + code, **options)["text"]
+        assert "Drinking game for web devs:\n(1) Think of a noun" in text
+        assert "def f():\n    return 1" in text
+        assert all(line and line == line.strip() for line in text.split("\n") if "return" not in line)
+
+
+def test_text_directly_in_the_body_is_trimmed() -> None:
+    page = b"<html><body>\n        Test\n    </body></html>"
+    assert run(Job(mode="html", body=page))["text"] == "Test"
+
+
+def test_kept_links_and_images_are_not_markdown_in_the_text() -> None:
+    article = '<p>See <a href="/x">the report</a> and <img src="/i.png" alt="Chart"> the chart of it, a paragraph.</p>'
+    plain = _answer(article)
+    kept = _answer(article, links=True, images=True, formats=("text", "markdown"))
+    assert "See the report and the chart of it, a paragraph." in kept["text"]
+    assert (kept["word_count"], "](") == (plain["word_count"], "](")
+    assert "[the report](https://example.com/x)" in kept["markdown"]
+    assert "![Chart](https://example.com/i.png)" in kept["markdown"]
+
+
+def test_markdown_has_no_whitespace_only_lines_nor_runs_of_blank_lines() -> None:
+    quote = "<blockquote><p>One line\n        <br/>two line\n        <br/>three line</p></blockquote>"
+    markdown = _answer(quote, formats=("text", "markdown"))["markdown"]
+    lines = markdown.split("\n")
+    assert all(line == line.rstrip() for line in lines)
+    assert "\n\n\n" not in markdown
+
+
+def test_links_to_scripts_are_unwrapped_and_images_of_data_dropped() -> None:
+    article = (
+        '<p><a href="javascript:alert(document.cookie)">Click</a> <a href=" JaVa\tscript:x">here</a> '
+        '<a href="data:text/html,&lt;script&gt;">or</a> <a href="/safe">there</a> '
+        '<a href="mailto:desk@example.com">write</a>, a paragraph of the story.</p>'
+        '<p>A chart: <img src="vbscript:x" alt="Bad"> and <img src="/ok.png" alt="Good"> of it.</p>'
+    )
+    answer = _answer(article, links=True, images=True, formats=("text", "markdown", "html"))
+    for rendering in (answer["markdown"], answer["html"]):
+        assert "script" not in rendering.lower()
+        assert "data:" not in rendering
+        for kept in (
+            "Click",
+            "here",
+            "https://example.com/safe",
+            "mailto:desk@example.com",
+            "https://example.com/ok.png",
+        ):
+            assert kept in rendering
+    assert "Click here or there write, a paragraph of the story." in answer["text"]
