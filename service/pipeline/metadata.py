@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from courlan import extract_domain
@@ -179,12 +179,17 @@ _SECTION_META = './/head//meta[@property="article:section" or contains(@name, "s
 def map_metadata(document: Any, url: str | None) -> Metadata:
     """trafilatura's Document -> our Metadata, field by field."""
     page_url = url or clean_field(getattr(document, "url", None))
-    hostname = clean_field(getattr(document, "hostname", None))
-    if not hostname and page_url:
+    image = clean_field(document.image)
+    hostname = None
+    if page_url:
+        # The domain of the answer's url, as trafilatura names it (news.example.co.uk ->
+        # example.co.uk), not of the page's canonical link when the caller gave another url.
         try:
-            hostname = urlsplit(page_url).hostname
+            hostname = extract_domain(page_url, fast=True) or urlsplit(page_url).hostname
         except ValueError:  # "http://[::1/": the front doors refuse it; never a crash here
             hostname = None
+        if image and not _SCHEME.match(image):
+            image = urljoin(page_url, image)  # og:image "/a.jpg": absolute, as the links are
     return Metadata(
         title=clean_field(document.title),
         authors=split_authors(document.author),
@@ -195,8 +200,8 @@ def map_metadata(document: Any, url: str | None) -> Metadata:
         language=clean_field(getattr(document, "language", None)),
         description=clean_field(document.description),
         categories=[c for c in (document.categories or []) if c],
-        tags=[t for t in (document.tags or []) if t],
-        image=clean_field(document.image),
+        tags=_split_keywords(document.tags or []),
+        image=image,
     )
 
 
@@ -222,6 +227,17 @@ def restore_author_spelling(
 
 
 _AUTHOR_META_NAMES = frozenset({"author", "dc.creator"})
+
+
+def _split_keywords(tags: list[str]) -> list[str]:
+    """Tags, a ``<meta name="keywords">`` list ("climate, energy; policy") split into its words."""
+    words = (word.strip() for tag in tags if tag for word in _KEYWORD_SEPARATORS.split(tag))
+    return list(dict.fromkeys(word for word in words if word))
+
+
+_KEYWORD_SEPARATORS = re.compile(r"[,;，、]")
+# A URL's scheme ("https:", "data:"): an address without one is relative.
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*:")
 
 
 def drop_site_authors(authors: list[str], sitename: str | None, hostname: str | None) -> list[str]:

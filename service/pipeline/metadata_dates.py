@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import datetime
 from typing import Any
 
 import htmldate.core as htmldate_core
 import htmldate.extractors as htmldate_extractors
 import lxml.html
+from dateutil.parser import parse as dateutil_parse
 from htmldate import find_date
 from htmldate.core import compare_reference
 from htmldate.extractors import FREE_TEXT_EXPRESSIONS
@@ -53,7 +55,7 @@ def find_publication_date(
     fallback then reads the pruned tree, as htmldate's extensive search would (same answers on
     all 1,045 pages of both bench sets as with copies).
     """
-    with swapped(htmldate_core, "deepcopy", _no_copy):
+    with swapped(htmldate_core, "deepcopy", _no_copy), swapped(htmldate_extractors, "dateutil_parse", _whole_date):
         found = find_date(tree, **{**date_params, "url": date_url})
         if not found and fallback:
             found = _fallback_date(tree, date_params)
@@ -62,6 +64,24 @@ def find_publication_date(
 
 def _no_copy(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     return tree
+
+
+def _whole_date(string: str, **options: Any) -> datetime:
+    """dateutil's parse for htmldate, refusing a date without a day: dateutil fills a missing day
+    or month from today, so "2023-02" was 2023-02-07 on the 7th of any month. Refused, htmldate
+    goes on to its own year-month reading (the 1st, its convention for a month).
+
+    Raises:
+        ValueError: ``string`` is no date, or lacks its day or month.
+    """
+    first: datetime = dateutil_parse(string, default=_DEFAULTS[0], **options)
+    if dateutil_parse(string, default=_DEFAULTS[1], **options) != first:
+        raise ValueError(f"no whole date: {string!r}")
+    return first
+
+
+# Two fill-ins for the parts of a date a string leaves out, differing in the month and the day.
+_DEFAULTS = (datetime(2001, 1, 1), datetime(2001, 3, 3))
 
 
 def _fallback_date(tree: lxml.html.HtmlElement, date_params: dict[str, Any]) -> str | None:

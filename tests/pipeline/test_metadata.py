@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.models import Job
-from service.pipeline import run
+from service.pipeline import metadata_dates, run
 from service.pipeline.metadata import drop_site_authors, drop_site_from_title, split_authors
 
 PROSE = "The council voted on Tuesday to rebuild the old bridge, and work starts in spring. " * 3
@@ -139,3 +139,45 @@ def test_the_sites_name_goes_from_the_title(
     title: str, sitename: str | None, hostname: str | None, expected: str | None
 ) -> None:
     assert drop_site_from_title(title, sitename, hostname) == (expected or title)
+
+
+def _head_page(head: str) -> bytes:
+    return f"<html><head>{head}</head><body><article><p>{PROSE}</p></article></body></html>".encode()
+
+
+@pytest.mark.parametrize(
+    ("url", "hostname", "image"),
+    [
+        # The caller's url wins over the canonical link for the hostname as for the url itself.
+        ("https://given.example/p", "given.example", "https://given.example/rel.jpg"),
+        (None, "example.net", "https://news.example.net/rel.jpg"),
+    ],
+)
+def test_hostname_and_image_follow_the_answers_url(url: str | None, hostname: str, image: str) -> None:
+    head = '<link rel="canonical" href="https://news.example.net/a"><meta property="og:image" content="/rel.jpg">'
+    answer = run(Job(mode="html", body=_head_page(head), url=url))
+    assert (answer["url"], answer["hostname"], answer["image"]) == (
+        url or "https://news.example.net/a",
+        hostname,
+        image,
+    )
+
+
+def test_a_keywords_list_is_split_into_tags() -> None:
+    answer = run(
+        Job(mode="html", body=_head_page('<meta name="keywords" content="climate, energy policy; grid, climate">'))
+    )
+    assert answer["tags"] == ["climate", "energy policy", "grid"]
+
+
+@pytest.mark.parametrize(("declared", "date"), [("2023-02", "2023-02-01"), ("2023-02-28T10:00:00Z", "2023-02-28")])
+def test_a_date_without_its_day_never_takes_todays(declared: str, date: str) -> None:
+    # dateutil filled the missing day from the clock: "2023-02" was 2023-02-07 on a 7th.
+    answer = run(Job(mode="html", body=_head_page(f'<meta property="article:published_time" content="{declared}">')))
+    assert answer["date"] == date
+
+
+def test_a_date_string_without_a_day_is_refused_to_htmldate() -> None:
+    with pytest.raises(ValueError, match="no whole date"):
+        metadata_dates._whole_date("2023-02")
+    assert metadata_dates._whole_date("3 Feb 2023").isoformat() == "2023-02-03T00:00:00"
