@@ -78,7 +78,7 @@ def _run_html(job: Job, limits: Limits) -> tuple[Article, str]:
         # Labelled HTML but holds no markup at all: plain text is what it is.
         article = text_mode.clean_text(html, job.options, job.url)
         article.warnings[:0] = [*warnings, "no-markup-treated-as-text"]
-        return article, serialize.render_text(article.body)
+        return article, _rendered_text(article)
     page = parse.parse_html(html, limits.max_elements, limits.max_depth)
     page.warnings += select.apply_selectors(page.tree, job.options)
     # favor=precision wants less text, not more: no readability candidate (nor its cost) there.
@@ -108,4 +108,13 @@ def _run_text(job: Job) -> tuple[Article, str]:
     text, _charset, warnings = decode.decode(job.body, job.declared_charset, is_html=False)
     article = text_mode.clean_text(text, job.options, job.url)
     article.warnings[:0] = warnings
-    return article, serialize.render_text(article.body)
+    return article, _rendered_text(article)
+
+
+def _rendered_text(article: Article) -> str:
+    """The plain-text mode's body as text; ``no-main-content`` when every line was clutter, as
+    for an HTML page."""
+    text = serialize.render_text(article.body)
+    if not text:
+        article.warnings.append("no-main-content")
+    return text

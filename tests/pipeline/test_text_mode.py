@@ -7,8 +7,8 @@ from typing import TypedDict, Unpack
 
 import pytest
 
-from service.models import Article, Options
-from service.pipeline import serialize, text_mode
+from service.models import Article, Job, Options
+from service.pipeline import run, serialize, text_mode
 from service.pipeline.clutter_patterns import (
     COOKIE_BANNER,
     COOKIE_HINTS,
@@ -268,3 +268,17 @@ def test_repeated_lines_are_marked_and_keep_their_own_position() -> None:
     assert last.repeated
     assert (last.index, last.block) == (3, 2)
     assert (last.label, last.words) == (first.label, first.words)
+
+
+def test_text_with_nothing_left_says_no_main_content_as_html_does() -> None:
+    # A line sent twice is a repeated non-prose line and, first, the title: nothing is left.
+    line = (
+        "می‌خواهم این متن فارسی را با نیم‌فاصله بنویسم تا ببینم آیا سرویس آن را دست‌نخورده برمی‌گرداند یا نه."
+        " 👨‍👩‍👧‍👦 و 🏳️‍🌈 و 👩🏽‍💻"
+    )
+    answer = run(Job(mode="text", body=f"{line}\n{line}".encode()))
+    assert (answer["text"], answer["warnings"]) == ("", ["no-main-content"])
+    prose = "The council voted on Tuesday to rebuild the old bridge, and work starts in spring next year."
+    kept = run(Job(mode="text", body=f"{prose}\n{prose}".encode()))
+    assert kept["text"]
+    assert "no-main-content" not in kept["warnings"]
