@@ -25,7 +25,9 @@ write never waits).
 A page still waiting after ``QUEUE_PATIENCE_S`` is withdrawn (``workers.child``: the process
 answers "withdrawn" instead of running it) and placed again, so one slow page holds up no other
 page for long; a page queued behind a process that is killed (budget) or dies never started
-there: it is placed again with what is left of its budget.
+there: it is placed again with what is left of its budget. A page whose budget runs out before it
+was written (it waited for its turn to write) is taken out of its lane: its process may be
+extracting another request's page, so it is never killed for it.
 
 The pool uses only blocking stdlib calls (subprocess, socket, select, threading), so it works in a plain
 threaded program (CLI, tests) and, unchanged, under gunicorn's gevent worker, whose
@@ -56,6 +58,7 @@ from service.workers.process import (
     ORPHANED,
     QUEUED,
     WITHDRAWN,
+    NothingWritten,
     Process,
     ProcessDead,
     ProcessTimeout,
@@ -81,6 +84,10 @@ RECYCLE_JITTER = 0.10
 # A page waits behind a busy process's page only if that page started less than this long ago,
 # and is withdrawn and placed again if it still waits this long (pages take ~10 ms; p99 ~0.1 s).
 QUEUE_PATIENCE_S = 0.5
+# A process answers "withdrawn" as soon as it reaches a withdrawn page, but not in no time: its
+# answer is awaited at least this long, even when that page's own budget is gone (killing the
+# process for it cost a kill and a respawn per page of a client with a tiny budget).
+WITHDRAWN_ANSWER_GRACE_S = 0.25
 
 
 @dataclass
@@ -230,8 +237,11 @@ class ExtractionPool:
             process.lane.append(ticket)
         try:
             write_frame(process, JOB_HEADER.pack(len(payload), ticket.seq), payload, deadline)
-        except ProcessTimeout:  # only a head writes more than the pipe holds, and its deadline passed
-            self._kill(process, overran=True)
+        except NothingWritten:  # the budget went before the write: the process never saw the page
+            self._take_back(process, ticket)
+            raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
+        except ProcessTimeout:  # half-written: only a head writes more than the pipe holds, so
+            self._kill(process, overran=True)  # the process has no other page
             raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
         except ProcessDead:
             if ticket.state != HEAD:  # the page ahead of it is being read: its reader kills
@@ -243,6 +253,17 @@ class ExtractionPool:
             if ticket.state == HEAD:
                 self._changed.notify()  # a page may now queue behind this one
         return process, ticket
+
+    def _take_back(self, process: Process, ticket: Ticket) -> None:
+        """Take a page that was never written out of its lane, touching nothing else: the process
+        may be extracting another request's page, which goes on (killing it for this page's
+        budget once failed that other request with 500 extractor-crashed)."""
+        with self._changed:
+            if ticket not in process.lane:
+                return  # its process was killed meanwhile: the lane is already empty
+            process.lane.remove(ticket)
+            self._changed.notify()  # its slot is free
+        self._recycle_if_retiring(process)  # its head's reader left the recycling to this page
 
     def _choose(self, size: int, now: float) -> Process | None:
         """A free process; else the busy one whose page started last, if a page may wait there."""
@@ -284,7 +305,8 @@ class ExtractionPool:
         """The head's answer is in: the page behind it, if any, heads the lane now (a withdrawn
         one still gets an answer from the process, drained in the background)."""
         with self._changed:
-            process.lane.pop(0)
+            if process.lane:  # empty: the process was killed meanwhile, and its lane cleared
+                process.lane.pop(0)
             if process.lane:
                 following = process.lane[0]
                 following.since = time.monotonic()
@@ -301,7 +323,7 @@ class ExtractionPool:
         """Read and drop the answer to a withdrawn page ("withdrawn", or a result if the
         withdrawal came after the process had started it), within that page's budget."""
         try:
-            answer = self._next_answer(process, ticket.deadline)
+            answer = self._next_answer(process, max(ticket.deadline, time.monotonic() + WITHDRAWN_ANSWER_GRACE_S))
         except (ProcessTimeout, ProcessDead):
             return
         if answer[0] != "withdrawn":

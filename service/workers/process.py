@@ -42,6 +42,10 @@ class ProcessTimeout(Exception):
     """No answer (or no room in the pipe) by the deadline."""
 
 
+class NothingWritten(ProcessTimeout):
+    """The deadline passed before a byte of the frame was written: the process never saw it."""
+
+
 class ProcessDead(Exception):
     """The process died, was stopped, or sent garbage."""
 
@@ -179,18 +183,25 @@ def write_frame(process: Process, header: bytes, payload: bytes, deadline: float
     (EBADF: dead), never a number the kernel may have given to another pipe since.
     """
     total, sent = len(header) + len(payload), 0
-    while sent < total:
-        if time.monotonic() >= deadline:  # e.g. the budget went waiting for a free process
-            raise ProcessTimeout
-        try:
-            if sent < len(header):  # writev: no header + payload concatenation (a copy of the page)
-                sent += os.writev(process.to_child, [header[sent:], payload])
-            else:
-                sent += os.write(process.to_child, memoryview(payload)[sent - len(header) :])
-        except BlockingIOError:  # the pipe is full: wait until the process drains it
-            _wait(process.to_child, True, deadline)
-        except OSError:  # EPIPE: the process died; EBADF: it was stopped
-            raise ProcessDead from None
+    try:
+        while sent < total:
+            if time.monotonic() >= deadline:  # e.g. the budget went waiting for a free process
+                raise ProcessTimeout
+            try:
+                if sent < len(header):  # writev: no header + payload concatenation (a copy of the page)
+                    sent += os.writev(process.to_child, [header[sent:], payload])
+                else:
+                    sent += os.write(process.to_child, memoryview(payload)[sent - len(header) :])
+            except BlockingIOError:  # the pipe is full: wait until the process drains it
+                _wait(process.to_child, True, deadline)
+            except OSError:  # EPIPE: the process died; EBADF: it was stopped
+                raise ProcessDead from None
+    except ProcessTimeout:
+        # The caller must know: a frame not begun leaves the pipe in step (the process may be
+        # extracting another page: it must not be killed), a frame half-written does not.
+        if sent == 0:
+            raise NothingWritten from None
+        raise
 
 
 def read_frame(process: Process, deadline: float) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -92,3 +93,41 @@ def test_every_answer_is_for_its_own_page_under_kills_and_withdrawals(server: Li
     events = _events(server)
     assert events.get("kill_timeout", 0) >= 1, events  # the paths under test were taken
     assert events.get("withdraw", 0) >= 1, events
+
+
+TINY_CLIENTS, TINY_RUN_S = 2, 6.0
+ARTICLE = b"<html><body><article><p>" + b"A reasonable paragraph of article text, to be kept. " * 5 + b"</p></article>"
+
+
+def test_a_client_with_a_tiny_timeout_fails_alone(server: LiveServer) -> None:
+    """Pages of a client whose ``timeout`` is gone before they reach a process get their 503; the
+    other clients' pages around them are never failed for it. (Before, the process extracting
+    another client's page was killed for such a page, and its bookkeeping popped an empty lane:
+    5-10 % of the other client's pages got 500 extractor-crashed or internal-error.)"""
+    stop = time.monotonic() + TINY_RUN_S
+    statuses: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def client(name: str, query: str) -> None:
+        with requests.Session() as session:
+            n = 0
+            while time.monotonic() < stop:
+                n += 1
+                body = ARTICLE + f"<!-- {name} {n} --></body></html>".encode()  # never the same page
+                response = session.post(
+                    server.url + "/v1/extract" + query, data=body, headers={"Content-Type": "text/html"}, timeout=60
+                )
+                with lock:
+                    statuses[f"{name.split()[0]} {response.status_code}"] += 1
+
+    threads = [threading.Thread(target=client, args=(f"tiny {k}", "?timeout=0.001")) for k in range(TINY_CLIENTS)]
+    threads += [threading.Thread(target=client, args=(f"page {k}", "")) for k in range(TINY_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert set(statuses) <= {"tiny 503", "tiny 200", "page 200"}, statuses
+    assert statuses["tiny 503"] >= 10, statuses  # both really ran
+    assert statuses["page 200"] >= 10, statuses
+    assert "Traceback" not in server.log()

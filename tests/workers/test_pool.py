@@ -191,6 +191,64 @@ def test_a_page_queued_behind_a_killed_one_is_placed_again(
     assert "ordinary article" in answer["text"]  # run by the replacement process
 
 
+def _slow_page_in_the_only_process(pool: ExtractionPool) -> tuple[threading.Thread, dict[str, Any]]:
+    """Submit SLOW_PAGE in a thread; return once it is being extracted and a page may queue
+    behind it. The thread's outcome lands in the dict (``slow``: the answer or the exception)."""
+    results: dict[str, Any] = {}
+
+    def run_slow() -> None:
+        try:
+            results["slow"] = pool.submit(Job(mode="html", body=SLOW_PAGE))[0]
+        except Exception as error:  # the test inspects it
+            results["slow"] = error
+
+    thread = threading.Thread(target=run_slow)
+    thread.start()
+    while pool.idle_pids():  # the slow page heads the process's lane
+        time.sleep(0.001)
+    time.sleep(0.01)  # and was written: a page may queue behind it
+    return thread, results
+
+
+def test_a_page_out_of_budget_before_it_was_written_fails_alone(pool: ExtractionPool) -> None:
+    # A budget of 0 runs out between the page taking its place in the lane and its write: the
+    # process holds another client's page (busy) or none (idle). Either way that page must not
+    # be touched: before, the pool killed the process and the page it was extracting crashed.
+    (pid,) = pool.idle_pids()
+    with pytest.raises(TimeBudgetExceeded):  # idle: nothing is extracted, nothing killed
+        pool.submit(Job(mode="html", body=PAGE), budget_s=0.0)
+    thread, results = _slow_page_in_the_only_process(pool)
+    with pytest.raises(TimeBudgetExceeded):
+        pool.submit(Job(mode="html", body=PAGE), budget_s=0.0)
+    thread.join(30)
+    assert not isinstance(results["slow"], Exception), results["slow"]
+    assert pool.stats.timeouts == 0
+    assert pool.stats.crashes == 0
+    assert pool.idle_pids() == [pid]  # the same process, and nothing left in its lane
+    assert "Page number 1" in pool.submit(Job(mode="html", body=_numbered_page(1)))[0]["text"]
+
+
+def test_a_withdrawn_page_out_of_budget_does_not_cost_its_process(
+    pool: ExtractionPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page queued behind the slow one is withdrawn when its budget runs out, and the budget
+    # is gone by the time the process reaches it and answers "withdrawn". Before, reading that
+    # answer already counted as late, so the process was killed (under load: a kill_timeout for
+    # every such page, and a page queued behind the withdrawn one placed again).
+    monkeypatch.setattr(extraction_pool, "QUEUE_PATIENCE_S", 0.2)  # longer than the short budget
+    (pid,) = pool.idle_pids()
+    thread, _ = _slow_page_in_the_only_process(pool)
+    with pytest.raises(TimeBudgetExceeded):
+        pool.submit(Job(mode="html", body=PAGE), budget_s=0.05)
+    assert pool.stats.withdrawals == 1
+    thread.join(30)
+    deadline = time.monotonic() + 5
+    while pool.idle_pids() != [pid] and pool.stats.timeouts == 0:  # the drain has read "withdrawn"
+        assert time.monotonic() < deadline, (pool.stats, pool.idle_pids())
+        time.sleep(0.01)
+    assert pool.stats.timeouts == 0
+
+
 def test_a_process_due_for_recycling_takes_no_new_page_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
     # The memory check after each answer is made slow, to widen the moment between an answer and
     # the process being marked as retiring. A page waiting in another thread must not take the
