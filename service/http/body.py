@@ -4,6 +4,10 @@ The limit is enforced while reading, so a 1 GB upload or a gzip bomb is refused 
 ``max_bytes`` (+ one chunk) have been held in memory, and a client that trickles its body or
 declares a length it never sends is cut off after ``read_timeout_s`` (408), freeing the
 connection's greenlet instead of holding it forever.
+
+A chunked body is read by gunicorn's reader, swapped for ``ChunkedReader`` (``http/server.py``)
+so that chunks declaring more than the limit are refused when their size line arrives (413 at
+once, as a Content-Length over it is), and its framing errors are the client's (400), not ours.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import socket
 import zlib
 from collections.abc import Iterator
 from typing import Any
+
+import gunicorn.http.body
+from gunicorn.http.errors import NoMoreData, ParseException
 
 from service.errors import BadRequest, BodyTooLarge, RequestTimeout, UnsupportedMediaType
 
@@ -30,18 +37,44 @@ def read_body(environ: dict[str, Any], max_bytes: int, read_timeout_s: float) ->
         BodyTooLarge: declared or actual size over ``max_bytes`` (after decompression).
         RequestTimeout: the body did not arrive within ``read_timeout_s``.
         UnsupportedMediaType: a Content-Encoding other than gzip/deflate/identity.
-        BadRequest: a corrupt compressed body or a malformed Content-Length.
+        BadRequest: a corrupt compressed body, a malformed Content-Length or chunked body.
     """
     encoding = _encoding(environ.get("HTTP_CONTENT_ENCODING"))
     declared = _declared_length(environ)
     if declared is not None and declared > max_bytes and encoding in {"identity", ""}:
         raise BodyTooLarge(_too_large(max_bytes))
     stream = environ["wsgi.input"]
-    with _deadline(environ, read_timeout_s):
-        raw = _read_limited(stream, declared, max_bytes if encoding in {"identity", ""} else max_bytes * 4)
+    limit = max_bytes if encoding in {"identity", ""} else max_bytes * 4
+    reader = getattr(stream, "reader", None)  # gunicorn's Body wraps a reader of the framing
+    if isinstance(reader, ChunkedReader):
+        reader.limit = limit
+    try:
+        with _deadline(environ, read_timeout_s):
+            raw = _read_limited(stream, declared, limit)
+    except NoMoreData:  # the client closed the connection in the middle of a chunked body
+        raise BadRequest("The chunked body ended before its last chunk.") from None
+    except ParseException as error:  # gunicorn's reader: a bad chunk size, extension, terminator
+        raise BadRequest(f"The chunked body is malformed: {str(error)[:200]}") from None
     if encoding in _DECOMPRESSIBLE:
         return _decompress(raw, max_bytes)
     return raw
+
+
+class ChunkedReader(gunicorn.http.body.ChunkedReader):  # type: ignore[misc]  # gunicorn has no type hints
+    """gunicorn's reader of a chunked body, which also adds up the sizes its chunks declare and
+    refuses the body as soon as they pass ``limit`` (set by ``read_body``, which knows the
+    endpoint's limit). Without it, a chunk declaring 20 MB and then stalling got the 408 after
+    the read timeout (10 s), and a real one was read up to the limit first."""
+
+    limit: int | None = None
+    declared = 0
+
+    def parse_chunk_size(self, unreader: Any, data: bytes | None = None) -> tuple[int, bytes | None]:
+        size, rest = super().parse_chunk_size(unreader, data)
+        self.declared += size
+        if self.limit is not None and self.declared > self.limit:
+            raise BodyTooLarge(_too_large(self.limit))
+        return size, rest
 
 
 def _encoding(header: str | None) -> str:

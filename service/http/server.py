@@ -18,7 +18,8 @@ Only what gunicorn exposes is overridden; its parser and writer do all the HTTP:
   8,192-character ``url`` the app accepts in the query, and 0 ("unlimited") has no bound at
   all: a 4 MB request line took 4.9 s of the web worker's CPU (its parser copies the line on
   every read). The cap is gunicorn's module constant; it is raised to ``MAX_REQUEST_LINE_BYTES``
-  so one bounded limit holds on every path and HTTP version.
+  so one bounded limit holds on every path and HTTP version. It also swaps gunicorn's reader of
+  chunked bodies for ``body.ChunkedReader``, which refuses chunks declaring more than the limit.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from service.errors import (
     UriTooLong,
 )
 from service.http import request_cycle
+from service.http.body import ChunkedReader
 from service.request_forms import MAX_URL_CHARS
 
 log = logging.getLogger("service")
@@ -83,6 +85,7 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn has no type hints
 
     def init_process(self) -> None:
         gunicorn.http.message.MAX_REQUEST_LINE = MAX_REQUEST_LINE_BYTES
+        gunicorn.http.message.ChunkedReader = ChunkedReader
         super().init_process()
 
     def load_wsgi(self) -> None:

@@ -19,11 +19,14 @@ pytestmark = pytest.mark.e2e
 HEAD = b"Host: 127.0.0.1\r\nContent-Type: text/html\r\n"
 
 
-def exchange(server: LiveServer, request: bytes) -> tuple[int, dict[str, str], bytes]:
-    """(status, headers, body) of the one answer to ``request`` sent on a fresh connection."""
+def exchange(server: LiveServer, request: bytes, half_close: bool = False) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of the one answer to ``request`` sent on a fresh connection
+    (``half_close``: then the client says it sends nothing more)."""
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(request)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
         received = b""
         while chunk := sock.recv(65536):
             received += chunk
@@ -110,3 +113,33 @@ def test_a_huge_request_line_is_refused_at_once(live_server: LiveServer) -> None
     status, _headers, _body = exchange(live_server, b"GET /healthz?" + b"a" * (4 * 1024 * 1024) + b" HTTP/1.1\r\n\r\n")
     assert status == 414
     assert time.monotonic() - started < 1.0
+
+
+CHUNKED = b"POST /v1/extract HTTP/1.1\r\n" + HEAD + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("chunks", "half_close"),
+    [
+        (b"zz\r\nabc\r\n0\r\n\r\n", False),
+        (b"-5\r\nabc\r\n0\r\n\r\n", False),
+        (b"3\r\nabcdef\r\n0\r\n\r\n", False),
+        (b"3;=x\r\nabc\r\n0\r\n\r\n", False),
+        (b"3\r\nabc\r\n", True),
+    ],
+    ids=["size-not-hex", "size-negative", "chunk-longer-than-its-size", "bad-extension", "ends-before-the-last-chunk"],
+)
+def test_a_malformed_chunked_body_is_400(live_server: LiveServer, chunks: bytes, half_close: bool) -> None:
+    """gunicorn's reader raises these while the app reads the body: they were 500 internal-error."""
+    problem = check_problem(exchange(live_server, CHUNKED + chunks, half_close=half_close), 400)
+    assert problem["code"] == "bad-request"
+    assert "chunked" in str(problem["detail"])
+
+
+def test_a_chunk_declaring_more_than_the_body_limit_is_413_at_once(live_server: LiveServer) -> None:
+    """As a Content-Length over the limit is: not a 408 after the read timeout (10 s) waiting for
+    bytes that would be refused anyway."""
+    started = time.monotonic()
+    problem = check_problem(exchange(live_server, CHUNKED + b"1400000\r\nabc"), 413)  # 20 MiB, then nothing
+    assert problem["code"] == "body-too-large"
+    assert time.monotonic() - started < 2.0
