@@ -8,11 +8,18 @@ shares the cores with the extraction processes, so that time came out of the thr
 It uses the same functions as Flask's hooks (``request_cycle``, ``metrics.count_request``).
 Flask's URL map still declares the route (``blueprint``, no view), so Flask's routing answers
 the other methods (405) and the CORS preflight of this path.
+
+Being the outermost layer, it also makes runs of slashes in every path one slash, before the key
+check, the routing, the log and the metrics read it: ``//v1/extract`` is ``/v1/extract``, as nginx
+(``merge_slashes``) and Werkzeug (by a redirect) already treat them. Each layer used to read such
+a path its own way: this endpoint's exact match missed it, Flask's routing matched the leading
+form to the view-less rule (a 500) and redirected the inner one (308 with an HTML page).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -40,10 +47,12 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 # The route without a view: POST never reaches Flask (ExtractEndpoint answers it first).
 blueprint = Blueprint("extract", __name__)
 blueprint.add_url_rule(EXTRACT_ENDPOINT, endpoint="extract", methods=["POST"])
+_SLASHES = re.compile("//+")
 
 
 class ExtractEndpoint:
-    """WSGI middleware: ``POST /v1/extract`` here, everything else to ``inner`` (Flask)."""
+    """WSGI middleware: ``POST /v1/extract`` here, everything else to ``inner`` (Flask); runs of
+    slashes in any path made one first (see the module doc)."""
 
     def __init__(self, app: Flask, inner: WsgiApp) -> None:
         self.inner = inner
@@ -52,7 +61,10 @@ class ExtractEndpoint:
         self.cors_origins = app.extensions["cors_origins"]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") != EXTRACT_ENDPOINT or environ.get("REQUEST_METHOD") != "POST":
+        path = environ.get("PATH_INFO", "")
+        if "//" in path:
+            environ["PATH_INFO"] = path = _SLASHES.sub("/", path)
+        if path != EXTRACT_ENDPOINT or environ.get("REQUEST_METHOD") != "POST":
             return self.inner(environ, start_response)
         context: dict[str, Any] = {"started": time.perf_counter()}
         try:

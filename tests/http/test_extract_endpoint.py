@@ -8,7 +8,7 @@ import logging
 
 import pytest
 from flask import Flask
-from werkzeug.test import Client
+from werkzeug.test import Client, TestResponse
 
 from service.http.app import create_app
 from service.http.extract import ExtractEndpoint
@@ -54,3 +54,34 @@ def test_api_keys_are_checked_on_the_endpoint(runtime: Runtime) -> None:
         "/v1/extract", data=PAGE, content_type="text/html", headers={"Authorization": "Bearer sekret"}
     )
     assert allowed.status_code == 200
+
+
+def _open(app: Flask, method: str, path: str, data: bytes = b"", content_type: str = "text/html") -> TestResponse:
+    """``path`` exactly as sent (a test client reads ``//host/...`` as a network address)."""
+    return Client(app.wsgi_app).open(
+        "/", method=method, data=data, content_type=content_type, environ_overrides={"PATH_INFO": path}
+    )
+
+
+@pytest.mark.parametrize("path", ["//v1/extract", "///v1/extract", "/v1//extract"])
+def test_repeated_slashes_are_one(app: Flask, path: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Served as the path with single slashes, as nginx (merge_slashes) serves it. Before, three
+    layers read such a path three ways: the endpoint's exact match missed it, Flask's routing
+    matched the leading form to the view-less rule (500, KeyError) and redirected the inner
+    one (308 with an HTML page)."""
+    with caplog.at_level(logging.INFO, logger="service.access"):
+        answer = _open(app, "POST", path, PAGE)
+    assert answer.status_code == 200, answer.get_data()[:300]
+    assert json.loads(answer.get_data())["text"]
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "service.access"]
+    assert line["path"] == "/v1/extract"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("POST", "/v1/extract//batch", 400), ("GET", "//healthz", 200), ("GET", "/static//x", 404)],
+)
+def test_repeated_slashes_on_other_paths_never_redirect(app: Flask, method: str, path: str, status: int) -> None:
+    answer = _open(app, method, path, b"", "application/x-ndjson")
+    assert answer.status_code == status
+    assert answer.headers["Content-Type"].startswith("application/")  # JSON or problem+json, no HTML
