@@ -6,7 +6,9 @@ Only what gunicorn exposes is overridden; its parser and writer do all the HTTP:
 - ``handle_error``: a request gunicorn's parser refuses (a double Content-Length, obs-fold, a
   header or request line over the limits) gets the service's problem+json with the common
   headers, where gunicorn writes an HTML page without them.
-- ``handle_request``: when a connection closes after an answer, it is closed gracefully, as
+- ``handle_request``: first refuses what gunicorn's parser lets through but RFC 9112 does not
+  (``check_head``: an HTTP/1.1 request without Host; a transfer coding besides chunked, which
+  gunicorn accepts and ignores). When a connection closes after an answer, it is closed gracefully, as
   nginx's lingering close does: half-close (FIN after the answer), then read and discard what
   the client still sends, for a bounded time. A socket closed with unread bytes sends RST, which
   discards the answer in flight: Python's urllib and requests uploading 11 MB read
@@ -93,6 +95,7 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn has no type hints
         self.wsgi = CloseWhenAsked(self.wsgi)
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> bool:
+        check_head(req)  # what it raises goes to handle_error, as the parser's errors do
         try:
             return bool(super().handle_request(listener_name, req, sock, addr))
         except StopIteration:  # gunicorn's signal that this connection ends after the answer
@@ -118,10 +121,33 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn has no type hints
         except OSError:
             log.debug("could not send the %s answer", status)
         request_cycle.log_access(getattr(req, "method", None) or "-", path or "-", status, context)
+        # Imported here, in the web worker: this module is imported by gunicorn's master with its
+        # config, before the config's on_starting sets up Prometheus' multiprocess directory.
+        from service.http.metrics import count_request
+        from service.http.metrics_registry import UNMATCHED_ENDPOINT
+
+        count_request(UNMATCHED_ENDPOINT, status, context, None)  # never routed: no endpoint
         # The client may still be sending its refused request. A server fault (or a greenlet
         # killed at shutdown) closes at once, as gunicorn does.
         if error.status < 500:
             close_gracefully(client)
+
+
+def check_head(req: Any) -> None:
+    """Refuse a request head that gunicorn's parser accepts but RFC 9112 does not.
+
+    Raises:
+        gunicorn_errors.InvalidHeader: an HTTP/1.1 request without Host (RFC 9112 section 3.2: 400).
+        gunicorn_errors.UnsupportedTransferCoding: a transfer coding besides chunked (``gzip,
+            chunked``): gunicorn reads the chunks and ignores the coding, so the compressed bytes
+            would be taken for the page (501, as for a coding gunicorn does not know).
+    """
+    names = {name for name, _value in req.headers}
+    if req.version >= (1, 1) and "HOST" not in names:
+        raise gunicorn_errors.InvalidHeader("HOST (an HTTP/1.1 request must have one)")
+    for name, value in req.headers:
+        if name == "TRANSFER-ENCODING" and {coding.strip(" \t").lower() for coding in value.split(",")} - {"chunked"}:
+            raise gunicorn_errors.UnsupportedTransferCoding(value)
 
 
 def problem_for(exc: BaseException, addr: Any) -> ServiceError:

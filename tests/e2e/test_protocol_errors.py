@@ -6,10 +6,12 @@ These never reach the app: gunicorn's parser refuses them, so only a real server
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 
 import pytest
+import requests
 
 from service.http.server import MAX_REQUEST_LINE_BYTES
 from tests.e2e.conftest import LiveServer
@@ -143,3 +145,43 @@ def test_a_chunk_declaring_more_than_the_body_limit_is_413_at_once(live_server: 
     problem = check_problem(exchange(live_server, CHUNKED + b"1400000\r\nabc"), 413)  # 20 MiB, then nothing
     assert problem["code"] == "body-too-large"
     assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize("coding", [b"gzip, chunked", b"deflate, chunked", b"identity, chunked"])
+def test_a_transfer_coding_besides_chunked_is_501(live_server: LiveServer, coding: bytes) -> None:
+    """gunicorn read the chunks and ignored the coding: the page was the compressed bytes."""
+    request = b"POST /v1/extract HTTP/1.1\r\n" + HEAD + b"Transfer-Encoding: " + coding + b"\r\n\r\n"
+    problem = check_problem(exchange(live_server, request + b"3\r\nabc\r\n0\r\n\r\n"), 501)
+    assert problem["code"] == "not-implemented"
+
+
+def test_an_http_1_1_request_without_host_is_400(live_server: LiveServer) -> None:
+    """RFC 9112 section 3.2; HTTP/1.0 has no Host header to require."""
+    problem = check_problem(exchange(live_server, b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n"), 400)
+    assert problem["code"] == "bad-request"
+    status, _headers, _body = exchange(live_server, b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert status == 200
+
+
+def _refused_count(server: LiveServer, status: int) -> float:
+    text = requests.get(server.url + "/metrics", timeout=10).text
+    pattern = rf'^pagecleaner_http_requests_total\{{endpoint="unmatched",mode="none",status="{status}"\}} (\S+)$'
+    found = re.search(pattern, text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_requests_refused_by_the_parser_are_counted(live_server: LiveServer) -> None:
+    """docs/operations.md: the request metrics count every request, errors too."""
+    refused = {
+        414: b"GET /healthz?" + b"a" * (MAX_REQUEST_LINE_BYTES + 10) + b" HTTP/1.1\r\n" + HEAD + b"\r\n",
+        431: b"GET /healthz HTTP/1.1\r\n" + HEAD + b"X-Big: " + b"a" * 65536 + b"\r\n\r\n",
+        400: b"POST /v1/extract HTTP/1.1\r\n" + HEAD + b"Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+    }
+    before = {status: _refused_count(live_server, status) for status in refused}
+    for status, request in refused.items():
+        assert exchange(live_server, request)[0] == status
+    assert {status: _refused_count(live_server, status) - before[status] for status in refused} == {
+        414: 1.0,
+        431: 1.0,
+        400: 1.0,
+    }

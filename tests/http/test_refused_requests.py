@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from gunicorn.http import errors as gunicorn_errors
 
-from service.http.server import DETAIL_CHARS, CloseWhenAsked, problem_for
+from service.http.server import DETAIL_CHARS, CloseWhenAsked, check_head, problem_for
 
 
 @pytest.mark.parametrize(
@@ -30,6 +30,33 @@ def test_a_refused_request_gets_the_status_gunicorn_would_give(exc: Exception, s
 def test_the_detail_quotes_a_bounded_part_of_the_request() -> None:
     error = problem_for(gunicorn_errors.InvalidRequestLine("x" * 50_000), ("127.0.0.1", 5555))
     assert len(error.detail) <= DETAIL_CHARS
+
+
+class FakeGunicornRequest:
+    def __init__(self, version: tuple[int, int], headers: list[tuple[str, str]]) -> None:
+        self.version, self.headers = version, headers
+
+
+@pytest.mark.parametrize(
+    ("version", "headers", "status"),
+    [
+        ((1, 1), [("HOST", "localhost")], None),
+        ((1, 0), [], None),  # HTTP/1.0 has no Host to require
+        ((1, 1), [], 400),
+        ((1, 1), [("HOST", "localhost"), ("TRANSFER-ENCODING", "chunked")], None),
+        ((1, 1), [("HOST", "localhost"), ("TRANSFER-ENCODING", "gzip, chunked")], 501),
+        ((1, 1), [("HOST", "localhost"), ("TRANSFER-ENCODING", "Deflate ,chunked")], 501),
+    ],
+)
+def test_a_head_gunicorn_lets_through_but_rfc_9112_refuses_is_refused(
+    version: tuple[int, int], headers: list[tuple[str, str]], status: int | None
+) -> None:
+    if status is None:
+        check_head(FakeGunicornRequest(version, headers))
+        return
+    with pytest.raises(gunicorn_errors.ParseException) as refused:
+        check_head(FakeGunicornRequest(version, headers))
+    assert problem_for(refused.value, ("127.0.0.1", 5555)).status == status
 
 
 class FakeGunicornResponse:
