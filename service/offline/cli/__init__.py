@@ -13,6 +13,7 @@ from types import ModuleType
 
 from service import __version__
 from service.offline.cli import batch, extract, warc
+from service.offline.cli.common import guarded
 
 COMMANDS: tuple[ModuleType, ...] = (extract, batch, warc)
 PROG = "python -m service"
@@ -29,5 +30,5 @@ def build_parser(
     for command in commands:
         sub = subparsers.add_parser(command.NAME, help=command.HELP, description=command.HELP)
         command.add_arguments(sub)
-        sub.set_defaults(run=command.run)
+        sub.set_defaults(run=guarded(command.run))
     return parser

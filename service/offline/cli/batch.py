@@ -15,6 +15,7 @@ for). Only a bounded window of pages is in flight, so any input size runs in con
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -30,19 +31,23 @@ from service.answers import answer_record, elapsed_ms, error_record
 from service.batch_items import UTF8_BOM, parse_line
 from service.errors import BodyTooLarge, ServiceError
 from service.fetch import fetch_job
-from service.models import Options
 from service.offline.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
+    STDIO,
     InputUnreadable,
+    OutputIsInput,
     OutputUnwritable,
     add_option_flags,
     add_progress_flag,
+    check_at_least_one,
+    flag_options,
     load_settings,
     raw_options,
     report_problem,
     running_pool,
     write_json,
+    writing_to,
 )
 from service.settings import Settings
 from service.workers.capacity import CapacityGate
@@ -50,7 +55,6 @@ from service.workers.pool import ExtractionPool
 
 NAME = "batch"
 HELP = "clean a JSON-lines file of pages on all cores; one answer line per input line, in order"
-STDIO = "-"
 # Pages read ahead of the one being written, per process: keeps every process busy while a slow
 # page holds up the ordered output, and bounds memory for inputs of any size.
 READ_AHEAD_PER_PROCESS = 8
@@ -75,9 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args)
+        # Every flag is checked before any process starts or OUT is opened (and emptied).
+        flag_options(args, settings)
         defaults = raw_options(args)
-        Options.parse(defaults)  # refuse bad flags before starting any process
-        size = max(1, args.processes or settings.extractors)
+        check_at_least_one("--processes", args.processes)
+        check_not_input(args.input, args.output)
+        size = args.processes or settings.extractors
         total = count_lines(args.input)
         with ExitStack() as stack:
             source = stack.enter_context(_open_input(args.input))
@@ -88,9 +95,10 @@ def run(args: argparse.Namespace) -> int:
             )
             started = time.monotonic()
             runner = BatchRunner(pool, settings, defaults, bar)
-            ok, failed = runner.run(source, sink)
+            ok, failed = runner.run(source, sink, args.output)
     except ServiceError as error:
-        return report_problem(error, args.output if isinstance(error, OutputUnwritable) else args.input)
+        blames_output = isinstance(error, (OutputUnwritable, OutputIsInput))
+        return report_problem(error, args.output if blames_output else args.input)
     print(
         f"batch: {ok + failed} pages, {ok} ok, {failed} failed in {time.monotonic() - started:.1f} s "
         f"on {size} processes",
@@ -111,11 +119,23 @@ class BatchRunner:
         self._lock = threading.Lock()
         self._capacity = CapacityGate(pool)
 
-    def run(self, lines: Iterable[bytes], sink: IO[str]) -> tuple[int, int]:
-        """Process every non-blank line; returns (ok, failed) counts."""
+    def run(self, lines: Iterable[bytes], sink: IO[str], sink_name: str = STDIO) -> tuple[int, int]:
+        """Process every non-blank line; returns (ok, failed) counts.
+
+        Raises:
+            OutputUnwritable: writing to ``sink`` (named ``sink_name``) failed, e.g. a full disk.
+        """
         window: deque[Future[dict[str, Any]]] = deque()
         written = 0
         limit = self.pool.size * READ_AHEAD_PER_PROCESS
+
+        def write_next() -> None:
+            nonlocal written
+            document = window.popleft().result()
+            with writing_to(sink_name):
+                write_json(document, sink)
+            written += 1
+
         with ThreadPoolExecutor(max_workers=self.pool.size, thread_name_prefix="batch") as executor:
             try:
                 for number, line in _numbered_lines(lines):
@@ -123,15 +143,14 @@ class BatchRunner:
                     future.add_done_callback(self._tick)
                     window.append(future)
                     while len(window) > limit:
-                        write_json(window.popleft().result(), sink)
-                        written += 1
+                        write_next()
                 while window:
-                    write_json(window.popleft().result(), sink)
-                    written += 1
+                    write_next()
             except BaseException:
                 executor.shutdown(wait=True, cancel_futures=True)
                 raise
-        sink.flush()
+        with writing_to(sink_name):
+            sink.flush()
         return written - self.failed, self.failed
 
     def process(self, line: bytes, number: int) -> dict[str, Any]:
@@ -164,6 +183,26 @@ class BatchRunner:
             self.bar.update(1)
             if self.failed:
                 self.bar.set_postfix(failed=self.failed, refresh=False)
+
+
+def check_not_input(input_path: str, output_path: str) -> None:
+    """OUT is not IN (by inode: a symlink or hard link to IN too), which opening OUT would empty.
+
+    An existing OUT that is another file is overwritten, as a shell's ``>`` would.
+
+    Raises:
+        OutputIsInput: both name the same file.
+    """
+    if output_path == STDIO:
+        return
+    try:
+        output = os.stat(output_path)
+        source = os.fstat(sys.stdin.fileno()) if input_path == STDIO else os.stat(input_path)
+    except (OSError, ValueError, AttributeError):  # OUT is new, or IN is unreadable: said when opened
+        return
+    if (source.st_dev, source.st_ino) == (output.st_dev, output.st_ino):
+        shown = "stdin" if input_path == STDIO else input_path
+        raise OutputIsInput(f"{output_path} is the input file ({shown}): writing it would empty the input")
 
 
 def count_lines(path: str) -> int | None:
@@ -209,9 +248,10 @@ def _open_output(path: str) -> Iterator[IO[str]]:
     if path == STDIO:
         yield sys.stdout
         return
-    try:
+    with writing_to(path):
         stream = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed below
-    except OSError as error:
-        raise OutputUnwritable(f"{path}: {error.strerror or error}") from None
-    with stream:
+    try:
         yield stream
+    finally:
+        with writing_to(path):  # closing flushes the last lines: a full disk fails here
+            stream.close()

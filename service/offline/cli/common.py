@@ -7,16 +7,18 @@ The option flags map one-to-one onto the API's options and are validated by the 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from typing import IO, Any
 
 from service.errors import BadRequest, InvalidOption, ServiceError
-from service.models import FAVORS, FORMATS
+from service.models import FAVORS, FORMATS, Options
 from service.settings import ConfigError, Settings
 from service.workers.pool import SPAWN_TIMEOUT_S, ExtractionPool
 
@@ -25,6 +27,11 @@ EXIT_OK = 0
 EXIT_REJECTED = 1  # the page or request was refused (a 4xx problem), or some batch items failed
 EXIT_USAGE = 2  # bad command line, bad option value or bad configuration (argparse uses 2 too)
 EXIT_FAILED = 3  # the extraction failed on our side (a 5xx problem: time budget, crash)
+# Ended by a signal, as a shell reports a tool that a signal killed: 128 + the signal's number.
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_PIPE_CLOSED = 141  # the reader of stdout went away (SIGPIPE), e.g. `... | head -1`
+# The name of stdin / stdout on the command line.
+STDIO = "-"
 # How often the CLI checks, before exiting, whether replacement processes are up.
 REPLACEMENT_POLL_S = 0.05
 # The CLI binds nothing, so the HOST guard for servers must not apply to it.
@@ -49,12 +56,20 @@ class OutputUnwritable(BadRequest):
     code, title = "output-unwritable", "The output could not be written"
 
 
+class OutputIsInput(BadRequest):
+    """The output path names the input file: opening it for writing would empty the input."""
+
+    code, title = "output-is-input", "The output is the input file"
+
+
 class FlagOutOfRange(InvalidOption):
-    """A flag that overrides a setting is outside that setting's range."""
+    """A flag's value is refused (out of its range, or an option value the API refuses)."""
 
 
 # Flags that override a setting: flag -> the Settings field whose documented range they obey.
 _SETTING_FLAGS = {"budget": ("--budget", "time_budget_s")}
+# API option -> its flag, where the flag is not ``--<option>``.
+_OPTION_FLAGS = {"tables": "--no-tables"}
 
 
 def add_progress_flag(parser: argparse.ArgumentParser) -> None:
@@ -117,6 +132,34 @@ def raw_options(args: argparse.Namespace) -> dict[str, Any]:
     return raw
 
 
+def flag_options(args: argparse.Namespace, settings: Settings) -> Options:
+    """The extraction flags as the API's ``Options``, checked against the time budget too.
+
+    A ``--timeout`` over the budget would fail every page one by one; it is refused once, here.
+
+    Raises:
+        FlagOutOfRange: a flag's value is invalid (the problem names the flag, exit code 2).
+    """
+    try:
+        options = Options.parse(raw_options(args))
+        options.budget_s(settings.time_budget_s)
+    except InvalidOption as error:
+        option = str(error.extra.get("option", ""))
+        flag = _OPTION_FLAGS.get(option, f"--{option}")
+        raise FlagOutOfRange(flag, error.detail.removeprefix(f"{option}: ")) from None
+    return options
+
+
+def check_at_least_one(flag: str, value: int | None) -> None:
+    """Counts given by a flag (processes, workers, records): None is the default, else >= 1.
+
+    Raises:
+        FlagOutOfRange: ``value`` is below 1.
+    """
+    if value is not None and value < 1:
+        raise FlagOutOfRange(flag, f"{value} is below the minimum 1")
+
+
 def load_settings(args: argparse.Namespace) -> Settings:
     """Settings from the environment (limits, budget, memory), with the CLI's overrides.
 
@@ -169,6 +212,51 @@ def _wait_for_replacements(pool: ExtractionPool) -> None:
         time.sleep(REPLACEMENT_POLL_S)
 
 
+def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``run``, ended quietly by Ctrl-C or a closed stdout, as Unix tools end, without a traceback.
+
+    The ``with`` blocks of ``run`` have stopped its processes by the time the exception gets here.
+    """
+
+    @functools.wraps(run)
+    def quiet(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except KeyboardInterrupt:
+            print(f"{args.command}: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            silence_stdout()
+            return EXIT_PIPE_CLOSED
+
+    return quiet
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null: Python's flush at exit must not fail (and print) a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
+
+@contextmanager
+def writing_to(name: str) -> Iterator[None]:
+    """Write errors on ``name`` (a path, or ``-`` for stdout) as ``OutputUnwritable``.
+
+    A closed pipe is no error of the output: ``BrokenPipeError`` goes on to ``guarded``.
+    """
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        if name == STDIO:
+            silence_stdout()
+        raise OutputUnwritable(f"{name}: {error.strerror or error}") from None
+
+
 def write_json(document: Any, stream: IO[str], indent: int | None = None) -> None:
     """One JSON document per line, non-ASCII unescaped, as the API renders it."""
     separators = None if indent else (",", ":")
@@ -182,6 +270,6 @@ def report_problem(error: ServiceError, instance: str | None = None) -> int:
 
 
 def exit_code_for(error: ServiceError) -> int:
-    if isinstance(error, (ConfigProblem, FlagOutOfRange)):
+    if isinstance(error, (ConfigProblem, FlagOutOfRange, OutputIsInput)):
         return EXIT_USAGE
     return EXIT_REJECTED if error.status < 500 else EXIT_FAILED

@@ -18,22 +18,25 @@ from pathlib import Path
 from service.answers import answer_record, elapsed_ms
 from service.errors import BodyTooLarge, ServiceError
 from service.fetch import fetch_job
-from service.models import Job, Mode, Options
+from service.models import Job, Mode
 from service.offline.cli.common import (
     EXIT_OK,
+    STDIO,
     InputUnreadable,
+    OutputUnwritable,
     add_option_flags,
+    flag_options,
     load_settings,
     raw_options,
     report_problem,
     running_pool,
     write_json,
+    writing_to,
 )
 from service.request_forms import job_from_json, page_url
 
 NAME = "extract"
 HELP = "clean one page (file, http(s) URL, or - for stdin) and print the API's JSON answer"
-STDIN = "-"
 URL_PREFIXES = ("http://", "https://")
 # File suffixes read as plain text (the API's text/plain form) unless --html is given.
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     instance = args.page
     try:
         settings = load_settings(args)
-        options = Options.parse(raw_options(args))
+        options = flag_options(args, settings)
         budget_s = options.budget_s(settings.time_budget_s)
         fetched = None
         if is_url(args.page):
@@ -88,12 +91,13 @@ def run(args: argparse.Namespace) -> int:
             started = time.perf_counter()
             answer, _seconds = pool.submit(job, budget_s)
             timing_ms = elapsed_ms(started)
+        if fetched is not None:
+            answer = {**answer, "fetch": fetched.page.summary()}
+        with writing_to(STDIO):  # a full disk says output-unwritable, not a traceback
+            write_json(answer_record(answer, timing_ms), sys.stdout, indent=2 if args.pretty else None)
+            sys.stdout.flush()
     except ServiceError as error:
-        return report_problem(error, instance)
-    if fetched is not None:
-        answer = {**answer, "fetch": fetched.page.summary()}
-    document = answer_record(answer, timing_ms)
-    write_json(document, sys.stdout, indent=2 if args.pretty else None)
+        return report_problem(error, STDIO if isinstance(error, OutputUnwritable) else instance)
     return EXIT_OK
 
 
@@ -106,7 +110,7 @@ def mode_for(page: str, forced: Mode | None) -> Mode:
     """``--text``/``--html`` if given, else text for ``.txt`` files and HTML otherwise."""
     if forced is not None:
         return forced
-    return "text" if page != STDIN and Path(page).suffix.lower() in TEXT_SUFFIXES else "html"
+    return "text" if page != STDIO and Path(page).suffix.lower() in TEXT_SUFFIXES else "html"
 
 
 def read_input(page: str, max_bytes: int) -> bytes:
@@ -117,7 +121,7 @@ def read_input(page: str, max_bytes: int) -> bytes:
         BodyTooLarge: the input is larger than ``max_bytes``.
     """
     try:
-        if page == STDIN:
+        if page == STDIO:
             body = sys.stdin.buffer.read(max_bytes + 1)
         else:
             with open(page, "rb") as stream:

@@ -23,15 +23,16 @@ from pathlib import Path
 from tqdm import tqdm
 
 from service.errors import BadRequest, ServiceError
-from service.models import Options
 from service.offline.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     InputUnreadable,
+    OutputUnwritable,
     add_option_flags,
     add_progress_flag,
+    check_at_least_one,
+    flag_options,
     load_settings,
-    raw_options,
     report_problem,
 )
 from service.offline.warc.output import OutputPaths, output_name
@@ -77,17 +78,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Everything is checked before a cluster starts (which takes seconds).
     try:
         settings = load_settings(args)
-        options = Options.parse(raw_options(args))
-        options.budget_s(settings.time_budget_s)  # a --timeout over the budget fails every page: say so once
+        options = flag_options(args, settings)
+        check_at_least_one("--workers", args.workers)
+        check_at_least_one("--chunk-records", args.chunk_records)
         check_inputs(args.inputs)
-        if args.workers is not None and args.workers < 1:
-            raise BadRequest("--workers must be at least 1")
-        if args.chunk_records < 1:
-            raise BadRequest("--chunk-records must be at least 1")
+        make_out_dir(args.out)
     except ServiceError as error:
-        return report_problem(error, "warc")
+        return report_problem(error, args.out if isinstance(error, OutputUnwritable) else "warc")
 
     # Dask is imported only for this command: it costs about a second.
     from service.offline.warc.runner import InputReport, WarcJob, WarcRunner, dashboard_line, dask_client
@@ -125,6 +125,20 @@ def run(args: argparse.Namespace) -> int:
             print(f"warc: {report.input}: {report.summary.line()} in {report.seconds:.1f} s", file=sys.stderr)
             complete = complete and report.summary.complete
     return EXIT_OK if complete else EXIT_FAILED
+
+
+def make_out_dir(out: str) -> None:
+    """Create ``--out`` (and its parents) now, so a bad one is said before any work.
+
+    Raises:
+        OutputUnwritable: it exists and is no directory, or it cannot be created.
+    """
+    try:
+        os.makedirs(out, exist_ok=True)
+    except FileExistsError:
+        raise OutputUnwritable(f"{out}: exists and is not a directory") from None
+    except OSError as error:
+        raise OutputUnwritable(f"{out}: {error.strerror or error}") from None
 
 
 def check_inputs(inputs: list[str]) -> None:
