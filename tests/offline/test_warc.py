@@ -50,6 +50,8 @@ SLOW_PAGE_DIVS = 20000
 TEST_CHUNK_RECORDS = 6
 COMMAND_TIMEOUT_S = 180
 SLOW_URI = "https://slow.example/huge-page"
+# The fingerprint of a run (output.run_fingerprint), as the output tests give it.
+RUN: dict[str, Any] = {"input": {"size": 1, "mtime_ns": 1}}
 
 
 @dataclass
@@ -393,14 +395,14 @@ def test_an_output_is_final_only_after_its_last_chunk(tmp_path: Path) -> None:
     output.append(gzip.compress(b'{"a":1}\n'))
     output.append(gzip.compress(b'{"a":2}\n'))
     assert not paths.jsonl.exists()
-    assert not paths.is_complete()
-    output.finish(Summary().to_dict())
-    assert paths.is_complete()
+    assert not paths.is_complete(RUN)
+    output.finish(Summary().to_dict(fingerprint=RUN))
+    assert paths.is_complete(RUN)
     with gzip.open(paths.jsonl, "rt") as stream:
         assert [json.loads(line)["a"] for line in stream] == [1, 2]  # members read as one stream
     incomplete = Summary(failed_chunks=[{"chunk": 3}])
-    OutputFile(paths).finish(incomplete.to_dict())
-    assert not paths.is_complete()  # a failed chunk makes the next run redo the input
+    OutputFile(paths).finish(incomplete.to_dict(fingerprint=RUN))
+    assert not paths.is_complete(RUN)  # a failed chunk makes the next run redo the input
 
 
 def test_an_input_whose_every_chunk_failed_leaves_no_empty_output(tmp_path: Path) -> None:
@@ -409,18 +411,18 @@ def test_an_input_whose_every_chunk_failed_leaves_no_empty_output(tmp_path: Path
     paths = OutputPaths.for_input(tmp_path, "x.warc.gz")
     failed = Summary(failed_chunks=[{"chunk": 0}, {"chunk": 1}])
     failed.skip("task-failed", 12)
-    OutputFile(paths).finish(failed.to_dict())
+    OutputFile(paths).finish(failed.to_dict(fingerprint=RUN))
     assert not paths.jsonl.exists()
     assert paths.read_summary()["failed_chunks"] == [{"chunk": 0}, {"chunk": 1}]
-    assert not paths.is_complete()
+    assert not paths.is_complete(RUN)
 
 
 def test_a_restarted_input_loses_its_old_summary_until_it_finishes(tmp_path: Path) -> None:
     paths = OutputPaths.for_input(tmp_path, "x.warc.gz")
-    OutputFile(paths).finish(Summary().to_dict())
-    assert paths.is_complete()
+    OutputFile(paths).finish(Summary().to_dict(fingerprint=RUN))
+    assert paths.is_complete(RUN)
     restarted = OutputFile(paths)  # a new run starts on this input and dies before finishing
-    assert not paths.is_complete()
+    assert not paths.is_complete(RUN)
     restarted.abort()
 
 

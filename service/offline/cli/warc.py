@@ -8,7 +8,8 @@ cluster given ``--scheduler tcp://HOST:8786``. Per input: ``DIR/<name>.jsonl.gz`
 The design is in ``service.offline.warc``; operators' documentation in docs/at_scale.md.
 
 Exit codes: 0 when every input's output is complete (pages that failed are counted in the
-summaries: at crawl scale some always do), 3 when a chunk failed for good (re-run to finish),
+summaries: at crawl scale some always do), 3 when a chunk failed for good or an input could not
+be read to its end (``read_errors``; re-run to finish),
 2 for a bad command line or configuration, 1 for an unreadable input.
 """
 
@@ -95,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
 
     job = WarcJob(list(args.inputs), Path(args.out), options, settings, args.chunk_records)
     all_paths = [OutputPaths.for_input(job.out_dir, path) for path in job.inputs]
-    if all(paths.is_complete() for paths in all_paths):  # nothing to do: no cluster to start
+    if all(paths.is_complete(job.fingerprint(path)) for path, paths in zip(job.inputs, all_paths, strict=True)):
+        # nothing to do: no cluster to start
         reports = [
             InputReport(path, paths, already_complete=True) for path, paths in zip(job.inputs, all_paths, strict=True)
         ]

@@ -3,8 +3,10 @@
 ``DIR/<name>.jsonl.gz`` (``<name>``: the input's file name without ``.warc.gz`` and the like)
 holds one JSON line per page; ``DIR/<name>.summary.json`` its counts. Lines are written to a
 hidden partial file; at the end it is renamed to its final name (atomic on one filesystem) and
-the summary is written the same way, last: an input is complete when its summary exists and says
-``"complete": true``. A run killed half-way leaves only a partial file, which the next run
+the summary is written the same way, last: an input is complete when its summary exists, says
+``"complete": true``, and carries the ``fingerprint`` of this run (``run_fingerprint``: the
+input's size and mtime, the options and limits that shape the lines), so a changed input or
+other flags are redone rather than skipped. A run killed half-way leaves only a partial file, which the next run
 overwrites. The JSONL file is a concatenation of gzip members (one per chunk, compressed by the
 worker), which gzip, zcat and Python's ``gzip`` read as one stream.
 
@@ -14,11 +16,15 @@ chunk would hold every later chunk in the client's memory.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from service.models import Options
+from service.settings import Settings
 
 # Input suffixes dropped to name the outputs (compression first, then the archive format).
 COMPRESSION_SUFFIXES = (".gz", ".zst", ".lz4", ".bz2", ".br")
@@ -50,19 +56,43 @@ class OutputPaths:
         name = output_name(input_path)
         return cls(Path(out_dir) / (name + JSONL_SUFFIX), Path(out_dir) / (name + SUMMARY_SUFFIX))
 
-    def is_complete(self) -> bool:
-        """Both files exist and the summary says the run over this input finished every chunk."""
+    def is_complete(self, fingerprint: dict[str, Any]) -> bool:
+        """Both files exist, and the summary says a run of this ``fingerprint`` finished every chunk."""
         if not (self.jsonl.is_file() and self.summary.is_file()):
             return False
         try:
             document = json.loads(self.summary.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
-        return isinstance(document, dict) and document.get("complete") is True
+        return (
+            isinstance(document, dict)
+            and document.get("complete") is True
+            and document.get("fingerprint") == fingerprint
+        )
 
     def read_summary(self) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(self.summary.read_text(encoding="utf-8"))
         return document
+
+
+def run_fingerprint(input_path: str, options: Options, settings: Settings) -> dict[str, Any]:
+    """What a complete output must have been made from, as JSON (the summary's ``fingerprint``).
+
+    The input's size and mtime stand for its content (hashing a 1 GB file would cost a read of it);
+    the options and the limits that decide a page's answer (budget, body size, tree size) stand for
+    the run. Not the chunk size, workers or scheduler: they change the order of lines, not the lines.
+    """
+    stat = os.stat(input_path)
+    document = {
+        "input": {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
+        "options": dataclasses.asdict(options),
+        "limits": {
+            name: getattr(settings, name)
+            for name in ("time_budget_s", "max_body_bytes", "max_elements", "max_depth", "extractor_memory_limit_mb")
+        },
+    }
+    normal: dict[str, Any] = json.loads(json.dumps(document))  # tuples as lists, as read back
+    return normal
 
 
 def _partial(path: Path) -> Path:

@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from service.errors import BadRequest, BodyTooLarge, UnsupportedMediaType
+from service.offline.warc.integrity import GZIP_MAGIC, WARC_MAGIC, tail_error
 from service.request_forms import HTML_TYPES
 
 # Records per chunk (one Dask task): Common Crawl holds ~3 records per page (request, response,
@@ -37,8 +38,6 @@ from service.request_forms import HTML_TYPES
 DEFAULT_CHUNK_RECORDS = 300
 # FastWARC's read buffer (its default).
 READ_BUFFER_BYTES = 64 * 1024
-GZIP_MAGIC = b"\x1f\x8b"
-WARC_MAGIC = b"WARC/"
 # zlib ``wbits``: 32 + 15 = gzip or zlib header, auto-detected; -15 = raw deflate (RFC 9110 8.4.1).
 _GZIP_OR_ZLIB_WBITS = 32 + 15
 _GZIP_WBITS = 16 + 15
@@ -56,7 +55,7 @@ SKIP_HTTP_STATUS = "http-status-not-2xx"  # redirects and error pages are not th
 SKIP_NO_CONTENT_TYPE = "no-content-type"
 SKIP_NOT_HTML = "not-html"
 SKIP_EMPTY = "empty-payload"
-SKIP_UNREADABLE = "unreadable-record"  # the archive is corrupt from this record on
+SKIP_UNREADABLE = "unreadable-record"  # cut short, or the archive is corrupt from this record on
 
 
 class PayloadUndecodable(UnsupportedMediaType):
@@ -101,6 +100,7 @@ class Refused:
 class Skipped:
     reason: str
     record_id: str | None = None
+    detail: str | None = None  # for an unreadable record: what went wrong (the summary's read_errors)
 
 
 class NotAWarc(BadRequest):
@@ -128,7 +128,11 @@ def check_warc(path: str) -> None:
 
 
 class ChunkScanner:
-    """Iterates the chunks of one file; after the iteration ``records`` and ``error`` are final."""
+    """Iterates the chunks of one file; after the iteration ``records`` and ``error`` are final.
+
+    ``error`` says why the file could not be read to its end: a codec error, or a tail that is not
+    whole records (``integrity``: FastWARC ends quietly where a file is cut).
+    """
 
     def __init__(self, path: str, chunk_records: int = DEFAULT_CHUNK_RECORDS) -> None:
         self.path = path
@@ -142,10 +146,12 @@ class ChunkScanner:
         anchor = 0  # last verified record start
         since_anchor = 0  # records between the anchor and the current chunk's start
         pending: Chunk | None = None
+        last = 0  # the last record's offset
         with open(self.path, "rb") as stream, open(self.path, "rb") as probe:
             magic = probe.read(len(WARC_MAGIC))
             try:
                 for position, record in enumerate(ArchiveIterator(stream, parse_http=False)):
+                    last = int(record.stream_pos)
                     if position % self.chunk_records == 0:
                         if pending is not None:
                             yield pending
@@ -162,6 +168,11 @@ class ChunkScanner:
                     self.records += 1
             except Exception as error:  # a corrupt archive raises whatever its codec raises
                 self.error = f"{type(error).__name__}: {error} (after {self.records} records)"
+            else:
+                if self.records and last > anchor and _starts_record(probe, last, magic):
+                    anchor, since_anchor = last, 1
+                if self.records:
+                    self.error = tail_error(self.path, anchor, since_anchor)
             if pending is not None:
                 yield pending
 
@@ -187,6 +198,7 @@ def read_chunk(chunk: Chunk, max_body_bytes: int) -> Iterator[Page | Skipped | R
     A corrupt archive yields ``Skipped(SKIP_UNREADABLE)`` for each record it could not read.
     """
     done = 0
+    detail = None
     try:
         with open(chunk.path, "rb") as stream:
             stream.seek(chunk.offset)
@@ -198,10 +210,13 @@ def read_chunk(chunk: Chunk, max_body_bytes: int) -> Iterator[Page | Skipped | R
                     break
                 done += 1
                 yield _classify(record, max_body_bytes)
-    except Exception:  # corrupt from here on: the rest of the chunk is counted as unreadable
-        pass
+    except Exception as error:  # corrupt from here on: the rest of the chunk is counted as unreadable
+        detail = f"{type(error).__name__}: {error} (chunk {chunk.index}, after {done} of its records)"
+    if done < chunk.count and detail is None:
+        detail = f"the file ends early (chunk {chunk.index}, after {done} of its records)"
     for _ in range(chunk.count - done):
-        yield Skipped(SKIP_UNREADABLE)
+        yield Skipped(SKIP_UNREADABLE, detail=detail)
+        detail = None  # said once per chunk
 
 
 def _classify(record: Any, max_body_bytes: int) -> Page | Skipped | Refused:
@@ -221,6 +236,11 @@ def _classify(record: Any, max_body_bytes: int) -> Page | Skipped | Refused:
     headers = record.http_headers
     # Read at most the limit (+1 to see it passed); compressed bodies are checked after decoding.
     raw = _read_at_most(record.reader, max_body_bytes + 1)
+    # After the HTTP headers, content_length is what the payload should hold: a record cut short
+    # (the end of a truncated file) must not be cleaned as if it were the whole page.
+    if len(raw) <= max_body_bytes and len(raw) < record.content_length:
+        detail = f"record {record_id} is cut short: {len(raw)} of its Content-Length {record.content_length} bytes"
+        return Skipped(SKIP_UNREADABLE, record_id, detail)
     try:
         body = decode_payload(
             raw, headers.get("Transfer-Encoding") or "", headers.get("Content-Encoding") or "", max_body_bytes

@@ -33,7 +33,7 @@ from distributed import Client, Future, LocalCluster, as_completed
 from tqdm import tqdm
 
 from service.models import Options
-from service.offline.warc.output import OutputFile, OutputPaths
+from service.offline.warc.output import OutputFile, OutputPaths, run_fingerprint
 from service.offline.warc.records import DEFAULT_CHUNK_RECORDS, Chunk, ChunkScanner
 from service.offline.warc.summary import SKIP_TASK_FAILED, Summary
 from service.offline.warc.tasks import ChunkResult, clean_chunk
@@ -63,6 +63,10 @@ class WarcJob:
     settings: Settings
     chunk_records: int = DEFAULT_CHUNK_RECORDS
 
+    def fingerprint(self, path: str) -> dict[str, Any]:
+        """What an output of ``path`` must have been made from to be skipped (``output``)."""
+        return run_fingerprint(path, self.options, self.settings)
+
 
 @dataclass
 class InputReport:
@@ -73,6 +77,7 @@ class InputReport:
     summary: Summary = field(default_factory=Summary)
     already_complete: bool = False
     seconds: float = 0.0
+    fingerprint: dict[str, Any] = field(default_factory=dict)
 
     def document(self) -> dict[str, Any]:
         if self.already_complete:
@@ -83,7 +88,12 @@ class InputReport:
                 **self.paths.read_summary(),
                 "already_complete": True,
             }
-        return self.summary.to_dict(input=self.input, output=str(self.paths.jsonl), seconds=round(self.seconds, 2))
+        return self.summary.to_dict(
+            input=self.input,
+            output=str(self.paths.jsonl),
+            seconds=round(self.seconds, 2),
+            fingerprint=self.fingerprint,
+        )
 
 
 @dataclass
@@ -161,9 +171,9 @@ class WarcRunner:
         states: list[_InputState] = []
         for path in self.job.inputs:
             paths = OutputPaths.for_input(self.job.out_dir, path)
-            report = InputReport(path, paths)
+            report = InputReport(path, paths, fingerprint=self.job.fingerprint(path))
             reports.append(report)
-            if paths.is_complete():
+            if paths.is_complete(report.fingerprint):
                 report.already_complete = True
                 continue
             states.append(_InputState(report, None, ChunkScanner(path, self.job.chunk_records), 0.0))

@@ -2,7 +2,9 @@
 
 Invariants (tested): ``records == pages + sum(skipped)`` and ``pages == cleaned + sum(errors)``.
 A chunk whose task failed for good (after its retries) counts its records as skipped
-``task-failed`` and makes the output incomplete, so a re-run does that input again.
+``task-failed`` and makes the output incomplete, so a re-run does that input again. So does a
+read error (``read_errors``: the archive is corrupt or cut short somewhere; its unreadable records
+are skipped ``unreadable-record``): a file being written or downloaded must not pass for done.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class Summary:
 
     @property
     def complete(self) -> bool:
-        return not self.failed_chunks
+        return not self.failed_chunks and not self.read_errors
 
     def to_dict(self, **context: Any) -> dict[str, Any]:
         """The summary document (``DIR/<input-name>.summary.json``), ``context`` first."""
@@ -77,4 +79,6 @@ class Summary:
             text += " (" + ", ".join(f"{reason} {n}" for reason, n in sorted(self.skipped.items())) + ")"
         if self.failed_chunks:
             text += f"; {len(self.failed_chunks)} chunks FAILED (output incomplete)"
+        if self.read_errors:
+            text += f"; {len(self.read_errors)} read errors (output incomplete): {self.read_errors[0]}"
         return text

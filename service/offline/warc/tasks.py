@@ -58,6 +58,8 @@ def clean_chunk(chunk: Chunk, options: Options, settings: Settings) -> ChunkResu
     for item in read_chunk(chunk, settings.max_body_bytes):
         if isinstance(item, Skipped):
             summary.skip(item.reason)
+            if item.detail is not None:  # an unreadable record: the input stays incomplete
+                summary.read_errors.append(item.detail)
             continue
         if isinstance(item, Refused):  # before the pipeline: too large, unknown content coding
             summary.fail(item.error.code)
