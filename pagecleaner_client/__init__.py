@@ -9,8 +9,8 @@
             print(result.id, result.article.title if result.ok else result.error.code)
 
 ``AsyncClient`` is the same with ``await`` / ``async for``. Each client keeps its connections
-open between calls. A 429 is retried (waiting what ``Retry-After`` says, at most
-``MAX_RETRY_WAIT_S``), and so is a failed connection; nothing else is (a 503
+open between calls. A 429 is retried (waiting at least what ``Retry-After`` says, with growing,
+jittered waits bounded by ``RetryPolicy``), and so is a failed connection; nothing else is (a 503
 ``time-budget-exceeded`` would only fail again). Errors: ``RequestRejectedError`` (4xx),
 ``ServiceUnavailableError`` (5xx, or 429 after the retries), both ``ProblemError`` carrying
 ``status``, ``code`` and the ``problem`` document, and ``TransportError`` (no usable answer).
@@ -25,7 +25,7 @@ from pagecleaner_client.errors import (
     TransportError,
 )
 from pagecleaner_client.models import Article, ItemResult, Removed
-from pagecleaner_client.retries import DEFAULT_RETRIES, MAX_RETRY_WAIT_S, RetryPolicy
+from pagecleaner_client.retries import DEFAULT_RETRIES, MAX_RETRY_WAIT_S, MAX_TOTAL_RETRY_S, RetryPolicy
 from pagecleaner_client.sync import Client, extract
 from pagecleaner_client.wire import DEFAULT_BASE_URL, ENV_API_KEY, ENV_URL
 
@@ -35,6 +35,7 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_URL",
     "MAX_RETRY_WAIT_S",
+    "MAX_TOTAL_RETRY_S",
     "Article",
     "AsyncClient",
     "CleanerError",

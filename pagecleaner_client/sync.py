@@ -101,7 +101,7 @@ class Client:
     def _send(self, call: Call, stream: bool = False) -> httpx.Response:
         """The 2xx answer to ``call``, after the retries its policy allows (see ``retries``)."""
         request = call.build(self._http)
-        attempt = 0
+        attempt, waited = 0, 0.0
         while True:
             try:
                 response = self._http.send(request, stream=stream)
@@ -109,13 +109,13 @@ class Client:
                     response.read()
                     response.close()
             except httpx.TransportError as error:
-                wait = self._retry.wait_or_raise(attempt, error, str(request.url))
+                wait = self._retry.wait_or_raise(attempt, error, str(request.url), waited)
             else:
                 if response.is_success:
                     return response
-                wait = self._retry.wait_or_raise(attempt, response, str(request.url))
+                wait = self._retry.wait_or_raise(attempt, response, str(request.url), waited)
             _sleep(wait)
-            attempt += 1
+            attempt, waited = attempt + 1, waited + wait
 
     def close(self) -> None:
         """Close the kept connections."""
