@@ -16,7 +16,7 @@ jittered waits bounded by ``RetryPolicy``), and so is a failed connection; nothi
 ``status``, ``code`` and the ``problem`` document, and ``TransportError`` (no usable answer).
 """
 
-from pagecleaner_client.aio import AsyncClient
+from pagecleaner_client.aio import DEFAULT_MAX_CONCURRENCY, AsyncClient
 from pagecleaner_client.errors import (
     CleanerError,
     ProblemError,
@@ -31,6 +31,7 @@ from pagecleaner_client.wire import DEFAULT_BASE_URL, ENV_API_KEY, ENV_URL
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_RETRIES",
     "ENV_API_KEY",
     "ENV_URL",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from types import TracebackType
 from typing import Any
@@ -25,6 +26,13 @@ from pagecleaner_client.wire import (
 
 _sleep = asyncio.sleep  # replaced by the tests, which record the waits instead
 
+# Calls one AsyncClient has at the server at once (a call holds its slot through its retries'
+# waits and, for a batch chunk, until its answer is read). A default server admits
+# 3 x its extraction processes (6 on 2 cores) before answering 429: 8 keeps a small server full
+# with little overflow (the retries absorb it) and a gather over thousands of pages from
+# flooding any server. Raise it for a server with more cores.
+DEFAULT_MAX_CONCURRENCY = 8
+
 
 class AsyncClient:
     """``Client`` for asyncio: the same arguments, rules and answers, with ``await``.
@@ -34,7 +42,9 @@ class AsyncClient:
             async for result in cleaner.extract_many(items, format="markdown"):
                 ...
 
-    Concurrent calls share the connection pool (httpx's default: up to 100 connections).
+    Concurrent calls share the connection pool; at most ``max_concurrency`` of them are sent at
+    once (``None``: no bound), the others wait their turn in the client, so ``asyncio.gather``
+    over any number of pages does not flood the server with requests it must refuse.
     """
 
     def __init__(
@@ -44,10 +54,19 @@ class AsyncClient:
         *,
         timeout: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
+        max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """``Client``'s arguments, and ``max_concurrency`` (above).
+
+        Raises:
+            ValueError: ``max_concurrency`` is below 1.
+        """
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1 (or None), not {max_concurrency}")
         self._http = httpx.AsyncClient(transport=transport, **http_settings(base_url, api_key, timeout))
         self._retry = retry or RetryPolicy()
+        self._slots = asyncio.Semaphore(max_concurrency) if max_concurrency else contextlib.nullcontext()
 
     @property
     def base_url(self) -> str:
@@ -67,7 +86,8 @@ class AsyncClient:
         Raises:
             RequestRejectedError / ServiceUnavailableError / TransportError: as ``Client.extract``.
         """
-        response = await self._send(extract_call(html, text, url, charset, options))
+        async with self._slots:
+            response = await self._send(extract_call(html, text, url, charset, options))
         return article_of(response.content)
 
     async def extract_many(
@@ -79,15 +99,16 @@ class AsyncClient:
             RequestRejectedError / ServiceUnavailableError / TransportError: a whole chunk failed.
         """
         for call in batch_calls(items, options, chunk_items):
-            response = await self._send(call, stream=True)
-            try:
-                async for line in response.aiter_lines():
-                    if line.strip():
-                        yield item_of(line)
-            except httpx.TransportError as error:
-                raise transport_error(error, str(response.url)) from None
-            finally:
-                await response.aclose()
+            async with self._slots:  # the server works on the chunk until its last line is read
+                response = await self._send(call, stream=True)
+                try:
+                    async for line in response.aiter_lines():
+                        if line.strip():
+                            yield item_of(line)
+                except httpx.TransportError as error:
+                    raise transport_error(error, str(response.url)) from None
+                finally:
+                    await response.aclose()
 
     async def _send(self, call: Call, stream: bool = False) -> httpx.Response:
         """The 2xx answer to ``call``, after the retries its policy allows (see ``retries``)."""

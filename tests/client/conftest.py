@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,7 @@ class Reply:
     status: int
     body: dict[str, Any] | str = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # how long the stub takes before answering
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Stub:
     url: str
     replies: list[Reply] = field(default_factory=lambda: [Reply(200, OK)])
     seen: list[Seen] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most requests it was answering at once
 
 
 @pytest.fixture
@@ -65,6 +69,11 @@ def stub() -> Iterator[Stub]:
             with lock:
                 state.seen.append(Seen(self.path, body, dict(self.headers.items()), self.client_address[1]))
                 reply = state.replies.pop(0) if len(state.replies) > 1 else state.replies[0]
+                state.in_flight += 1
+                state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            time.sleep(reply.delay_s)
+            with lock:
+                state.in_flight -= 1
             payload = (reply.body if isinstance(reply.body, str) else json.dumps(reply.body)).encode()
             self.send_response(reply.status)
             kind = "application/json" if reply.status < 400 else "application/problem+json"
@@ -78,7 +87,10 @@ def stub() -> Iterator[Stub]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 64  # the default 5 delays concurrent connections (the concurrency tests)
+
+    httpd = Server(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
