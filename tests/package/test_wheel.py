@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from email.parser import Parser
 
@@ -70,6 +71,7 @@ def test_the_wheel_carries_the_gunicorn_config_and_the_client(wheel: zipfile.Zip
     members = set(wheel.namelist())
     assert "service/http/gunicorn_conf.py" in members
     assert "pagecleaner_client/__init__.py" in members
+    assert "pagecleaner_client/py.typed" in members
     assert not [member for member in members if member.startswith(("tests/", "bench/", "fixtures/"))]
 
 
@@ -86,3 +88,11 @@ def test_the_version_and_dependencies_come_from_their_one_place(wheel: zipfile.Z
     assert metadata["Name"] == "pagecleaner"
     assert metadata["Version"] == __version__
     assert metadata.get_all("Requires-Dist") == _requirements_in()
+
+
+def test_the_client_declares_its_type_hints_to_mypy() -> None:
+    # Without py.typed in the installed package, a user's mypy skips it ("missing library stubs
+    # or py.typed marker") and checks none of their calls against its hints (PEP 561).
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"].get("pagecleaner_client", [])
+    assert (ROOT / "pagecleaner_client" / "py.typed").is_file()
