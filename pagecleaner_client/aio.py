@@ -91,7 +91,11 @@ class AsyncClient:
         return article_of(response.content)
 
     async def extract_many(
-        self, items: Iterable[Mapping[str, Any] | str], *, chunk_items: int = BATCH_MAX_ITEMS, **options: Any
+        self,
+        items: Iterable[Mapping[str, Any] | str | bytes],
+        *,
+        chunk_items: int = BATCH_MAX_ITEMS,
+        **options: Any,
     ) -> AsyncIterator[ItemResult]:
         """``Client.extract_many``, as an async iterator.
 
@@ -104,7 +108,7 @@ class AsyncClient:
                 try:
                     async for line in response.aiter_lines():
                         if line.strip():
-                            yield item_of(line)
+                            yield item_of(line, call.first_line)
                 except httpx.TransportError as error:
                     raise transport_error(error, str(response.url)) from None
                 finally:

@@ -76,23 +76,30 @@ class Client:
         return article_of(response.content)
 
     def extract_many(
-        self, items: Iterable[Mapping[str, Any] | str], *, chunk_items: int = BATCH_MAX_ITEMS, **options: Any
+        self,
+        items: Iterable[Mapping[str, Any] | str | bytes],
+        *,
+        chunk_items: int = BATCH_MAX_ITEMS,
+        **options: Any,
     ) -> Iterator[ItemResult]:
         """Clean many pages through ``POST /v1/extract/batch``; yields one ``ItemResult`` per item,
         in input order, as the answers stream in (an item's failure is its ``error``).
 
         An item is ``{"id", "html" | "text", "url", "options"}`` or a string of HTML (its id is
-        its index). ``options`` apply to every item; an item's own win.
+        its index). A page may be UTF-8 bytes (the batch is JSON text: other charsets go one by one
+        through ``extract``). ``options`` apply to every item; an item's own win. A failed item's
+        ``error.problem["line"]`` is its position in ``items`` (1-based).
 
         Raises:
             RequestRejectedError / ServiceUnavailableError / TransportError: a whole chunk failed.
+            ValueError: a page given as bytes is not UTF-8.
         """
         for call in batch_calls(items, options, chunk_items):
             response = self._send(call, stream=True)
             try:
                 for line in response.iter_lines():
                     if line.strip():
-                        yield item_of(line)
+                        yield item_of(line, call.first_line)
             except httpx.TransportError as error:
                 raise transport_error(error, str(response.url)) from None
             finally:

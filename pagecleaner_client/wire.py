@@ -40,6 +40,9 @@ class Call:
     content: bytes
     content_type: str
     params: tuple[tuple[str, str], ...] = ()
+    # A batch chunk: its first item's position in the caller's input (1-based). The server counts
+    # a failed item's ``line`` from the start of the chunk; the caller counts from its input's.
+    first_line: int = 1
 
     def build(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
         headers = {"Content-Type": self.content_type}
@@ -88,24 +91,53 @@ def extract_call(
     return Call(EXTRACT_PATH, bytes(page), content_type, query_params(query))
 
 
-def batch_calls(items: Iterable[Mapping[str, Any] | str], options: Mapping[str, Any], max_items: int) -> Iterator[Call]:
+def batch_calls(
+    items: Iterable[Mapping[str, Any] | str | bytes], options: Mapping[str, Any], max_items: int
+) -> Iterator[Call]:
     """Requests of ``POST /v1/extract/batch``, one per chunk of items (NDJSON lines).
 
-    An item is a batch line, ``{"id", "html" | "text", "url", "options"}``; a plain string is
-    ``{"id": <its index>, "html": string}``. ``options`` go in the query (the item's own win).
+    An item is a batch line, ``{"id", "html" | "text", "url", "options"}``; a plain string (or
+    bytes) is ``{"id": <its index>, "html": string}``. ``options`` go in the query (the item's
+    own win).
+
+    Raises:
+        ValueError: a page given as bytes is not UTF-8 (see ``_batch_line``).
     """
     params = query_params(options)
     chunk: list[bytes] = []
-    size = 0
+    size = first_line = 0
     for index, item in enumerate(items):
-        line = _json_bytes({"id": index, "html": item} if isinstance(item, str) else dict(item)) + b"\n"
+        line = _batch_line(index, item)
         if chunk and (len(chunk) >= max_items or size + len(line) > BATCH_MAX_BYTES):
-            yield Call(BATCH_PATH, b"".join(chunk), "application/x-ndjson", params)
+            yield Call(BATCH_PATH, b"".join(chunk), "application/x-ndjson", params, first_line)
             chunk, size = [], 0
+        if not chunk:
+            first_line = index + 1
         chunk.append(line)
         size += len(line)
     if chunk:
-        yield Call(BATCH_PATH, b"".join(chunk), "application/x-ndjson", params)
+        yield Call(BATCH_PATH, b"".join(chunk), "application/x-ndjson", params, first_line)
+
+
+def _batch_line(index: int, item: Mapping[str, Any] | str | bytes) -> bytes:
+    """One NDJSON line. A batch line is JSON, which carries text: a page given as bytes must be
+    UTF-8 (a byte-order mark is dropped). Finding another charset is the server's job, which it
+    does for a page sent alone (``extract``); a copy of it here would be a second decoder.
+
+    Raises:
+        ValueError: a page given as bytes is not UTF-8.
+    """
+    document: dict[str, Any] = {"id": index, "html": item} if isinstance(item, str | bytes) else dict(item)
+    for key in ("html", "text"):
+        if isinstance(page := document.get(key), bytes):
+            try:
+                document[key] = page.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ValueError(
+                    f"item {index + 1}: a page given as bytes to extract_many must be UTF-8; send a page in"
+                    " another charset with extract(), which has the server find its charset, or decode it first"
+                ) from None
+    return _json_bytes(document) + b"\n"
 
 
 def query_params(options: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -126,13 +158,18 @@ def article_of(body: bytes) -> Article:
     return Article.from_json(_json_object(body))
 
 
-def item_of(line: str | bytes) -> ItemResult:
-    """The ``ItemResult`` of one line of a batch answer.
+def item_of(line: str | bytes, first_line: int = 1) -> ItemResult:
+    """The ``ItemResult`` of one line of a batch answer to a chunk whose first item is at
+    ``first_line`` in the caller's input (a failed item's ``line`` is made to count from there).
 
     Raises:
         TransportError: the line is not a JSON object.
     """
-    return ItemResult.from_json(_json_object(line))
+    document = _json_object(line)
+    problem = document.get("error")
+    if isinstance(problem, dict) and isinstance(problem.get("line"), int):
+        problem["line"] += first_line - 1  # the client sends no blank lines: line n is item n
+    return ItemResult.from_json(document)
 
 
 def _query_value(value: Any) -> str:

@@ -136,6 +136,16 @@ def test_extract_many_streams_typed_results_in_input_order(cleaner: Client) -> N
     assert "## A long day" in (results[4].unwrap().markdown or "")
 
 
+@pytest.mark.e2e
+def test_a_failed_item_in_a_later_chunk_gives_its_line_in_the_input(cleaner: Client) -> None:
+    items: list[Any] = [ARTICLE] * 70
+    items[65] = {"id": "both", "html": ARTICLE, "text": "x"}  # item 66: refused
+    results = list(cleaner.extract_many(items))
+    assert [result.id for result in results if not result.ok] == ["both"]
+    assert results[65].error is not None
+    assert results[65].error.problem["line"] == 66
+
+
 # -- async ----------------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import pytest
 
@@ -102,3 +103,32 @@ def test_batch_items_go_as_ndjson_lines_in_chunks(stub: Stub) -> None:
         {"id": "b", "text": "b"},
     ]
     assert len(results) == 4  # the stub answers two lines to each chunk
+
+
+def test_a_failed_item_gives_its_line_in_the_callers_input_not_in_its_chunk(stub: Stub) -> None:
+    answer = {"Content-Type": "application/x-ndjson"}
+    first = "\n".join(json.dumps({"id": index, **OK}) for index in range(2))
+    failed = json.dumps({"id": 2, "error": {"status": 400, "code": "invalid-field", "line": 1}})
+    stub.replies = [Reply(200, first, dict(answer)), Reply(200, failed, dict(answer))]
+    with Client(stub.url) as client:
+        results = list(client.extract_many(["<p>a</p>", "<p>b</p>", "<p>c</p>"], chunk_items=2))
+    assert results[2].error is not None
+    assert results[2].error.problem["line"] == 3  # the server saw it as line 1 of the second chunk
+
+
+def test_batch_items_accept_utf8_bytes(stub: Stub) -> None:
+    stub.replies = [Reply(200, json.dumps({"id": 0, **OK}), {"Content-Type": "application/x-ndjson"})]
+    items: list[Any] = ["<p>café</p>".encode(), {"id": "bom", "html": b"\xef\xbb\xbf<p>caf\xc3\xa9</p>"}]
+    with Client(stub.url) as client:
+        list(client.extract_many(items))
+    assert [json.loads(line) for line in stub.seen[0].body.splitlines()] == [
+        {"id": 0, "html": "<p>café</p>"},
+        {"id": "bom", "html": "<p>café</p>"},
+    ]
+
+
+def test_batch_bytes_in_another_charset_are_refused_before_sending(stub: Stub) -> None:
+    # A batch line is JSON text: guessing the charset is the server's job, done for extract().
+    with Client(stub.url) as client, pytest.raises(ValueError, match=r"item 2: .* must be UTF-8"):
+        list(client.extract_many(["<p>a</p>", "<p>naïve café</p>".encode("cp1252")]))
+    assert stub.seen == []
