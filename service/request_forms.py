@@ -144,6 +144,8 @@ def options_from_query(query: MultiDict[str, str]) -> dict[str, Any]:
     unknown = sorted(set(query) - QUERY_PARAMETERS)
     if unknown:
         raise InvalidOption(unknown[0], f"unknown query parameter; known: {', '.join(sorted(QUERY_PARAMETERS))}")
+    if len(query.getlist("url")) > 1:  # read by the caller, but one value, as every option
+        raise InvalidOption("url", "given more than once")
     raw: dict[str, Any] = {}
     for name in QUERY_PARAMETERS - {"url"}:
         values = query.getlist(name)
@@ -172,7 +174,9 @@ def _load_json(body: bytes) -> Any:
 def _json_error(error: Exception) -> str:
     if isinstance(error, json.JSONDecodeError):
         return f"{error.msg} at line {error.lineno} column {error.colno}"
-    return "nested too deeply"
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error)  # e.g. an integer of more digits than Python converts (4,300)
 
 
 class NotHttpURL(Exception):

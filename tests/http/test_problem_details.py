@@ -85,6 +85,18 @@ def test_bad_option_is_400_naming_it(client: FlaskClient, query: dict[str, str],
     assert problem["option"] == option
 
 
+@pytest.mark.parametrize("query", ["url=https://a.example/&url=https://b.example/", "favor=recall&favor=precision"])
+def test_a_single_valued_parameter_given_twice_is_400(client: FlaskClient, query: str) -> None:
+    response = client.post(f"/v1/extract?{query}", data=PAGE, headers={"Content-Type": "text/html"})
+    assert assert_problem(response, 400, "invalid-option")["option"] == query.split("=")[0]
+
+
+def test_a_number_too_long_to_convert_is_said_so_not_nesting(client: FlaskClient) -> None:
+    body = b'{"html": "<p>x</p>", "options": {"timeout": ' + b"9" * 5000 + b"}}"
+    response = client.post("/v1/extract", data=body, headers={"Content-Type": "application/json"})
+    assert "digits" in assert_problem(response, 400, "invalid-json")["detail"]
+
+
 def test_bad_option_in_json_is_400(client: FlaskClient) -> None:
     response = client.post("/v1/extract", json={"html": PAGE.decode(), "options": {"tables": "sometimes"}})
     assert assert_problem(response, 400, "invalid-option")["option"] == "tables"
