@@ -41,6 +41,8 @@ REQUEST_ERRORS: tuple[type[errors.ServiceError], ...] = (
     errors.UriTooLong,
     errors.UnsupportedMediaType,
     errors.HeaderFieldsTooLarge,
+    errors.ExpectationFailed,
+    errors.TransferCodingNotImplemented,
 )
 # A request with only a URL (CLEANER_FETCH=1).
 FETCH_ERRORS: tuple[type[errors.ServiceError], ...] = (errors.FetchRefused, errors.FetchFailed, errors.FetchTimeout)

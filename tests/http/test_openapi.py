@@ -85,14 +85,18 @@ def test_every_error_code_is_documented(spec: dict[str, Any]) -> None:
         "413",
         "414",
         "415",
+        "417",
         "422",
         "429",
         "431",
         "500",
+        "501",
         "502",
         "503",
         "504",
     }
+    # What the HTTP parser refuses before any route is known applies to every POST too.
+    assert {"417", "501"} <= set(spec["paths"]["/v1/extract/batch"]["post"]["responses"])
     problem = extract["503"]["content"]["application/problem+json"]["schema"]
     assert problem["properties"]["code"]["enum"] == ["extractor-unavailable", "time-budget-exceeded"]
     assert "Retry-After" in extract["429"]["headers"]
