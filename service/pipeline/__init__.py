@@ -88,6 +88,7 @@ def _run_html(job: Job, limits: Limits) -> tuple[Article, str]:
     article.warnings[:0] = warnings + page.warnings
     article.metadata.language = article.metadata.language or page.tree.get("lang")
     block_model.decide(article, candidates.readability, job.options)
+    serialize.unwrap_layout_tables(article.body)
     # Not a quality rule (it changes no page of the benchmark sets, all articles): the contract
     # that a page of nothing but navigation answers no-main-content, which the model cannot see
     # (trafilatura's body is then bare text, no block).

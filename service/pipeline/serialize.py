@@ -88,6 +88,40 @@ def _without_links_and_images(body: Any) -> Any:
     return body
 
 
+def unwrap_layout_tables(body: Any) -> None:
+    """Put the content of a table of one cell in the table's place (in place).
+
+    A table of one row and one cell is the page's layout (old sites box their article in one),
+    not data, and trafilatura renders a cell as one line: "| First paragraph. Second paragraph. |"
+    on 9 of the 1,174 HTML benchmark pages. Its paragraphs become the body's own.
+    """
+    if body is None:
+        return
+    for table in list(body.iter("table")):
+        rows = table.findall("row")
+        cells = rows[0].findall("cell") if len(rows) == 1 else []
+        if len(cells) != 1 or len(rows[0]) != 1 or len(table) != 1:
+            continue
+        cell, parent = cells[0], table.getparent()
+        if any(child.tag in _BLOCK_TAGS for child in cell):
+            content = list(cell)
+            if cell.text and cell.text.strip():
+                lead = etree.Element("p")
+                lead.text = cell.text
+                content.insert(0, lead)
+        else:
+            cell.tag = "p"
+            cell.attrib.clear()
+            content = [cell]
+        content[-1].tail = (content[-1].tail or "") + (table.tail or "")
+        position = parent.index(table)
+        parent[position : position + 1] = content
+
+
+# trafilatura's elements that render as lines of their own (a cell of them is a layout box).
+_BLOCK_TAGS = frozenset({"p", "head", "list", "quote", "code", "table", "graphic"})
+
+
 def drop_unsafe_targets(body: Any) -> None:
     """Unwrap links and remove images whose address is not http(s), mailto, tel or relative
     (in place): a ``javascript:`` or ``data:`` link in the Markdown or HTML rendering runs

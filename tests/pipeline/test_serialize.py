@@ -70,3 +70,11 @@ def test_links_to_scripts_are_unwrapped_and_images_of_data_dropped() -> None:
         ):
             assert kept in rendering
     assert "Click here or there write, a paragraph of the story." in answer["text"]
+
+
+def test_a_table_of_one_cell_is_layout_and_its_paragraphs_stay_lines() -> None:
+    # trafilatura rendered the boxed article as one line, "| First. Second. |".
+    page = f"<html><body><table><tr><td><p>{_PARAGRAPH}.</p><p>{_PARAGRAPH}, too.</p></td></tr></table></body></html>"
+    assert run(Job(mode="html", body=page.encode()))["text"] == f"{_PARAGRAPH}.\n{_PARAGRAPH}, too."
+    data = "<table><tr><td>Year</td><td>Visitors</td></tr><tr><td>2024</td><td>1,200</td></tr></table>"
+    assert "| Year | Visitors |" in _answer(data)["text"]  # a table of data stays one
