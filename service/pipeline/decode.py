@@ -94,15 +94,17 @@ _SUPERSETS = {
     "iso-8859-9": "cp1254",
     "big5": "big5hkscs",
 }
-# C0 controls except TAB, LF, CR (and FF, which we turn into a newline); DEL and C1 controls.
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\x80-\x9f]")
+# C0 controls except TAB, LF, CR (and FF, which we turn into a newline); DEL and C1 controls; the
+# noncharacters U+FFFE and U+FFFF (no XML characters: libxml2 fails on them).
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\x80-\x9f\ufffe\uffff]")
 # Numeric character references to C1 controls (128-159), which HTML reads as windows-1252.
 _C1_REFS = re.compile(r"&#(?:0*(12[89]|1[3-5]\d)(?!\d)|[xX]0*([89][0-9a-fA-F])(?![0-9a-fA-F]));?")
-# Numeric character references to the same controls (&#1;, &#x1F;): libxml2 drops the whole text
-# node around them, so trafilatura returned nothing for such pages (issue 4).
+# Numeric character references to the same controls (&#1;, &#x1F;) and to the noncharacters
+# U+FFFE and U+FFFF: libxml2 drops the whole text node around them, so trafilatura returned nothing
+# for such pages (issue 4; &#65535; made the whole page fall back to the baseline extraction).
 _CONTROL_REFS = re.compile(
-    r"&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01]|12[7-9]|1[3-5]\d)(?!\d)"
-    r"|[xX]0*(?:[0-8bBeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])(?![0-9a-fA-F]));?"
+    r"&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01]|12[7-9]|1[3-5]\d|6553[45])(?!\d)"
+    r"|[xX]0*(?:[0-8bBeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F]|[fF]{3}[eEfF])(?![0-9a-fA-F]));?"
 )
 
 
@@ -110,8 +112,9 @@ _CONTROL_REFS = re.compile(
 _CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or (b > 13 and b != 27))
 
 
-def refuse_binary(body: bytes) -> None:
-    """Raise NotAPage when ``body`` is an image, archive, PDF, executable or other binary.
+def refuse_binary(body: bytes, utf16: bool = False) -> None:
+    """Raise NotAPage when ``body`` is an image, archive, PDF, executable or other binary
+    (``utf16``: the client declared UTF-16, whose NUL bytes are text).
 
     Raises:
         NotAPage: the body is empty or binary.
@@ -124,7 +127,7 @@ def refuse_binary(body: bytes) -> None:
             raise NotAPage(f"The body looks like a {kind}, not a web page.")
     if head.startswith(b"RIFF") and head[8:12] in _RIFF_KINDS:
         raise NotAPage("The body looks like RIFF media, not a web page.")
-    if _bom_encoding(head) in {"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"}:
+    if utf16 or _bom_encoding(head) in {"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"}:
         return  # NUL bytes are normal there
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if controls > MAX_CONTROL_SHARE * len(head):
@@ -137,13 +140,18 @@ def decode(body: bytes, declared_charset: str | None, is_html: bool) -> tuple[st
     Raises:
         NotAPage: the body is binary.
     """
-    refuse_binary(body)
+    refuse_binary(body, utf16=whatwg_codec(declared_charset or "") in UTF16_CODECS)
     warnings: list[str] = []
     bom_encoding = _bom_encoding(body[:4])
     if bom_encoding:
         text = body[len(_bom_for(bom_encoding)) :].decode(bom_encoding, errors="replace")
         return clean_control_characters(text), bom_encoding, warnings
     declared = _charset_of_label(declared_charset, warnings) if declared_charset else None
+    if declared in UTF16_CODECS and b"\x00" not in body[:SNIFF_BYTES]:
+        # UTF-16 text has a NUL in every ASCII character (all of the markup): a body without
+        # one was labelled UTF-16 by mistake, and read as such it is CJK soup.
+        declared = None
+        warnings.append("charset-corrected")
     if not declared and is_html:
         match = _META_CHARSET.search(body[:META_SCAN_BYTES])
         if match:

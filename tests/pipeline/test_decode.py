@@ -196,3 +196,14 @@ def test_a_few_stray_bytes_keep_the_declared_charset() -> None:
     assert encoding == "utf-8"
     assert text.endswith("<p>caf\ufffd</p>")
     assert warnings == []
+
+
+def test_a_utf16_label_on_a_body_without_nul_bytes_is_corrected() -> None:
+    text, encoding, warnings = decode("<p>Grüße aus Köln</p>".encode(), "utf-16", is_html=True)
+    assert (text, encoding, warnings) == ("<p>Grüße aus Köln</p>", "utf-8", ["charset-corrected"])
+    real = "<p>Grüße</p>".encode("utf-16-le")
+    assert decode(real, "utf-16", is_html=True)[:2] == ("<p>Grüße</p>", "utf-16-le")
+
+
+def test_noncharacters_and_references_to_them_are_removed() -> None:
+    assert clean_control_characters("a&#65535;b&#xFFFE;c\ufffed&#xFFFD;") == "abcd&#xFFFD;"
