@@ -67,6 +67,7 @@ POOL_EVENTS = {
     "crashes": "kill_crash",
     "withdrawals": "withdraw",
     "late_withdrawals": "withdraw_late",
+    "abandoned": "abandon",
 }
 
 REQUESTS = Counter(

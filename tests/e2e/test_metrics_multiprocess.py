@@ -93,6 +93,6 @@ def test_event_counters_are_exported_at_zero_before_their_first_event(two_worker
     for endpoint in ("/v1/extract", "/v1/extract/batch"):
         for counter in ("pagecleaner_time_budget_exceeded_total", "pagecleaner_admission_rejected_total"):
             assert samples.get((counter, frozenset({"endpoint": endpoint}.items()))) == 0, (counter, endpoint)
-    for event in ("spawn_failure", "recycle", "kill_timeout", "kill_crash", "withdraw", "withdraw_late"):
+    for event in ("spawn_failure", "recycle", "kill_timeout", "kill_crash", "withdraw", "withdraw_late", "abandon"):
         # Present; not necessarily 0: the test above may have had a page withdrawn.
         assert ("pagecleaner_extractor_events_total", frozenset({"event": event}.items())) in samples, event
