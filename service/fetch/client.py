@@ -11,11 +11,14 @@ as a posted page is. urllib3's errors are translated here, and only here, into o
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.client import HTTPException, RemoteDisconnected
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -25,6 +28,7 @@ from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
     NewConnectionError,
+    ProtocolError,
     ReadTimeoutError,
     SSLError,
 )
@@ -115,7 +119,9 @@ def _request(
         "Accept-Encoding": "gzip, deflate",
     }
     for attempt, address in enumerate(addresses, start=1):
+        watch = _HeadWatch(deadline)
         pool = _pool(scheme, address, port, host, policy, deadline, url)
+        pool.ConnectionCls = watch.watching(pool.ConnectionCls)
         try:
             response = pool.urlopen(
                 "GET",
@@ -133,13 +139,59 @@ def _request(
             continue
         except Exception as error:
             pool.close()
+            if watch.fired:
+                raise FetchTimeout(f"{url} was not fetched in time.", url=url) from None
             raise _translated(error, url) from None
+        finally:
+            watch.disarm()
         try:
             yield response
             return
         finally:
             response.close()  # never reused: the next hop is another address, maybe another host
             pool.close()
+
+
+class _HeadWatch:
+    """Shuts a connection's socket at the fetch's deadline until the answer's head is in.
+
+    urllib3 gives every wait on the socket its own timeout, so a server trickling its TLS
+    handshake or its headers a byte at a time kept a fetch going as long as it liked (s20 audit:
+    40 s for a 10 s fetch, each holding a reading slot). The body is read against the deadline
+    by ``_read_body``.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.fired = False
+        self._timers: list[threading.Timer] = []
+
+    def watching(self, base: type[Any]) -> type[Any]:
+        """``base`` (a pool's urllib3 connection class), its new sockets put under this watch."""
+        watch = self
+
+        class Watched(base):  # type: ignore[misc]
+            def _new_conn(self) -> socket.socket:
+                sock: socket.socket = super()._new_conn()
+                watch.arm(sock)
+                return sock
+
+        return Watched
+
+    def arm(self, sock: socket.socket) -> None:
+        timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._fire, args=(sock,))
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def disarm(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+    def _fire(self, sock: socket.socket) -> None:
+        self.fired = True
+        with contextlib.suppress(OSError):  # already closed: nothing to stop
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _pool(
@@ -256,6 +308,12 @@ def _translated(error: Exception, url: str) -> Exception:
         return FetchTimeout(f"{url} was not fetched in time.", url=url)
     if isinstance(error, SSLError):
         return FetchFailed(f"TLS with {url} failed ({_short(error)}).", reason="tls", url=url)
+    if isinstance(error, ProtocolError) and any(isinstance(arg, RemoteDisconnected) for arg in error.args):
+        return FetchFailed(f"{url} closed the connection without an answer.", reason="connection", url=url)
+    if isinstance(error, ProtocolError) and any(isinstance(arg, HTTPException) for arg in error.args):
+        # Not its bytes: a service on another port (SSH, SMTP) would have its banner echoed to
+        # the client (s20 audit).
+        return FetchFailed(f"{url} did not answer in HTTP.", reason="connection", url=url)
     if isinstance(error, (HTTPError, OSError)):
         return FetchFailed(f"{url} could not be fetched ({_short(error)}).", reason="connection", url=url)
     return error

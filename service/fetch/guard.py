@@ -74,8 +74,10 @@ def resolve(host: str, port: int, allowed: Iterable[IPNetwork], timeout_s: float
     for text in addresses:
         reason = refusal(ipaddress.ip_address(text.split("%", 1)[0]), networks)
         if reason is not None:
+            # Not the address itself: the answer would map the server's internal names to their
+            # addresses for any client (s20 audit).
             raise FetchRefused(
-                f"{host!r} resolves to {text}, a {reason} address this server does not fetch from "
+                f"{host!r} resolves to a {reason} address, which this server does not fetch from "
                 "(CLEANER_FETCH_ALLOW lists the networks it may reach).",
                 reason="address",
             )
@@ -88,6 +90,8 @@ def _kind(address: IPAddress) -> str | None:
         ("unspecified", address.is_unspecified),
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),
+        # Deprecated (RFC 3879) but still routed inside some networks; Python counts it global.
+        ("site-local", isinstance(address, ipaddress.IPv6Address) and address.is_site_local),
         ("multicast", address.is_multicast),
         ("private", address.is_private),
         ("reserved", address.is_reserved),

@@ -79,6 +79,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._trickle()
         elif route == "/stall":
             self._stall()
+        elif route == "/banner":  # another service on an HTTP port: it does not speak HTTP
+            self.wfile.write(b"SSH-2.0-OpenSSH_8.9p1 internal-bastion-7\r\n")
+            self.close_connection = True
+        elif route == "/trickle-head":
+            self._trickle_head()
         elif route == "/huge":
             self._send(200, "text/html", b"<p>" + b"x" * self.huge_bytes)
         elif route == "/huge-chunked":
@@ -109,6 +114,17 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             for _ in range(int(SLOW_S / TRICKLE_INTERVAL_S)):
                 self.wfile.write(b"<p>a")
+                self.wfile.flush()
+                time.sleep(TRICKLE_INTERVAL_S)
+        except OSError:
+            pass  # the client gave up: that is the point
+
+    def _trickle_head(self) -> None:
+        """The status line, then a header a byte at a time: each wait is short, the head endless."""
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(int(SLOW_S / TRICKLE_INTERVAL_S)):
+                self.wfile.write(b"a")
                 self.wfile.flush()
                 time.sleep(TRICKLE_INTERVAL_S)
         except OSError:

@@ -28,6 +28,7 @@ NOT_PUBLIC = [
     "::1",
     "::",
     "fe80::1",
+    "fec0::1",  # site-local (deprecated), which Python counts as global
     "fc00::1",
     "fd12:3456::1",
     "ff02::1",
@@ -79,7 +80,9 @@ def test_every_address_a_name_resolves_to_is_checked() -> None:
     assert resolve("example.test", 80, (), 1.0, fake_lookup("8.8.8.8", "1.1.1.1", "8.8.8.8")) == ["8.8.8.8", "1.1.1.1"]
     with pytest.raises(FetchRefused) as refused:
         resolve("example.test", 80, (), 1.0, fake_lookup("8.8.8.8", "10.0.0.1"))
-    assert "10.0.0.1" in refused.value.detail
+    # The kind of address, never the address: a client must not map internal names to addresses.
+    assert "private address" in refused.value.detail
+    assert "10.0.0.1" not in refused.value.detail
     assert refused.value.extra["reason"] == "address"
 
 

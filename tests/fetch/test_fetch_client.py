@@ -152,6 +152,22 @@ def test_a_trickling_body_is_cut_at_the_deadline_too(server: Server) -> None:
     assert time.monotonic() - started < POLICY.timeout_s + DEADLINE_SLACK_S
 
 
+def test_an_answer_that_is_not_http_is_refused_without_echoing_it(server: Server) -> None:
+    with pytest.raises(FetchFailed) as failed:
+        fetch(server.url("/banner"), POLICY)
+    assert "did not answer in HTTP" in failed.value.detail
+    assert "SSH" not in failed.value.detail
+
+
+def test_a_head_trickled_a_byte_at_a_time_ends_at_the_deadline(server: Server) -> None:
+    # Every wait on the socket was short, so urllib3's per-read timeout never fired (s20 audit:
+    # a 10 s fetch lasted 40 s, as long as the server kept sending a header byte a second).
+    started = time.monotonic()
+    with pytest.raises(FetchTimeout):
+        fetch(server.url("/trickle-head"), POLICY)
+    assert time.monotonic() - started < POLICY.timeout_s + DEADLINE_SLACK_S
+
+
 def test_a_stall_after_the_first_bytes_ends_at_the_deadline_not_a_read_timeout_later(server: Server) -> None:
     # Each wait on the socket gets what is left of the deadline, not the timeout set at connect.
     started = time.monotonic()
