@@ -108,23 +108,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _trickle(self) -> None:
+        """A whole head, then the body a few bytes at a time."""
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.end_headers()
-        try:
-            for _ in range(int(SLOW_S / TRICKLE_INTERVAL_S)):
-                self.wfile.write(b"<p>a")
-                self.wfile.flush()
-                time.sleep(TRICKLE_INTERVAL_S)
-        except OSError:
-            pass  # the client gave up: that is the point
+        self._drip(b"<p>a")
 
     def _trickle_head(self) -> None:
         """The status line, then a header a byte at a time: each wait is short, the head endless."""
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        self._drip(b"a")
+
+    def _drip(self, piece: bytes) -> None:
         try:
-            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
             for _ in range(int(SLOW_S / TRICKLE_INTERVAL_S)):
-                self.wfile.write(b"a")
+                self.wfile.write(piece)
                 self.wfile.flush()
                 time.sleep(TRICKLE_INTERVAL_S)
         except OSError:
