@@ -6,8 +6,10 @@ stops the start with a message naming the variable, instead of failing on the fi
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import ipaddress
+import math
 import os
 import re
 import socket
@@ -40,6 +42,8 @@ def _setting(
     )
 
 
+# Every setting of the service but HOST and PORT starts so; another variable so named is a typo.
+VARIABLE_PREFIX = "CLEANER_"
 # A line of CLEANER_API_KEYS_FILE: a SHA-256 hex digest, then an optional '#' comment.
 _HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -242,9 +246,14 @@ class Settings:
             ConfigError: a variable does not parse or is out of its documented range.
         """
         environ = os.environ if environ is None else environ
+        _refuse_unknown_variables(environ, {f.metadata["env"] for f in fields(cls)})
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = environ.get(f.metadata["env"])
+            if raw is not None and raw.strip() == "" and f.name == "api_keys":
+                # Set but blank ("-e CLEANER_API_KEYS=$UNSET"): meant to protect, it would open the
+                # service (the image allows an open HOST). Unset it to run without keys.
+                raise ConfigError("CLEANER_API_KEYS is set but blank: give the keys, or unset it to run without")
             if raw is None or raw.strip() == "":
                 continue
             values[f.name] = _parse(f.metadata["env"], raw.strip(), _converter(f.type))
@@ -265,6 +274,9 @@ class Settings:
             raise ConfigError(f"CLEANER_LOG_LEVEL={self.log_level!r}: use debug, info, warning or error")
         if not self.host:
             raise ConfigError("HOST is empty")
+        if not (self.fetch_user_agent.isascii() and self.fetch_user_agent.isprintable()):
+            # A header value: CR/LF made every fetch fail as 'invalid-url' (s20 audit).
+            raise ConfigError("CLEANER_FETCH_USER_AGENT holds characters other than printable ASCII")
         try:
             self.fetch_networks  # noqa: B018 - parses CLEANER_FETCH_ALLOW
         except ValueError as error:
@@ -296,11 +308,18 @@ class Settings:
             ConfigError: an empty entry ("," or "a,,b"): a key that is not there must not open
                 the service (issue 24).
         """
-        if not self.api_keys.strip():
+        if not self.api_keys:
             return []
         keys = [key.strip() for key in self.api_keys.split(",")]
         if not all(keys):
-            raise ConfigError("CLEANER_API_KEYS holds an empty key (a stray comma?): list keys separated by commas")
+            # Blank too: a key that is not there must not open the service (the image allows an
+            # open HOST, so CLEANER_API_KEYS="  " served everyone).
+            raise ConfigError(
+                "CLEANER_API_KEYS holds an empty key (a stray comma, or blanks?): list keys separated by commas"
+            )
+        if not all(key.isascii() and key.isprintable() for key in keys):
+            # An HTTP header carries ASCII: such a key could never match (every request 401).
+            raise ConfigError("CLEANER_API_KEYS holds a key with characters other than printable ASCII")
         return keys
 
     def api_key_digests(self) -> list[bytes]:
@@ -346,12 +365,30 @@ def _converter(type_name: Any) -> Callable[[str], Any]:
     return _CONVERTERS[str(type_name)]
 
 
+def _refuse_unknown_variables(environ: Mapping[str, str], known: set[str]) -> None:
+    """A ``CLEANER_*`` variable that configures nothing is a typo (CLEANER_TIMEBUDGET_S was
+    ignored silently, leaving the budget at its default: s20 audit).
+
+    Raises:
+        ConfigError: naming the variable and the closest known one.
+    """
+    for name in sorted(env for env in environ if env.startswith(VARIABLE_PREFIX) and env not in known):
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(f"{name} is not a setting{hint}; python -m service.check_config --list prints them all")
+
+
 def _parse(env: str, raw: str, convert: Callable[[str], Any]) -> Any:
     try:
-        return convert(raw.replace("_", "") if convert in (int, float) else raw)
+        value = convert(raw.replace("_", "") if convert in (int, float) else raw)
     except ValueError:
         kind = {int: "a whole number", float: "a number", _to_bool: "true or false"}.get(convert, "a string")
-        raise ConfigError(f"{env}={raw!r} is not {kind}") from None
+        raise ConfigError(f"{env}={raw[:80]!r} is not {kind}") from None
+    if convert is float and not math.isfinite(value):
+        # NaN passes every range check (each comparison is false): CLEANER_TIME_BUDGET_S=nan
+        # turned the time budget off (s20 audit).
+        raise ConfigError(f"{env}={raw!r} is not a finite number")
+    return value
 
 
 def key_digest(key: str) -> bytes:
@@ -381,9 +418,11 @@ def _digests_in_file(path: str) -> list[bytes]:
         raise ConfigError(f"{env}={path!r} is not a readable text file") from None
     digests = []
     for number, line in enumerate(lines, 1):
-        entry = line.split("#", 1)[0].strip()
-        if not entry:
+        # "HEX" alone, or as sha256sum writes it ("HEX  -", "HEX *file"): the digest comes first.
+        words = line.lstrip("\ufeff").split("#", 1)[0].split(maxsplit=1)
+        if not words:
             continue
+        entry = words[0]
         if not _HEX_DIGEST.match(entry):
             raise ConfigError(f"{env}={path!r}, line {number}: not a SHA-256 hex digest (never a key in clear)")
         digests.append(bytes.fromhex(entry))

@@ -44,6 +44,14 @@ def test_environment_overrides_defaults() -> None:
         ({"CLEANER_API_KEYS_FILE": "/nonexistent/keys"}, "CLEANER_API_KEYS_FILE"),
         ({"CLEANER_FETCH_ALLOW": "10.0.0.0/8,intranet.local"}, "CLEANER_FETCH_ALLOW"),
         ({"CLEANER_FETCH_TIMEOUT_S": "0"}, "CLEANER_FETCH_TIMEOUT_S"),
+        # NaN passed every range check and turned the limit off (s20 audit).
+        ({"CLEANER_TIME_BUDGET_S": "nan"}, "CLEANER_TIME_BUDGET_S"),
+        ({"CLEANER_READ_TIMEOUT_S": "inf"}, "CLEANER_READ_TIMEOUT_S"),
+        ({"CLEANER_FETCH_USER_AGENT": "bot\r\nX-Evil: 1"}, "CLEANER_FETCH_USER_AGENT"),
+        ({"CLEANER_API_KEYS": "clé-secrète"}, "CLEANER_API_KEYS"),
+        ({"CLEANER_API_KEYS": "   "}, "CLEANER_API_KEYS"),
+        # A typo configured nothing, silently.
+        ({"CLEANER_TIMEBUDGET_S": "1"}, "CLEANER_TIMEBUDGET_S .*did you mean CLEANER_TIME_BUDGET_S"),
     ],
 )
 def test_bad_value_names_the_variable(environ: dict[str, str], named: str) -> None:
@@ -99,9 +107,10 @@ def test_a_keys_file_without_only_digests_stops_the_start(tmp_path: Path, conten
 
 def test_a_keys_file_of_digests_and_comments_is_accepted(tmp_path: Path) -> None:
     keys_file = tmp_path / "keys.sha256"
-    keys_file.write_text(f"# ops\n\n{'ab' * 32}  # rotated 2026-11\n")
+    # sha256sum's own lines ("HEX  -", "HEX *file") too, and a byte-order mark.
+    keys_file.write_text(f"\ufeff# ops\n\n{'ab' * 32}  # rotated 2026-11\n{'cd' * 32}  -\n{'ef' * 32} *key.txt\n")
     settings = Settings.from_env(environ={"HOST": "0.0.0.0", "CLEANER_API_KEYS_FILE": str(keys_file)})
-    assert settings.api_key_digests() == [bytes.fromhex("ab" * 32)]
+    assert settings.api_key_digests() == [bytes.fromhex(h * 32) for h in ("ab", "cd", "ef")]
 
 
 def _resolving_to(*addresses: str) -> Callable[..., list[tuple[Any, ...]]]:
@@ -145,3 +154,14 @@ def test_loopback_literals_and_localhost_need_no_keys(host: str) -> None:
 def test_the_fetch_allow_list_is_parsed_into_networks() -> None:
     settings = Settings.from_env(environ={"CLEANER_FETCH_ALLOW": " 10.20.0.0/16, 127.0.0.1 ,::1"})
     assert [str(network) for network in settings.fetch_networks] == ["10.20.0.0/16", "127.0.0.1/32", "::1/128"]
+
+
+def test_what_gunicorn_binds_obeys_the_keys_rule_too(capsys: pytest.CaptureFixture[str]) -> None:
+    # GUNICORN_CMD_ARGS="--bind 0.0.0.0:80" replaced the checked HOST (s20 audit).
+    from service.http import gunicorn_conf
+
+    gunicorn_conf._check_bind(["127.0.0.1:8080", "[::1]:8080", "localhost:80", "unix:/run/cleaner.sock"])
+    with pytest.raises(SystemExit) as stopped:
+        gunicorn_conf._check_bind(["127.0.0.1:8080", "0.0.0.0:23153"])
+    assert stopped.value.code == 2
+    assert "'0.0.0.0:23153', which is not loopback" in capsys.readouterr().err

@@ -121,4 +121,11 @@ def _configure_logging(settings: Settings) -> None:
         access_log.addHandler(handler)
         access_log.propagate = False
     access_log.setLevel(logging.INFO)
-    logging.getLogger("service").setLevel(settings.log_level.upper())
+    service_log = logging.getLogger("service")
+    if not service_log.handlers:
+        # Without a handler of its own only warnings got out, as bare text (logging's last resort):
+        # recycling and batch lines were dropped at every CLEANER_LOG_LEVEL (s20 audit).
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        service_log.addHandler(handler)
+    service_log.setLevel(settings.log_level.upper())

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from service.http.server import MAX_REQUEST_LINE_BYTES
-from service.settings import ConfigError, Settings
+from service.settings import ConfigError, Settings, is_loopback_host
 
 try:
     _settings = Settings.from_env()
@@ -76,7 +76,9 @@ _owned_prometheus_dir: list[str] = []
 
 
 def on_starting(server: Any) -> None:
-    """Before any worker exists: a fresh metrics directory (a temp dir unless one is given)."""
+    """Before any worker exists: the addresses to bind checked, a fresh metrics directory (a temp
+    dir unless one is given)."""
+    _check_bind(list(server.cfg.bind))
     given = os.environ.get(_PROMETHEUS_DIR_ENV)
     if given:
         directory = Path(given)
@@ -87,6 +89,25 @@ def on_starting(server: Any) -> None:
         created = tempfile.mkdtemp(prefix="pagecleaner-metrics-")
         _owned_prometheus_dir.append(created)
         os.environ[_PROMETHEUS_DIR_ENV] = created
+
+
+def _check_bind(addresses: list[str]) -> None:
+    """A non-loopback address needs API keys or CLEANER_ALLOW_OPEN=1 (``Settings.validate``), for
+    what gunicorn binds, too: GUNICORN_CMD_ARGS="--bind 0.0.0.0:80" replaced the checked HOST and
+    served the network without keys (s20 audit). A unix socket is local."""
+    if _settings.allow_open or _settings.api_key_digests():
+        return
+    for address in addresses:
+        if address.startswith("unix:"):
+            continue
+        host = address.rsplit(":", 1)[0] if address.count(":") == 1 or address.startswith("[") else address
+        if not is_loopback_host(host.strip("[]")):
+            print(
+                f"configuration error: gunicorn is to bind {address!r}, which is not loopback, and no API keys "
+                "are configured: set CLEANER_API_KEYS or CLEANER_API_KEYS_FILE, or CLEANER_ALLOW_OPEN=1",
+                file=sys.stderr,
+            )
+            sys.exit(2)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from service.errors import PROBLEM_CONTENT_TYPE, ServiceError
 
 access_log = logging.getLogger("service.access")
+_UNICODE_LINE_BREAKS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 CORS_HEADERS = (
     ("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding, X-Request-ID"),
@@ -67,7 +68,9 @@ def log_access(method: str, path: str, status: int, context: dict[str, Any]) -> 
     }
     if context.get("error_code"):
         record["error"] = context["error_code"]
-    line = json.dumps(record, ensure_ascii=False)
+    # JSON leaves U+0085, U+2028 and U+2029 raw, and tools that split lines the Unicode way would
+    # read one request's path as several lines: escaped, as the other line breaks are.
+    line = json.dumps(record, ensure_ascii=False).translate(_UNICODE_LINE_BREAKS)
     # handle(makeRecord(...)) rather than info(): the same handlers and filters, without
     # logging's stack walk for a caller's file and line, which an access line never shows.
     access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, line, (), None))

@@ -54,6 +54,16 @@ STOP_GRACE_S = 5.0
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def extraction_environment() -> dict[str, str]:
+    """This environment without the API keys: the extraction processes parse untrusted pages and
+    need none (a page that got code run there would find no key to read; s20 audit)."""
+    return {name: value for name, value in os.environ.items() if name not in SECRET_VARIABLES}
+
+
+# Variables the extraction processes must not inherit.
+SECRET_VARIABLES = frozenset({"CLEANER_API_KEYS"})
+
+
 class ForkServerDown(Exception):
     """The fork server could not be started or stopped answering."""
 
@@ -117,6 +127,7 @@ class ForkServer:
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 cwd=_ROOT,
+                env=extraction_environment(),
             )
         except OSError as error:
             ours.close()

@@ -34,6 +34,24 @@ def test_the_endpoint_writes_one_access_line_per_request(app: Flask, caplog: pyt
     assert lines[0]["path"] == "/v1/extract"
 
 
+def test_unicode_line_breaks_from_a_path_are_escaped_in_the_access_line(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    # JSON leaves U+2028, U+2029 and U+0085 raw; a Unicode-aware reader split the line there.
+    with caplog.at_level(logging.INFO, logger="service.access"):
+        Client(app).get("/x%E2%80%A8y%E2%80%A9z%C2%85w")
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "service.access"]
+    assert len(line.splitlines()) == 1
+    assert json.loads(line)["path"] == "/x\u2028y\u2029z\u0085w"
+
+
+def test_the_services_own_log_lines_have_a_handler_at_info(app: Flask) -> None:
+    # Without one only warnings got out, bare: "recycling extraction process ..." never did.
+    service_log = logging.getLogger("service")
+    assert service_log.handlers
+    assert logging.getLogger("service.workers.pool").isEnabledFor(logging.INFO)
+
+
 def test_only_post_to_the_extract_path_reaches_the_endpoint(app: Flask) -> None:
     client = Client(app.wsgi_app)
     assert client.get("/v1/extract").status_code == 405  # Flask's routing answers

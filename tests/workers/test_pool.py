@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -514,3 +515,17 @@ def test_processes_are_not_pinned_when_turned_off_or_not_one_per_cpu(two_cpus: l
             pinned = pool.pinned_cpus()
             assert set(pinned.values()) == {None}
             assert all(_affinity(pid) == sorted(psutil.Process().cpu_affinity()) for pid in pinned)
+
+
+def test_the_extraction_processes_do_not_inherit_the_api_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    # They parse untrusted pages: code run there must find no key to read (s20 audit).
+    monkeypatch.setenv("CLEANER_API_KEYS", "s3cret-key")
+    pool = ExtractionPool(make_settings(extractors=1))
+    pool.start()
+    try:
+        (pid,) = pool.idle_pids()
+        environment = Path(f"/proc/{pid}/environ").read_bytes()
+        assert b"s3cret-key" not in environment
+        assert b"PATH=" in environment  # the rest of it is inherited
+    finally:
+        pool.close()
