@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from service.pipeline import Limits
 
 HEADER = struct.Struct(">I")
+# Share of the memory limit whose reach by a failing page means the limit failed it (not a bug):
+# an allocation fails within the last few MB, and no page's working set otherwise nears it.
+MEMORY_LIMIT_REACHED = 0.95
 JOB_HEADER = struct.Struct(">II")  # pickle length (0: a withdrawal), job sequence number
 # Without pidfds: how often a busy extraction process checks that the fork server (which exits
 # with the web worker) is still its parent.
@@ -153,6 +156,7 @@ def run_guarded(job: Any, limits: Limits) -> tuple[Any, ...]:
     from service.pipeline import run
 
     started = time.perf_counter()
+    peak_before = vm_peak_bytes()
     try:
         return ("ok", run(job, limits), time.perf_counter() - started)
     except ServiceError as error:
@@ -162,8 +166,33 @@ def run_guarded(job: Any, limits: Limits) -> tuple[Any, ...]:
     except RecursionError:
         return ("error", PageTooComplex("The page is nested too deeply to extract."))
     except Exception:
+        if _reached_memory_limit(peak_before):
+            return ("error", PageTooComplex("The page needs more memory than an extraction may use."))
         logging.getLogger(__name__).exception("extraction failed")
         return ("error", ExtractorCrashed("The extraction failed on this page."))
+
+
+def _reached_memory_limit(peak_before: int) -> bool:
+    """This page took the process's address space to its limit (RLIMIT_AS).
+
+    libxml2 failing an allocation there raises lxml's own error ("unknown error"), not
+    MemoryError: the page answered 500 extractor-crashed, which a client retries, where it always
+    fails (s20 audit). Any other error of a page that pushed the peak this close is the same case.
+    """
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit == resource.RLIM_INFINITY:
+        return False
+    peak = vm_peak_bytes()
+    return peak > peak_before and peak >= MEMORY_LIMIT_REACHED * limit
+
+
+def vm_peak_bytes() -> int:
+    """The process's peak address space (VmPeak: what RLIMIT_AS bounds), 0 where unknown."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", "rb") as status:
+        for line in status:
+            if line.startswith(b"VmPeak:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _withdrawn(seq: int, channel_in: BinaryIO, ahead: list[tuple[int, Any]]) -> bool:
