@@ -104,6 +104,6 @@ _LATIN_DEFAULTS: dict[str, tuple[str, ...]] = {
 
 
 def latin_defaults(language: str | None) -> tuple[str, ...]:
-    """The codecs a browser of ``language``'s locale assumes for Latin-script text, best first."""
-    primary = (language or "").strip().lower().replace("_", "-").split("-")[0]
-    return (*_LATIN_DEFAULTS.get(primary, ()), "cp1252")
+    """The codecs a browser of ``language``'s locale (a primary subtag: "hu") assumes for
+    Latin-script text, best first."""
+    return (*_LATIN_DEFAULTS.get((language or "").lower(), ()), "cp1252")

@@ -140,13 +140,13 @@ def decode(body: bytes, declared_charset: str | None, is_html: bool) -> tuple[st
     Raises:
         NotAPage: the body is binary.
     """
-    refuse_binary(body, utf16=whatwg_codec(declared_charset or "") in UTF16_CODECS)
     warnings: list[str] = []
+    declared = _charset_of_label(declared_charset, warnings) if declared_charset else None
+    refuse_binary(body, utf16=declared in UTF16_CODECS)
     bom_encoding = _bom_encoding(body[:4])
     if bom_encoding:
         text = body[len(_bom_for(bom_encoding)) :].decode(bom_encoding, errors="replace")
-        return clean_control_characters(text), bom_encoding, warnings
-    declared = _charset_of_label(declared_charset, warnings) if declared_charset else None
+        return clean_control_characters(text), bom_encoding, []
     if declared in UTF16_CODECS and b"\x00" not in body[:SNIFF_BYTES]:
         # UTF-16 text has a NUL in every ASCII character (all of the markup): a body without
         # one was labelled UTF-16 by mistake, and read as such it is CJK soup.

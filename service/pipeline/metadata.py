@@ -186,10 +186,10 @@ def map_metadata(document: Any, url: str | None) -> Metadata:
         # example.co.uk), not of the page's canonical link when the caller gave another url.
         try:
             hostname = extract_domain(page_url, fast=True) or urlsplit(page_url).hostname
+            # og:image "/a.jpg": absolute, as the links are (an absolute address stays as it is).
+            image = urljoin(page_url, image) if image else image
         except ValueError:  # "http://[::1/": the front doors refuse it; never a crash here
             hostname = None
-        if image and not _SCHEME.match(image):
-            image = urljoin(page_url, image)  # og:image "/a.jpg": absolute, as the links are
     return Metadata(
         title=clean_field(document.title),
         authors=split_authors(document.author),
@@ -236,8 +236,6 @@ def _split_keywords(tags: list[str]) -> list[str]:
 
 
 _KEYWORD_SEPARATORS = re.compile(r"[,;，、]")
-# A URL's scheme ("https:", "data:"): an address without one is relative.
-_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*:")
 
 
 def drop_site_authors(authors: list[str], sitename: str | None, hostname: str | None) -> list[str]:

@@ -17,6 +17,7 @@ from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.xml import xmltotxt
 
 from service.models import Article, Options
+from service.pipeline.block_rules import BLOCK_TAGS
 
 # CJK ideographs, kana and hangul syllables count one word each: these scripts do not separate
 # words by spaces, and a character is the usual unit of length there.
@@ -103,7 +104,7 @@ def unwrap_layout_tables(body: Any) -> None:
         if len(cells) != 1 or len(rows[0]) != 1 or len(table) != 1:
             continue
         cell, parent = cells[0], table.getparent()
-        if any(child.tag in _BLOCK_TAGS for child in cell):
+        if any(child.tag in BLOCK_TAGS for child in cell):
             content = list(cell)
             if cell.text and cell.text.strip():
                 lead = etree.Element("p")
@@ -116,10 +117,6 @@ def unwrap_layout_tables(body: Any) -> None:
         content[-1].tail = (content[-1].tail or "") + (table.tail or "")
         position = parent.index(table)
         parent[position : position + 1] = content
-
-
-# trafilatura's elements that render as lines of their own (a cell of them is a layout box).
-_BLOCK_TAGS = frozenset({"p", "head", "list", "quote", "code", "table", "graphic"})
 
 
 def drop_unsafe_targets(body: Any) -> None:

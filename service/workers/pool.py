@@ -182,8 +182,8 @@ class ExtractionPool:
             ServiceError: what the pipeline raised for this page (e.g. NotAPage).
         """
         budget = self.settings.time_budget_s if budget_s is None else budget_s
-        deadline = time.monotonic() + budget
-        server_deadline = deadline - budget + self.settings.time_budget_s
+        started = time.monotonic()
+        deadline, server_deadline = started + budget, started + self.settings.time_budget_s
         payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         while True:  # again only when the page was withdrawn or orphaned before it started
             placed = self._place(payload, deadline, budget)
