@@ -78,32 +78,3 @@ def whatwg_codec(label: str) -> str | None:
     """The Python codec for a WHATWG encoding label (case and surrounding space ignored), or
     None when the label names no encoding a browser decodes with."""
     return _CODEC_OF_LABEL.get(label.strip(_LABEL_TRIM).lower())
-
-
-# Single-byte codecs for Latin-script text. Between these the detector cannot tell the language:
-# windows-1250 and windows-1252 get exactly the same scores on Spanish, Danish, Hungarian and
-# Croatian text alike, so its choice among them is by name, not by evidence.
-LATIN_CODECS = frozenset(
-    {
-        "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "mac_roman", "mac_latin2", "mac_iceland", "hp_roman8",
-        "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15",
-        "iso8859_16",
-    }
-)  # fmt: skip
-# The HTML standard's default encoding by the user's locale ("determining the character
-# encoding", the suggested defaults), for the languages of Latin script whose default is not
-# windows-1252; the page's declared language stands in for the locale. Every other language:
-# windows-1252. (ISO-8859-2's languages accept windows-1250, its Windows sibling, too.)
-_LATIN_DEFAULTS: dict[str, tuple[str, ...]] = {
-    "cs": ("cp1250", "iso8859_2"), "sk": ("cp1250", "iso8859_2"), "hr": ("cp1250", "iso8859_2"),
-    "hu": ("iso8859_2", "cp1250"), "pl": ("iso8859_2", "cp1250"), "sl": ("iso8859_2", "cp1250"),
-    "tr": ("cp1254", "iso8859_9"), "az": ("cp1254", "iso8859_9"), "ku": ("cp1254", "iso8859_9"),
-    "lt": ("cp1257", "iso8859_13"), "lv": ("cp1257", "iso8859_13"), "et": ("cp1257", "iso8859_13"),
-    "vi": ("cp1258",),
-}  # fmt: skip
-
-
-def latin_defaults(language: str | None) -> tuple[str, ...]:
-    """The codecs a browser of ``language``'s locale (a primary subtag: "hu") assumes for
-    Latin-script text, best first."""
-    return (*_LATIN_DEFAULTS.get((language or "").lower(), ()), "cp1252")

@@ -2,7 +2,8 @@
 
 Charset order follows the WHATWG encoding-sniffing algorithm: a byte-order mark wins, then the
 charset the client declared (HTTP header), then ``<meta charset>`` in the first bytes, then strict
-UTF-8, then statistical detection (reported as the warning ``charset-guessed``). Only WHATWG
+UTF-8, then detection (reported as the warning ``charset-guessed``) by chardetng, the detector
+Firefox runs on undeclared pages. Only WHATWG
 labels are charsets (``charsets``): any other label is ignored (warning ``charset-ignored``).
 A declared charset that decodes badly while the detected one decodes cleanly is replaced by the
 detected one (warning ``charset-corrected``): a windows-1251 page sent as UTF-8 came back as
@@ -14,10 +15,10 @@ from __future__ import annotations
 import codecs
 import re
 
-import charset_normalizer
+import chardetng_py
 
 from service.errors import NotAPage
-from service.pipeline.charsets import LATIN_CODECS, UTF16_CODECS, latin_defaults, whatwg_codec
+from service.pipeline.charsets import UTF16_CODECS, whatwg_codec
 
 # Signatures of formats that are certainly not pages (RFC/format specs' magic numbers).
 _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -67,12 +68,6 @@ BAD_DECODE_MIN_REPLACED = 8
 BAD_DECODE_REPLACED_SHARE = 0.5
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.IGNORECASE)
-# The page's declared language (``<html lang>``, else a Content-Language meta): the locale a
-# browser would bring to a page without a charset.
-_HTML_LANG = re.compile(rb"""<html\b[^>]{0,500}?\blang\s*=\s*["']?\s*([a-zA-Z]{2,3})\b""", re.IGNORECASE)
-_META_LANGUAGE = re.compile(
-    rb"""<meta[^>]{0,200}?content-language["']?[^>]{0,50}?content\s*=\s*["']?\s*([a-zA-Z]{2,3})\b""", re.IGNORECASE
-)
 # The detector's codec names that browsers decode with a superset (WHATWG Encoding Standard).
 _SUPERSETS = {
     "ascii": "cp1252",
@@ -263,20 +258,10 @@ def _as_utf8(body: bytes) -> str | None:
 
 
 def _detect(body: bytes) -> str:
-    matches = charset_normalizer.from_bytes(body[:DETECT_SAMPLE_BYTES])
-    best = matches.best()
-    if best is None:
-        return "cp1252"
-    chosen = _codec_name(best.encoding) or "cp1252"
-    if chosen not in LATIN_CODECS:
-        return chosen
-    # Among Latin-script codecs that decode the page equally cleanly the detector picked by name
-    # (Spanish niño came back as windows-1250's nińo): a browser's choice is its locale's default,
-    # the page's declared language here.
-    tied = {_codec_name(match.encoding) for match in matches if match.chaos == best.chaos}
-    return next((codec for codec in latin_defaults(_declared_language(body)) if codec in tied), chosen)
-
-
-def _declared_language(body: bytes) -> str | None:
-    match = _HTML_LANG.search(body[:META_SCAN_BYTES]) or _META_LANGUAGE.search(body[:META_SCAN_BYTES])
-    return match.group(1).decode("ascii") if match else None
+    # chardetng, not a general-purpose detector: charset_normalizer also weighs DOS and Mac code
+    # pages no browser picks and scores windows-1250 and -1252 alike on Latin text, so German
+    # pages came back as cp775 ("F³r") and Spanish ones as windows-1250 ("nińo"). chardetng
+    # chooses among the WHATWG encodings only, by letter statistics per language, as Firefox does.
+    # UTF-8 is decided before it is called (strictly), so it is never its answer.
+    guess = chardetng_py.detect(body[:DETECT_SAMPLE_BYTES], allow_utf8=False)
+    return _codec_name(guess) or "cp1252"
