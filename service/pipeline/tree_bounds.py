@@ -75,6 +75,10 @@ _CHARACTER_REFERENCE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[
 _KEPT_AS_REFERENCES = frozenset('<>"\\')
 # Tags unwrapped (text kept) when a tree is over the element cap: they carry no structure.
 INLINE_WRAPPERS = ("span", "font", "b", "i", "em", "strong", "small", "u", "s", "abbr", "mark", "sup", "sub")
+# Levels left below flattened containers for what they held (a paragraph and its inline
+# markup, a list in a list): only deeper nesting than that loses its tags.
+FLATTEN_HEADROOM = 16
+_TABLE_STRUCTURE = frozenset({"table", "thead", "tbody", "tfoot", "tr"})
 # Containers flattened when nesting is too deep; block tags that matter to extraction are kept.
 FLATTENED_CONTAINERS = (
     "div",
@@ -165,6 +169,10 @@ _BLOCK_BOUNDARIES = frozenset(
         "a",
     ]
 )
+
+
+# Tags whose end starts a new line: justext's paragraph tags, headings and line breaks.
+LINE_TAGS = frozenset(_SHORT_BLOCK_TAGS | {"h1", "h2", "h3", "h4", "h5", "h6", "br"})
 
 
 def ensure_html_root(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -272,13 +280,22 @@ def _count_elements(root: lxml.html.HtmlElement) -> int:
 
 def bound_depth(root: lxml.html.HtmlElement, max_depth: int, warnings: list[str]) -> None:
     """Flatten containers below ``max_depth`` so deep content reaches the extractor."""
-    deep = _elements_at_depth(root, max_depth)
-    if not deep:
+    if not _elements_at_depth(root, max_depth):
         return
-    for element in deep:
+    # Containers are flattened from a little above the cap, so that the paragraphs they held
+    # keep their tags: flattened at the cap itself, a paragraph one level below it lost its
+    # tags in the pass below, and 100 nested tables gave "…the cleaner.Second paragraph".
+    for element in _elements_at_depth(root, max(1, max_depth - FLATTEN_HEADROOM)):
+        # A table is flattened from its cell's side: a row or table left holding paragraphs
+        # is no table, and trafilatura rendered it as a stray "| … |" line.
+        while element.tag in _TABLE_STRUCTURE and element.getparent() is not None:
+            element = element.getparent()
         etree.strip_tags(element, *FLATTENED_CONTAINERS)
-    # Whatever still nests too deep (e.g. thousands of nested <p> or <blockquote>) loses its tags.
+    # Whatever still nests too deep (e.g. thousands of nested <p> or <blockquote>) loses its tags;
+    # a line break stands in for each block's end, or its text ran into the next block's.
     for element in _elements_at_depth(root, max_depth):
+        for block in element.iterdescendants(*LINE_TAGS):
+            block.tail = "\n" + (block.tail or "")
         etree.strip_tags(element, "*")
     _merge_text_nodes(root)
     warnings.append("nesting-flattened")

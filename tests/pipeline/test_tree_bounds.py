@@ -117,3 +117,21 @@ def test_decoded_json_ld_stays_valid_json(value: str, decoded: str) -> None:
     page = _json_ld_page(json.dumps({"@type": "Article", "headline": value}))
     script = parse_html(page.decode(), MAX_ELEMENTS, 180).tree.xpath("//script")[0]
     assert json.loads(script.text)["headline"] == decoded
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing"),
+    [
+        pytest.param("<table><tr><td>" * 100, "</td></tr></table>" * 100, id="100-nested-layout-tables"),
+        pytest.param("<div>" * 500, "</div>" * 500, id="500-nested-divs"),
+        pytest.param("<blockquote>" * 300, "</blockquote>" * 300, id="300-nested-quotes"),
+    ],
+)
+def test_paragraphs_under_flattened_nesting_stay_apart(opening: str, closing: str) -> None:
+    # Flattened at the depth cap itself, the paragraphs lost their tags and ran together
+    # ("…an article block.Paragraph 1 …"), and the tables' pipes stayed ("| Paragraph 0 …").
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:2])
+    answer = run(Job(mode="html", body=f"<html><body>{opening}{body}{closing}</body></html>".encode()))
+    assert "nesting-flattened" in answer["warnings"]
+    assert PARAGRAPHS[0] + PARAGRAPHS[1] not in answer["text"]
+    assert answer["text"].split() == " ".join(PARAGRAPHS[:2]).split()
