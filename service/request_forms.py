@@ -30,6 +30,7 @@ from service.models import SELECTOR_OPTIONS, Job, Mode, Options
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain"})
 JSON_TYPES = frozenset({"application/json"})
+FORM_TYPES = HTML_TYPES | TEXT_TYPES | JSON_TYPES
 JSON_FIELDS = frozenset({"html", "text", "url", "options", "id"})
 QUERY_PARAMETERS = frozenset(
     {"url", "format", "comments", "tables", "images", "links", "favor", "explain", "timeout", *SELECTOR_OPTIONS}
@@ -59,8 +60,7 @@ def job_from_request(content_type: str | None, body: bytes, query: MultiDict[str
         UnsupportedMediaType: the Content-Type is not one of the three forms.
         InvalidJSON / InvalidField / InvalidOption: a malformed JSON body, field or option.
     """
-    mimetype, params = parse_options_header(content_type or "")
-    mimetype = mimetype.lower()
+    mimetype, params = media_type(content_type)
     query_options = options_from_query(query)
     url, url_ignored = page_url(query.get("url"), "url")
     if mimetype in HTML_TYPES or mimetype in TEXT_TYPES:
@@ -73,12 +73,25 @@ def job_from_request(content_type: str | None, body: bytes, query: MultiDict[str
             declared_charset=params.get("charset"),
             url_ignored=url_ignored,
         )
-    if mimetype in JSON_TYPES:
-        return job_from_json(_load_json(body), query_options, url, url_ignored)
-    shown = mimetype or "none"
-    raise UnsupportedMediaType(
-        f"Content-Type {shown!r} is not supported; send text/html, text/plain or application/json."
-    )
+    return job_from_json(_load_json(body), query_options, url, url_ignored)
+
+
+def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
+    """(the media type, lower-cased, and its parameters) of one of the three forms; checked by
+    ``answer_body`` before the body is read, so that a client waiting on ``Expect:
+    100-continue`` is refused before it uploads.
+
+    Raises:
+        UnsupportedMediaType: any other Content-Type.
+    """
+    mimetype, params = parse_options_header(content_type or "")
+    mimetype = mimetype.lower()
+    if mimetype not in FORM_TYPES:
+        shown = mimetype or "none"
+        raise UnsupportedMediaType(
+            f"Content-Type {shown!r} is not supported; send text/html, text/plain or application/json."
+        )
+    return mimetype, params
 
 
 def job_from_json(

@@ -36,7 +36,7 @@ from service.http.body import read_body
 from service.http.compression import compress_wsgi_body
 from service.http.metrics import EXTRACT_ENDPOINT, count_request
 from service.http.responses import article_headers
-from service.request_forms import job_from_request, query_arguments
+from service.request_forms import job_from_request, media_type, query_arguments
 from service.workers.runtime import Runtime
 
 log = logging.getLogger("service")
@@ -117,6 +117,7 @@ def answer_body(
     """
     settings = runtime.settings
     started = time.perf_counter()
+    media_type(content_type)  # a form we do not take is refused before its upload (Expect: 100-continue)
     # Uploads hold a reading slot, not an extraction slot: 50 clients trickling their bodies
     # must not make normal requests look like overload (issue 4).
     with runtime.reading.admit():

@@ -176,11 +176,12 @@ SELECTOR_DOCS = {
     "include": (
         "CSS selectors: extract only from the elements they match (HTML pages), in page order; "
         "the head still gives the metadata. Matching nothing: empty text and the warning "
-        "`include-matched-nothing`. An invalid selector: 400 invalid-option."
+        "`include-matched-nothing`. On plain text: ignored, warning `include-ignored`. An invalid "
+        "selector: 400 invalid-option."
     ),
     "exclude": (
-        "CSS selectors: drop the elements they match before extraction (HTML pages). An invalid "
-        "selector: 400 invalid-option."
+        "CSS selectors: drop the elements they match before extraction (HTML pages; on plain text: "
+        "ignored, warning `exclude-ignored`). An invalid selector: 400 invalid-option."
     ),
 }
 

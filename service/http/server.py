@@ -21,7 +21,11 @@ Only what gunicorn exposes is overridden; its parser and writer do all the HTTP:
   all: a 4 MB request line took 4.9 s of the web worker's CPU (its parser copies the line on
   every read). The cap is gunicorn's module constant; it is raised to ``MAX_REQUEST_LINE_BYTES``
   so one bounded limit holds on every path and HTTP version. It also swaps gunicorn's reader of
-  chunked bodies for ``body.ChunkedReader``, which refuses chunks declaring more than the limit.
+  chunked bodies for ``body.ChunkedReader``, which refuses chunks declaring more than the limit,
+  and its request body for ``body.Body``, which sends the ``100 Continue`` of ``Expect:
+  100-continue`` when the application first reads the body (gunicorn sends it before the
+  application sees the head): a request refused on its head (413, 415, 401) gets that answer
+  instead of an invitation to upload, and its connection closes (``CloseWhenAsked``).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from service.errors import (
     UriTooLong,
 )
 from service.http import request_cycle
-from service.http.body import ChunkedReader
+from service.http.body import Body, ChunkedReader
 from service.request_forms import MAX_URL_CHARS
 
 log = logging.getLogger("service")
@@ -88,6 +92,7 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn has no type hints
     def init_process(self) -> None:
         gunicorn.http.message.MAX_REQUEST_LINE = MAX_REQUEST_LINE_BYTES
         gunicorn.http.message.ChunkedReader = ChunkedReader
+        gunicorn.http.message.Body = Body
         super().init_process()
 
     def load_wsgi(self) -> None:
@@ -96,6 +101,9 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn has no type hints
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> bool:
         check_head(req)  # what it raises goes to handle_error, as the parser's errors do
+        if req._expected_100_continue and isinstance(req.body, Body):
+            req._expected_100_continue = False  # else gunicorn sends it before the app sees the head
+            req.body.continue_owed_to = sock
         try:
             return bool(super().handle_request(listener_name, req, sock, addr))
         except StopIteration:  # gunicorn's signal that this connection ends after the answer
@@ -170,7 +178,10 @@ def close_gracefully(sock: Any) -> None:
 
 
 class CloseWhenAsked:
-    """WSGI wrapper: an answer carrying ``Connection: close`` closes the connection.
+    """WSGI wrapper: an answer carrying ``Connection: close`` closes the connection, as does one
+    that starts before the client got the ``100 Continue`` it waits for (``body.Body``): whether
+    it sends the body it was not invited to send is its choice, so where the next request would
+    start is unknown.
 
     gunicorn removes that header from the application's answer and decides on its own; its
     ``start_response`` is a method of its response object, whose ``force_close`` makes it close.
@@ -181,7 +192,9 @@ class CloseWhenAsked:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if any(name.lower() == "connection" and value.lower() == "close" for name, value in headers):
+            body = environ.get("wsgi.input")
+            uninvited = isinstance(body, Body) and body.withdraw_continue()
+            if uninvited or any(name.lower() == "connection" and value.lower() == "close" for name, value in headers):
                 force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
                 if force_close is not None:
                     force_close()

@@ -20,7 +20,9 @@ keeps the article:
   entities or DTDs, ``no_network=True``, no XInclude processing), so no local file can leak
   into an answer;
 - an XML declaration with an encoding (``<?xml version="1.0" encoding="utf-8"?>``, XHTML
-  pages) made lxml refuse the already-decoded text (422): it is dropped before parsing.
+  pages) made lxml refuse the already-decoded text (422): it is dropped before parsing;
+- ``<noframes>`` holds raw text for libxml2 (as for the HTML standard's parser), so its markup
+  came back as literal tags in ``text`` (s20 audit): see ``_read_noframes``.
 
 The rules that work on the source text (before libxml2 sees it) live here; the bounds on the
 parsed tree are in ``tree_bounds``. Every threshold names the measurement it comes from
@@ -113,6 +115,7 @@ def parse_html(html: str, max_elements: int, max_depth: int) -> ParsedPage:
         root = _parse(_flatten_source(html, deep_tags, max(1, max_depth // 2)))
         warnings.append("nesting-flattened")
     root = tree_bounds.ensure_html_root(root)
+    _read_noframes(root)
     tree_bounds.trim_attribute_lists(root, warnings)
     tree_bounds.defuse_json_ld(root, warnings)
     tree_bounds.bound_size(root, max_elements, warnings)
@@ -129,6 +132,33 @@ def _parse(html: str) -> lxml.html.HtmlElement:
     if root is None:
         raise NotAPage("The body could not be parsed as HTML.")
     return root
+
+
+def _read_noframes(root: lxml.html.HtmlElement) -> None:
+    """Read ``<noframes>`` as a browser that renders no frames does, in place.
+
+    A browser shows a frameset's frames and never its ``noframes`` (the HTML standard's style
+    sheet hides it); one that renders no frames shows the ``noframes`` content as a body
+    (Firefox with frames off). The service loads no frames, so a frameset document is read
+    the second way: its ``noframes`` markup, parsed as HTML, becomes the body in place of the
+    frameset. Anywhere else (in a page's body or head) a ``noframes`` is what every browser
+    hides, usually a "needs frames" notice: dropped.
+    """
+    noframes = list(root.iter("noframes"))
+    if not noframes:
+        return
+    markup = "".join(element.text or "" for element in noframes)
+    for element in noframes:
+        element.drop_tree()  # its tail (the text after it) stays
+    frameset = root.find("frameset")
+    if frameset is None or not markup.strip():
+        return
+    try:
+        body = _parse(markup).find("body")
+    except NotAPage:  # markup that parses to nothing (a comment): the page stays a frameset
+        return
+    if body is not None:
+        root.replace(frameset, body)
 
 
 def _trim_attributes_in_source(html: str, warnings: list[str]) -> str:

@@ -4,6 +4,8 @@
 the body keeps only what it matches, in page order, each kept once (a match inside another
 match comes with its ancestor). The head stays, so metadata (title, dates, authors) still comes
 from the whole page. Selectors were checked when the options were parsed (``models.Options``).
+A page cleaned as plain text has no elements to select: there they are ignored, and the answer
+says so (``ignored_in_text_mode``, called by ``text_mode``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,18 @@ def apply_selectors(tree: lxml.html.HtmlElement, options: Options) -> list[str]:
     body.clear()  # also drops its attributes: lang and dir stay on <html>, where they usually are
     body.extend(kept)
     return [] if kept else [INCLUDE_MATCHED_NOTHING]
+
+
+def ignored_in_text_mode(options: Options) -> list[str]:
+    """The warnings of a page cleaned as plain text, which has no elements to select: each of
+    ``include``/``exclude`` that was given is said ignored (the s20 audit found them silently
+    dropped)."""
+    warnings: list[str] = []
+    if options.include:
+        warnings.append("include-ignored")
+    if options.exclude:
+        warnings.append("exclude-ignored")
+    return warnings
 
 
 def _matches(tree: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> list[lxml.html.HtmlElement]:

@@ -46,7 +46,7 @@ from typing import Final
 from lxml import etree
 
 from service.models import Article, Metadata, Options, Removed
-from service.pipeline import text_features, text_metadata, text_model
+from service.pipeline import select, text_features, text_metadata, text_model
 from service.pipeline.text_features import Line, count_words, is_prose, make_line
 
 # --- region scoring constants: hand-set, then checked by small sweeps on 80 % of two dev text sets
@@ -75,7 +75,9 @@ _NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uff
 def clean_text(text: str, options: Options, url: str | None) -> Article:
     """Clean one page's text: the article's lines as ``<p>``/``<head>``/``<list>``, the rest explained."""
     lines, start, end = analyse(text)
-    return clean_lines(lines, start, end, options, url)
+    article = clean_lines(lines, start, end, options, url)
+    article.warnings += select.ignored_in_text_mode(options)
+    return article
 
 
 def clean_lines(lines: list[Line], start: int, end: int, options: Options, url: str | None) -> Article:

@@ -83,3 +83,39 @@ def test_batch_query_selectors_are_defaults_for_every_item(client: FlaskClient) 
     (line,) = lines(response.data)
     assert "river rose" in line["text"]
     assert "newsletter" not in line["text"]
+
+
+TEXT = f"Flood night\n\n{STORY}\n\n{PROMO}\n"
+
+
+def _text_answers(client: FlaskClient, include: list[str], exclude: list[str]) -> list[dict[str, Any]]:
+    """The answers to the same text with the same selectors, through each door of the text mode."""
+    query = [("include", s) for s in include] + [("exclude", s) for s in exclude]
+    options = {"include": include, "exclude": exclude}
+    plain = client.post("/v1/extract", data=TEXT, content_type="text/plain", query_string=query)
+    as_json = client.post("/v1/extract", json={"text": TEXT, "options": options})
+    # Labelled HTML but without markup: cleaned as text too (no-markup-treated-as-text).
+    no_markup = client.post("/v1/extract", data=TEXT, content_type="text/html", query_string=query)
+    (batch_line,) = lines(post_batch(client, ndjson({"id": 1, "text": TEXT, "options": options})).data)
+    return [plain.get_json(), as_json.get_json(), no_markup.get_json(), batch_line]
+
+
+@pytest.mark.parametrize(
+    ("include", "exclude", "warned"),
+    [
+        (["#main"], [], ["include-ignored"]),
+        ([], [".promo"], ["exclude-ignored"]),
+        (["#main"], [".promo", "#other"], ["include-ignored", "exclude-ignored"]),
+    ],
+)
+def test_selectors_on_plain_text_are_ignored_and_each_is_said(
+    client: FlaskClient, include: list[str], exclude: list[str], warned: list[str]
+) -> None:
+    for answer in _text_answers(client, include, exclude):
+        assert "river rose" in answer["text"]
+        assert [code for code in answer["warnings"] if code.endswith("-ignored")] == warned
+
+
+def test_plain_text_without_selectors_has_no_such_warning(client: FlaskClient) -> None:
+    for answer in _text_answers(client, [], []):
+        assert not [code for code in answer["warnings"] if code.endswith("-ignored")]

@@ -158,6 +158,14 @@ def test_extract_reads_stdin_as_text_with_flag() -> None:
     assert answer["authors"] == ["admin"]
 
 
+def test_selector_flags_on_text_are_ignored_and_said() -> None:
+    completed = run_cli("extract", "-", "--text", "--include", "#main", stdin=(SEED / "input.txt").read_bytes())
+    assert completed.returncode == EXIT_OK, completed.stderr
+    answer = json.loads(completed.stdout)
+    assert answer["title"] == SEED_TITLE
+    assert "include-ignored" in answer["warnings"]
+
+
 def test_binary_file_exits_non_zero_with_a_problem_on_stderr(tmp_path: Path) -> None:
     image = tmp_path / "photo.html"
     image.write_bytes(PNG)
