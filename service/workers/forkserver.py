@@ -15,10 +15,7 @@ Started by ``ForkServer`` (the pool's side, below) as
   file descriptors (SCM_RIGHTS): the read end of the new process's job pipe and the write end of
   its answer pipe (``child`` wire format);
 - the server forks, answers with the new process's pid (``PID``) and a pidfd of it when the
-  kernel has them (so the pool's signals can never hit a reused pid), or ``FORK_FAILED``;
-- the pool sends ``b"exit PID"`` when a process died under it; the server answers with the
-  signal that ended it (``EXIT_SIGNAL``; 0: it exited, or unknown). Only this server, its
-  parent, can wait for it: the pool tells the OOM killer's SIGKILL from a crash so (``workers.oom``).
+  kernel has them (so the pool's signals can never hit a reused pid), or ``FORK_FAILED``.
 
 The server exits when the control socket closes (the pool closed it, or the web worker died).
 Extraction processes watch the web worker itself (``child.serve``), not the server,
@@ -37,7 +34,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,15 +46,6 @@ SPAWN = b"spawn"
 READY = b"ready"
 FORK_FAILED = b"fork failed"  # the kernel said no (EAGAIN, ENOMEM): the server itself is fine
 PID = struct.Struct(">i")
-EXIT = b"exit"
-EXIT_SIGNAL = struct.Struct(">i")
-# How long the server waits for a process the pool saw die to become waitable: the kernel closes
-# a dying process's pipes (what the pool sees) a moment before its parent can wait for it.
-EXIT_WAIT_S = 1.0
-EXIT_POLL_S = 0.005
-# How many ended processes' statuses the server keeps for the pool to ask about (most end by
-# recycling and are never asked about).
-EXITS_KEPT = 256
 # How long the server may take to import and warm up, and a fork to be answered.
 START_TIMEOUT_S = 60.0
 FORK_TIMEOUT_S = 10.0
@@ -126,24 +113,6 @@ class ForkServer:
                 log.warning("extraction fork server %s stopped answering: restarting it", self.pid)
                 self._discard(grace_s=0.0)
             raise ForkServerDown("The extraction fork server failed twice in a row.")
-
-    def exit_signal(self, pid: int) -> int:
-        """The signal that ended extraction process ``pid``; 0 if it exited, or if that is not
-        known (the server restarted since it was forked, or did not answer)."""
-        with self._lock:
-            if self._control is None:
-                return 0
-            try:
-                self._control.sendall(b"%s %d" % (EXIT, pid))
-                reply = self._control.recv(64)
-            except OSError:  # includes the timeout
-                reply = b""
-            if len(reply) != EXIT_SIGNAL.size:
-                # Out of step: a late answer would be read as the next fork's pid. Start afresh.
-                self._discard(grace_s=0.0)
-                return 0
-            signal_number: int = EXIT_SIGNAL.unpack(reply)[0]
-            return signal_number
 
     def close(self) -> None:
         with self._lock:
@@ -227,39 +196,11 @@ class ForkServer:
 # -- the server process -----------------------------------------------------------------------
 
 
-_exits: dict[int, int] = {}  # pid -> wait status of ended extraction processes, oldest first
-
-
 def _reap(_signum: int, _frame: object) -> None:
-    """Collect every extraction process that has ended (they are this process's children),
-    keeping how each ended for ``_exit_signal``."""
+    """Collect every extraction process that has ended (they are this process's children)."""
     with contextlib.suppress(ChildProcessError):
-        while True:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-            if pid <= 0:
-                return
-            _exits[pid] = status
-            if len(_exits) > EXITS_KEPT:
-                _exits.pop(next(iter(_exits)), None)
-
-
-def _exit_signal(pid: int) -> int:
-    """The signal that ended child ``pid``, 0 if none or unknown; waits up to EXIT_WAIT_S for it
-    to end (``_reap`` may collect it meanwhile: it runs between any two lines here)."""
-    deadline = time.monotonic() + EXIT_WAIT_S
-    while True:
-        status = _exits.pop(pid, None)
-        if status is None:
-            try:
-                reaped, status = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:  # just collected by _reap, or not a child of this server
-                reaped, status = pid, _exits.pop(pid, 0)
-            if not reaped:
-                if time.monotonic() >= deadline:
-                    return 0
-                time.sleep(EXIT_POLL_S)
-                continue
-        return os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
 
 
 def _pidfd(pid: int) -> int:
@@ -294,12 +235,6 @@ def _serve_forks(control: socket.socket, config: dict[str, Any], limits: Limits,
             return
         if not message:  # the pool closed the socket, or the web worker died
             return
-        if message.startswith(EXIT + b" "):
-            for fd in fds:
-                os.close(fd)
-            if not _answer_exit(control, message):
-                return
-            continue
         cpu = _spawn_cpu(message)
         if cpu is None or len(fds) != 2:
             for fd in fds:
@@ -338,19 +273,6 @@ def _serve_forks(control: socket.socket, config: dict[str, Any], limits: Limits,
         finally:
             if pidfd >= 0:
                 os.close(pidfd)
-
-
-def _answer_exit(control: socket.socket, message: bytes) -> bool:
-    """Answer ``b"exit PID"`` with how that process ended; False if the pool is gone."""
-    try:
-        pid = int(message.split()[1])
-    except (IndexError, ValueError):
-        pid = -1
-    try:
-        control.sendall(EXIT_SIGNAL.pack(_exit_signal(pid) if pid > 0 else 0))
-    except OSError:
-        return False
-    return True
 
 
 def main() -> int:

@@ -4,8 +4,8 @@ In a container whose memory limit (``--memory``, a Kubernetes limit) is below ex
 ``CLEANER_EXTRACTOR_MEMORY_LIMIT_MB``, a page can exhaust the container before its process
 reaches its own limit: the kernel then SIGKILLs a process of the container. Two answers here:
 the extraction processes volunteer as its victims (``volunteer_for_oom_kill``), and the pool asks
-the cgroup's OOM-kill counter (``OomKillCounter``) whether a process that died by a SIGKILL it
-did not send was such a kill, to answer ``422 page-too-complex`` rather than a 500 that clients
+the cgroup's OOM-kill counter (``OomKillCounter``) whether a process that died without the
+pool stopping it was such a kill, to answer ``422 page-too-complex`` rather than a 500 that clients
 retry with the same page, which kills again (s20 deployment audit).
 """
 
@@ -73,7 +73,7 @@ def _existing(mount: Path, cgroup: str, name: str) -> Path | None:
 class OomKillCounter:
     """The OOM kills a cgroup counted since this object was made, each accounted for once.
 
-    Read only when a process died by a SIGKILL the pool did not send (one small file), never per
+    Read only when a process died without the pool stopping it (one small file), never per
     page. One kill per death, not "the count rose": two processes killed at once are two kills.
     """
 

@@ -41,7 +41,6 @@ import json
 import logging
 import pickle
 import random
-import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -419,12 +418,15 @@ class ExtractionPool:
             raise ProcessOomKilled if oom_killed else ProcessDead from None
 
     def _oom_killed(self, process: Process) -> bool:
-        """Did the kernel's OOM killer end ``process``: a SIGKILL the pool did not send (it takes
-        a process out of ``_live`` before it stops it), with one more OOM kill in the cgroup?"""
+        """Did the kernel's OOM killer end ``process``: a death the pool did not cause (it takes
+        a process out of ``_live`` before it stops it) with one more OOM kill in the cgroup?
+        The extraction processes are the killer's first choice (``oom.volunteer_for_oom_kill``),
+        so the kill the counter shows is theirs; that a crash lands on the same moment is not
+        worth asking the fork server (the processes' parent) how each one died."""
         with self._changed:
             if process not in self._live:
                 return False
-        return self._forkserver.exit_signal(process.pid) == signal.SIGKILL and self._oom_kills.new_kill()
+        return self._oom_kills.new_kill()
 
     def _kill(self, process: Process, overran: bool, oom_killed: bool = False) -> None:
         """Count (a budget overrun, an OOM kill or a crash), kill and replace ``process``; a page

@@ -81,12 +81,6 @@ def test_a_sigkill_without_an_oom_kill_is_still_a_crash(pool: ExtractionPool) ->
     assert (pool.stats.oom_kills, pool.stats.crashes) == (0, 1)
 
 
-def test_another_death_while_the_oom_killer_struck_is_still_a_crash(pool: ExtractionPool, events: Path) -> None:
-    # The OOM killer only ever sends SIGKILL: a process that died otherwise crashed.
-    assert isinstance(_die_during_a_page(pool, signal.SIGTERM, before_death=events), ExtractorCrashed)
-    assert (pool.stats.oom_kills, pool.stats.crashes) == (0, 1)
-
-
 def test_the_pools_own_kill_at_the_time_budget_stays_a_timeout(events: Path) -> None:
     events.write_text(V2_EVENTS.format(kills=5))  # kills the pool has not accounted for
     pool = ExtractionPool(make_settings(extractors=1, time_budget_s=0.2))
