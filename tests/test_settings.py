@@ -59,6 +59,19 @@ def test_bad_value_names_the_variable(environ: dict[str, str], named: str) -> No
         Settings.from_env(environ=environ)
 
 
+@pytest.mark.parametrize("limit_mb", ["1", "300", "511"])
+def test_an_extraction_memory_limit_no_process_works_in_is_refused(limit_mb: str) -> None:
+    # A limit of 1 said "config ok", then every page answered 500 and /readyz 503 (s20 audit).
+    with pytest.raises(ConfigError, match=f"CLEANER_EXTRACTOR_MEMORY_LIMIT_MB={limit_mb} is below 512"):
+        Settings.from_env(environ={"CLEANER_EXTRACTOR_MEMORY_LIMIT_MB": limit_mb})
+
+
+@pytest.mark.parametrize("limit_mb", [0, 512])
+def test_no_extraction_memory_limit_or_one_at_the_floor_is_accepted(limit_mb: int) -> None:
+    environ = {"CLEANER_EXTRACTOR_MEMORY_LIMIT_MB": str(limit_mb)}
+    assert Settings.from_env(environ=environ).extractor_memory_limit_mb == limit_mb
+
+
 def test_non_loopback_without_keys_is_refused() -> None:
     with pytest.raises(ConfigError, match="not loopback"):
         Settings.from_env(environ={"HOST": "0.0.0.0"})

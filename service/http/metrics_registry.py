@@ -65,6 +65,7 @@ POOL_EVENTS = {
     "recycles": "recycle",
     "timeouts": "kill_timeout",
     "crashes": "kill_crash",
+    "oom_kills": "kill_oom",
     "withdrawals": "withdraw",
     "late_withdrawals": "withdraw_late",
     "abandoned": "abandon",
@@ -110,7 +111,8 @@ BATCH_ITEMS = Counter(
 )
 EXTRACTOR_EVENTS = Counter(
     f"{PREFIX}_extractor_events",
-    "Extraction process events: spawn, spawn_failure, recycle, kill_timeout, kill_crash; withdraw "
+    "Extraction process events: spawn, spawn_failure, recycle, kill_timeout, kill_crash, kill_oom (the "
+    "kernel's OOM killer: the container's memory ran out); withdraw "
     "(a page queued behind a long one, placed again), withdraw_late (and already run there).",
     ["event"],
 )

@@ -32,6 +32,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from service.workers.oom import volunteer_for_oom_kill
+
 if TYPE_CHECKING:
     from service.pipeline import Limits
 
@@ -129,6 +131,7 @@ def serve(job_fd: int, answer_fd: int, limits: Limits, config: dict[str, Any], w
     # which a read-ahead buffer would hide.
     channel_in = os.fdopen(job_fd, "rb", buffering=0)
     _limit_memory(int(config.get("memory_limit_mb", 0)))
+    volunteer_for_oom_kill()  # a container out of memory kills a page's process, not gunicorn
     with contextlib.suppress(BrokenPipeError):  # the web worker went away: nothing left to answer
         _serve(channel_in, channel_out, limits)
 

@@ -46,12 +46,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from service.errors import ExtractorCrashed, ExtractorUnavailable, ServiceError, TimeBudgetExceeded
+from service.errors import ExtractorCrashed, ExtractorUnavailable, PageTooComplex, ServiceError, TimeBudgetExceeded
 from service.models import Job
 from service.settings import Settings
 from service.workers.child import JOB_HEADER
 from service.workers.cpus import CpuPins, cpus_to_pin
 from service.workers.forkserver import ForkServer, ForkServerDown
+from service.workers.oom import OomKillCounter, memory_events_path
 from service.workers.process import (
     HEAD,
     LANE_PAGES,
@@ -61,6 +62,7 @@ from service.workers.process import (
     NothingWritten,
     Process,
     ProcessDead,
+    ProcessOomKilled,
     ProcessTimeout,
     Ticket,
     read_frame,
@@ -95,6 +97,7 @@ class PoolStats:
     jobs: int = 0
     timeouts: int = 0
     crashes: int = 0
+    oom_kills: int = 0  # processes the kernel's OOM killer ended (the container's memory ran out)
     recycles: int = 0
     spawns: int = 0
     spawn_failures: int = 0
@@ -117,6 +120,7 @@ class ExtractionPool:
         self._alive = 0
         self._closed = False
         self._cpus = CpuPins(cpus_to_pin(settings, self.size))
+        self._oom_kills = OomKillCounter(memory_events_path())
         self._forkserver = ForkServer(
             json.dumps(
                 {
@@ -178,6 +182,8 @@ class ExtractionPool:
 
         Raises:
             TimeBudgetExceeded: no answer within the budget (the process was killed).
+            PageTooComplex: the kernel's OOM killer ended the process during this page (the
+                container's memory ran out): a retry would only kill again.
             ExtractorCrashed: the process died on this page.
             ServiceError: what the pipeline raised for this page (e.g. NotAPage).
         """
@@ -196,6 +202,10 @@ class ExtractionPool:
                 answer = self._next_answer(process, ticket.deadline, server_deadline)
             except ProcessTimeout:
                 raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
+            except ProcessOomKilled:
+                raise PageTooComplex(
+                    "The container's memory limit was reached during this page: its extraction process was killed."
+                ) from None
             except ProcessDead:
                 raise ExtractorCrashed("The extraction process died on this page.") from None
             break
@@ -391,6 +401,7 @@ class ExtractionPool:
 
         Raises:
             ProcessTimeout: none by ``deadline`` (the process was killed, or left to finish).
+            ProcessOomKilled: the kernel's OOM killer ended the process.
             ProcessDead: the process died or sent garbage (it was killed).
         """
         try:
@@ -402,18 +413,32 @@ class ExtractionPool:
                 self._kill(process, overran=True)
             raise
         except (ProcessDead, OSError, pickle.UnpicklingError, EOFError):
-            self._kill(process, overran=False)
-            raise ProcessDead from None
+            oom_killed = self._oom_killed(process)
+            self._kill(process, overran=False, oom_killed=oom_killed)
+            raise ProcessOomKilled if oom_killed else ProcessDead from None
 
-    def _kill(self, process: Process, overran: bool) -> None:
-        """Count (a budget overrun or a crash), kill and replace ``process``; a page queued behind
-        its head never started there, so it is placed again."""
+    def _oom_killed(self, process: Process) -> bool:
+        """Did the kernel's OOM killer end ``process``: a death the pool did not cause (it takes
+        a process out of ``_live`` before it stops it) with one more OOM kill in the cgroup?
+        The extraction processes are the killer's first choice (``oom.volunteer_for_oom_kill``),
+        so the kill the counter shows is theirs; that a crash lands on the same moment is not
+        worth asking the fork server (the processes' parent) how each one died."""
+        with self._changed:
+            if process not in self._live:
+                return False
+        return self._oom_kills.new_kill()
+
+    def _kill(self, process: Process, overran: bool, oom_killed: bool = False) -> None:
+        """Count (a budget overrun, an OOM kill or a crash), kill and replace ``process``; a page
+        queued behind its head never started there, so it is placed again."""
         with self._changed:
             if process not in self._live:
                 return  # already killed (its head and a drain can both find it dead)
             self._live.remove(process)
             if overran:
                 self.stats.timeouts += 1
+            elif oom_killed:
+                self.stats.oom_kills += 1
             else:
                 self.stats.crashes += 1
             for ticket in process.lane[1:]:

@@ -50,6 +50,10 @@ class ProcessDead(Exception):
     """The process died, was stopped, or sent garbage."""
 
 
+class ProcessOomKilled(ProcessDead):
+    """The kernel's OOM killer ended the process: its cgroup (the container) ran out of memory."""
+
+
 # A ticket's states: the process is extracting it (or about to), it waits behind the head, it was
 # taken back (withdrawn: its answer, "withdrawn" or a result, is drained and dropped), or its
 # process died before it started (orphaned: it is placed again).

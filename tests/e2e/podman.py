@@ -77,12 +77,14 @@ class Podman:
         logs = self.logs(container)[-4000:]
         pytest.fail(f"{container} did not become ready at {url} in {timeout_s} s:\n{logs}")
 
-    def start_service(self, image: str, name: str, port: int, ready_timeout_s: float) -> str:
-        """Runs ``image`` detached as ``name`` on the host's network at ``port`` with two extraction
-        processes; returns its URL once it is ready."""
+    def start_service(
+        self, image: str, name: str, port: int, ready_timeout_s: float, extractors: int = 2, *run_options: str
+    ) -> str:
+        """Runs ``image`` detached as ``name`` on the host's network at ``port`` with ``extractors``
+        extraction processes (and ``run_options`` for ``podman run``); returns its URL once it is ready."""
         started = self.run(
             "run", "--detach", "--network", "host", "--name", name,
-            "-e", f"PORT={port}", "-e", "CLEANER_EXTRACTORS=2",
+            "-e", f"PORT={port}", "-e", f"CLEANER_EXTRACTORS={extractors}", *run_options,
             image,
         )  # fmt: skip
         assert started.returncode == 0, started.stderr
