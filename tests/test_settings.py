@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,54 @@ def test_environment_overrides_defaults() -> None:
 def test_bad_value_names_the_variable(environ: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         Settings.from_env(environ=environ)
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw"),
+    [
+        # int() and float() take these too: "1_0" is 10, "٣" (Arabic-Indic three) is 3 (s20 audit).
+        ("PORT", "1_0"),
+        ("PORT", "\u0663"),
+        ("PORT", "８０８０"),
+        ("CLEANER_TIME_BUDGET_S", "1_0.5"),
+        ("CLEANER_TIME_BUDGET_S", "\u0663.5"),
+    ],
+)
+def test_numbers_are_ascii_digits_only(variable: str, raw: str) -> None:
+    with pytest.raises(ConfigError, match=f"{variable}=.* is not a"):
+        Settings.from_env(environ={variable: raw})
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "value"),
+    [
+        ("port", "+8081", 8081),
+        ("time_budget_s", "2.", 2.0),
+        ("time_budget_s", ".5", 0.5),
+        ("time_budget_s", "5E-1", 0.5),
+        ("max_body_bytes", " 2048 ", 2048),
+    ],
+)
+def test_numbers_in_their_usual_ascii_forms_are_read(name: str, raw: str, value: float) -> None:
+    variable = next(f.metadata["env"] for f in fields(Settings) if f.name == name)
+    assert getattr(Settings.from_env(environ={variable: raw}), name) == value
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"PORT": "9" * 5000},  # not a number (over int()'s digit limit)
+        {"PORT": "9" * 1000},  # a number above the maximum
+        {"CLEANER_LOG_LEVEL": "x" * 5000},
+        {"CLEANER_FETCH_ALLOW": "x" * 5000},
+        {"HOST": "h" * 5000},
+    ],
+)
+def test_a_bad_value_is_echoed_cut(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(environ=environ)
+    assert len(str(refused.value)) < 300
+    assert "…" in str(refused.value)
 
 
 def test_non_loopback_without_keys_is_refused() -> None:
