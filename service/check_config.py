@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     print(
-        f"config ok: http://{settings.host}:{settings.port}  web workers={settings.web_workers} "
+        f"config ok: http://{settings.listen_address}  web workers={settings.web_workers} "
         f"extractors/worker={settings.extractors} budget={settings.time_budget_s:g}s "
         f"body limit={settings.max_body_bytes} B",
         file=sys.stderr,

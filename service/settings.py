@@ -34,11 +34,13 @@ def _setting(
     low: float | None = None,
     high: float | None = None,
     secret: bool = False,
+    convert: Callable[[str], Any] | None = None,
 ) -> Any:
+    """A setting; ``convert`` reads its variable when its type's converter (``_CONVERTERS``) is not enough."""
     return field(
         default=default,
         repr=not secret,
-        metadata={"env": env, "doc": doc, "low": low, "high": high, "secret": secret},
+        metadata={"env": env, "doc": doc, "low": low, "high": high, "secret": secret, "convert": convert},
     )
 
 
@@ -54,6 +56,25 @@ SHOWN_CHARS = 40
 _HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
+def _to_host(raw: str) -> str:
+    """HOST without the brackets an IPv6 address has in a URL ("[::1]"): gunicorn and the loopback
+    check take the bare address ("[::1]" was bound as "[::1" and called not loopback: s20 audit)."""
+    if raw.startswith("[") or raw.endswith("]"):
+        inner = raw.removeprefix("[").removesuffix("]")
+        if not (raw.startswith("[") and raw.endswith("]") and _is_ipv6(inner)):
+            raise ValueError(raw)
+        return inner
+    return raw
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _default_extractors() -> int:
     # One extraction process per core: extraction is CPU-bound and trafilatura is not
     # thread-safe (trafilatura#840, #925), so processes are the unit of parallelism.
@@ -62,7 +83,12 @@ def _default_extractors() -> int:
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = _setting("127.0.0.1", "HOST", "Address to listen on; loopback by default (sidecar use).")
+    host: str = _setting(
+        "127.0.0.1",
+        "HOST",
+        "Address to listen on; loopback by default (sidecar use). An IPv6 address with or without brackets.",
+        convert=_to_host,
+    )
     port: int = _setting(8080, "PORT", "TCP port to listen on.", 1, 65535)
     web_workers: int = _setting(
         1,
@@ -262,7 +288,7 @@ class Settings:
                 raise ConfigError("CLEANER_API_KEYS is set but blank: give the keys, or unset it to run without")
             if raw is None or raw.strip() == "":
                 continue
-            values[f.name] = _parse(f.metadata["env"], raw.strip(), _converter(f.type))
+            values[f.name] = _parse(f.metadata["env"], raw.strip(), f.metadata["convert"] or _converter(f.type))
         values.update(overrides)
         settings = cls(**values)
         settings.validate()
@@ -299,6 +325,11 @@ class Settings:
         """Every address ``host`` stands for is loopback: a name is resolved, and one that does not
         resolve is not loopback (``127.0.0.1.nip.io`` is a public name, issue 24)."""
         return is_loopback_host(self.host)
+
+    @property
+    def listen_address(self) -> str:
+        """``HOST:PORT`` as gunicorn binds it and a URL names it: an IPv6 address in brackets."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     @property
     def fetch_networks(self) -> tuple[IPNetwork, ...]:
@@ -379,7 +410,12 @@ def _to_float(raw: str) -> float:
 
 
 _CONVERTERS: dict[str, Callable[[str], Any]] = {"int": _to_int, "float": _to_float, "str": str, "bool": _to_bool}
-_KINDS: dict[Callable[[str], Any], str] = {_to_int: "a whole number", _to_float: "a number", _to_bool: "true or false"}
+_KINDS: dict[Callable[[str], Any], str] = {
+    _to_int: "a whole number",
+    _to_float: "a number",
+    _to_bool: "true or false",
+    _to_host: "an address or host name (brackets go around an IPv6 address only)",
+}
 
 
 def _converter(type_name: Any) -> Callable[[str], Any]:

@@ -214,3 +214,20 @@ def test_what_gunicorn_binds_obeys_the_keys_rule_too(capsys: pytest.CaptureFixtu
         gunicorn_conf._check_bind(["127.0.0.1:8080", "0.0.0.0:23153"])
     assert stopped.value.code == 2
     assert "'0.0.0.0:23153', which is not loopback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host", ["[::1]", "::1"])
+def test_an_ipv6_host_binds_and_counts_as_loopback_with_or_without_brackets(host: str) -> None:
+    """HOST='[::1]', as URLs write it, was bound as '[::1' and called not loopback (s20 audit)."""
+    from gunicorn.util import parse_address
+
+    settings = Settings.from_env(environ={"HOST": host, "PORT": "8081"})
+    assert settings.host_is_loopback
+    assert settings.listen_address == "[::1]:8081"
+    assert parse_address(settings.listen_address) == ("::1", 8081)  # what gunicorn binds
+
+
+@pytest.mark.parametrize("host", ["[127.0.0.1]", "[localhost]", "[::1", "::1]", "[]"])
+def test_brackets_go_around_an_ipv6_address_only(host: str) -> None:
+    with pytest.raises(ConfigError, match=r"HOST=.*brackets go around an IPv6 address only"):
+        Settings.from_env(environ={"HOST": host, "CLEANER_API_KEYS": "k"})

@@ -24,7 +24,7 @@ except ConfigError as error:
     print(f"configuration error: {error}", file=sys.stderr)
     sys.exit(2)
 
-bind = [f"[{_settings.host}]:{_settings.port}" if ":" in _settings.host else f"{_settings.host}:{_settings.port}"]
+bind = [_settings.listen_address]
 workers = _settings.web_workers
 # gunicorn's gevent worker (a greenlet per connection, so a slow client costs no web worker),
 # with problem+json for the requests gunicorn refuses and a graceful close (service/http/server.py).
