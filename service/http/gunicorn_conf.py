@@ -15,11 +15,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from service.check_config import checked_settings
 from service.http.server import MAX_REQUEST_LINE_BYTES
-from service.settings import ConfigError, Settings, is_loopback_host
+from service.settings import ConfigError, is_loopback_host
 
 try:
-    _settings = Settings.from_env()
+    _settings = checked_settings()
 except ConfigError as error:
     print(f"configuration error: {error}", file=sys.stderr)
     sys.exit(2)
