@@ -42,18 +42,45 @@ def _setting(
     low: float | None = None,
     high: float | None = None,
     secret: bool = False,
+    convert: Callable[[str], Any] | None = None,
 ) -> Any:
+    """A setting; ``convert`` reads its variable when its type's converter (``_CONVERTERS``) is not enough."""
     return field(
         default=default,
         repr=not secret,
-        metadata={"env": env, "doc": doc, "low": low, "high": high, "secret": secret},
+        metadata={"env": env, "doc": doc, "low": low, "high": high, "secret": secret, "convert": convert},
     )
 
 
 # Every setting of the service but HOST and PORT starts so; another variable so named is a typo.
 VARIABLE_PREFIX = "CLEANER_"
+# Numbers as written in ASCII: int() and float() also take "1_0" and other scripts' digits.
+_ASCII_INT = re.compile(r"[+-]?[0-9]+\Z")
+_ASCII_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
+_NON_FINITE = {"nan", "inf", "infinity"}
+# How much of a bad value an error message echoes.
+SHOWN_CHARS = 40
 # A line of CLEANER_API_KEYS_FILE: a SHA-256 hex digest, then an optional '#' comment.
 _HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def _to_host(raw: str) -> str:
+    """HOST without the brackets an IPv6 address has in a URL ("[::1]"): gunicorn and the loopback
+    check take the bare address ("[::1]" was bound as "[::1" and called not loopback: s20 audit)."""
+    if raw.startswith("[") or raw.endswith("]"):
+        inner = raw.removeprefix("[").removesuffix("]")
+        if not (raw.startswith("[") and raw.endswith("]") and _is_ipv6(inner)):
+            raise ValueError(raw)
+        return inner
+    return raw
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _default_extractors() -> int:
@@ -64,7 +91,12 @@ def _default_extractors() -> int:
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = _setting("127.0.0.1", "HOST", "Address to listen on; loopback by default (sidecar use).")
+    host: str = _setting(
+        "127.0.0.1",
+        "HOST",
+        "Address to listen on; loopback by default (sidecar use). An IPv6 address with or without brackets.",
+        convert=_to_host,
+    )
     port: int = _setting(8080, "PORT", "TCP port to listen on.", 1, 65535)
     web_workers: int = _setting(
         1,
@@ -265,7 +297,7 @@ class Settings:
                 raise ConfigError("CLEANER_API_KEYS is set but blank: give the keys, or unset it to run without")
             if raw is None or raw.strip() == "":
                 continue
-            values[f.name] = _parse(f.metadata["env"], raw.strip(), _converter(f.type))
+            values[f.name] = _parse(f.metadata["env"], raw.strip(), f.metadata["convert"] or _converter(f.type))
         values.update(overrides)
         settings = cls(**values)
         settings.validate()
@@ -276,16 +308,16 @@ class Settings:
             value = getattr(self, f.name)
             low, high, env = f.metadata["low"], f.metadata["high"], f.metadata["env"]
             if low is not None and value < low:
-                raise ConfigError(f"{env}={value!r} is below the minimum {low}")
+                raise ConfigError(f"{env}={shown(value)} is below the minimum {low}")
             if high is not None and value > high:
-                raise ConfigError(f"{env}={value!r} is above the maximum {high}")
+                raise ConfigError(f"{env}={shown(value)} is above the maximum {high}")
         if 0 < self.extractor_memory_limit_mb < EXTRACTOR_MEMORY_FLOOR_MB:
             raise ConfigError(
                 f"CLEANER_EXTRACTOR_MEMORY_LIMIT_MB={self.extractor_memory_limit_mb} is below "
                 f"{EXTRACTOR_MEMORY_FLOOR_MB}, the least an extraction process works in (0 turns the limit off)"
             )
         if self.log_level not in {"debug", "info", "warning", "error"}:
-            raise ConfigError(f"CLEANER_LOG_LEVEL={self.log_level!r}: use debug, info, warning or error")
+            raise ConfigError(f"CLEANER_LOG_LEVEL={shown(self.log_level)}: use debug, info, warning or error")
         if not self.host:
             raise ConfigError("HOST is empty")
         if not (self.fetch_user_agent.isascii() and self.fetch_user_agent.isprintable()):
@@ -294,11 +326,11 @@ class Settings:
         try:
             self.fetch_networks  # noqa: B018 - parses CLEANER_FETCH_ALLOW
         except ValueError as error:
-            raise ConfigError(f"CLEANER_FETCH_ALLOW={self.fetch_allow!r}: {error}") from None
+            raise ConfigError(f"CLEANER_FETCH_ALLOW={shown(self.fetch_allow)}: {cut(str(error))}") from None
         has_keys = bool(self.api_key_digests())  # raises on an empty key or a keys file without digests
         if not has_keys and not self.allow_open and not self.host_is_loopback:
             raise ConfigError(
-                f"HOST={self.host!r} is not loopback and no API keys are configured: set CLEANER_API_KEYS "
+                f"HOST={shown(self.host)} is not loopback and no API keys are configured: set CLEANER_API_KEYS "
                 "or CLEANER_API_KEYS_FILE, or CLEANER_ALLOW_OPEN=1 to serve the network without keys"
             )
 
@@ -307,6 +339,11 @@ class Settings:
         """Every address ``host`` stands for is loopback: a name is resolved, and one that does not
         resolve is not loopback (``127.0.0.1.nip.io`` is a public name, issue 24)."""
         return is_loopback_host(self.host)
+
+    @property
+    def listen_address(self) -> str:
+        """``HOST:PORT`` as gunicorn binds it and a URL names it: an IPv6 address in brackets."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     @property
     def fetch_networks(self) -> tuple[IPNetwork, ...]:
@@ -372,7 +409,27 @@ def _to_bool(raw: str) -> bool:
     raise ValueError(raw)
 
 
-_CONVERTERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str, "bool": _to_bool}
+def _to_int(raw: str) -> int:
+    # int() alone also takes "1_0" (10) and other scripts' digits ("٣" is 3): s20 audit.
+    if not _ASCII_INT.match(raw):
+        raise ValueError(raw)
+    return int(raw)
+
+
+def _to_float(raw: str) -> float:
+    # "nan" and "inf" parse here and are refused as not finite (_parse), so they are named so.
+    if not (_ASCII_FLOAT.match(raw) or raw.lstrip("+-").lower() in _NON_FINITE):
+        raise ValueError(raw)
+    return float(raw)
+
+
+_CONVERTERS: dict[str, Callable[[str], Any]] = {"int": _to_int, "float": _to_float, "str": str, "bool": _to_bool}
+_KINDS: dict[Callable[[str], Any], str] = {
+    _to_int: "a whole number",
+    _to_float: "a number",
+    _to_bool: "true or false",
+    _to_host: "an address or host name (brackets go around an IPv6 address only)",
+}
 
 
 def _converter(type_name: Any) -> Callable[[str], Any]:
@@ -394,15 +451,26 @@ def _refuse_unknown_variables(environ: Mapping[str, str], known: set[str]) -> No
 
 def _parse(env: str, raw: str, convert: Callable[[str], Any]) -> Any:
     try:
-        value = convert(raw.replace("_", "") if convert in (int, float) else raw)
+        value = convert(raw)
     except ValueError:
-        kind = {int: "a whole number", float: "a number", _to_bool: "true or false"}.get(convert, "a string")
-        raise ConfigError(f"{env}={raw[:80]!r} is not {kind}") from None
-    if convert is float and not math.isfinite(value):
+        kind = _KINDS.get(convert, "a string")
+        raise ConfigError(f"{env}={shown(raw)} is not {kind}") from None
+    if convert is _to_float and not math.isfinite(value):
         # NaN passes every range check (each comparison is false): CLEANER_TIME_BUDGET_S=nan
         # turned the time budget off (s20 audit).
-        raise ConfigError(f"{env}={raw!r} is not a finite number")
+        raise ConfigError(f"{env}={shown(raw)} is not a finite number")
     return value
+
+
+def shown(value: Any) -> str:
+    """``value`` as an error message echoes it: its repr, cut (``cut``)."""
+    return cut(repr(value))
+
+
+def cut(text: str) -> str:
+    """``text`` cut after ``SHOWN_CHARS`` characters: a 5,000-digit PORT made a 5,000-character
+    error line (s20 audit)."""
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
 
 
 def key_digest(key: str) -> bytes:
@@ -429,7 +497,7 @@ def _digests_in_file(path: str) -> list[bytes]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        raise ConfigError(f"{env}={path!r} is not a readable text file") from None
+        raise ConfigError(f"{env}={shown(path)} is not a readable text file") from None
     digests = []
     for number, line in enumerate(lines, 1):
         # "HEX" alone, or as sha256sum writes it ("HEX  -", "HEX *file"): the digest comes first.
@@ -438,8 +506,8 @@ def _digests_in_file(path: str) -> list[bytes]:
             continue
         entry = words[0]
         if not _HEX_DIGEST.match(entry):
-            raise ConfigError(f"{env}={path!r}, line {number}: not a SHA-256 hex digest (never a key in clear)")
+            raise ConfigError(f"{env}={shown(path)}, line {number}: not a SHA-256 hex digest (never a key in clear)")
         digests.append(bytes.fromhex(entry))
     if not digests:
-        raise ConfigError(f"{env}={path!r} holds no key digest")
+        raise ConfigError(f"{env}={shown(path)} holds no key digest")
     return digests

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,54 @@ def test_an_extraction_memory_limit_no_process_works_in_is_refused(limit_mb: str
 def test_no_extraction_memory_limit_or_one_at_the_floor_is_accepted(limit_mb: int) -> None:
     environ = {"CLEANER_EXTRACTOR_MEMORY_LIMIT_MB": str(limit_mb)}
     assert Settings.from_env(environ=environ).extractor_memory_limit_mb == limit_mb
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw"),
+    [
+        # int() and float() take these too: "1_0" is 10, "٣" (Arabic-Indic three) is 3 (s20 audit).
+        ("PORT", "1_0"),
+        ("PORT", "\u0663"),
+        ("PORT", "８０８０"),
+        ("CLEANER_TIME_BUDGET_S", "1_0.5"),
+        ("CLEANER_TIME_BUDGET_S", "\u0663.5"),
+    ],
+)
+def test_numbers_are_ascii_digits_only(variable: str, raw: str) -> None:
+    with pytest.raises(ConfigError, match=f"{variable}=.* is not a"):
+        Settings.from_env(environ={variable: raw})
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "value"),
+    [
+        ("port", "+8081", 8081),
+        ("time_budget_s", "2.", 2.0),
+        ("time_budget_s", ".5", 0.5),
+        ("time_budget_s", "5E-1", 0.5),
+        ("max_body_bytes", " 2048 ", 2048),
+    ],
+)
+def test_numbers_in_their_usual_ascii_forms_are_read(name: str, raw: str, value: float) -> None:
+    variable = next(f.metadata["env"] for f in fields(Settings) if f.name == name)
+    assert getattr(Settings.from_env(environ={variable: raw}), name) == value
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"PORT": "9" * 5000},  # not a number (over int()'s digit limit)
+        {"PORT": "9" * 1000},  # a number above the maximum
+        {"CLEANER_LOG_LEVEL": "x" * 5000},
+        {"CLEANER_FETCH_ALLOW": "x" * 5000},
+        {"HOST": "h" * 5000},
+    ],
+)
+def test_a_bad_value_is_echoed_cut(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(environ=environ)
+    assert len(str(refused.value)) < 300
+    assert "…" in str(refused.value)
 
 
 def test_non_loopback_without_keys_is_refused() -> None:
@@ -178,3 +227,20 @@ def test_what_gunicorn_binds_obeys_the_keys_rule_too(capsys: pytest.CaptureFixtu
         gunicorn_conf._check_bind(["127.0.0.1:8080", "0.0.0.0:23153"])
     assert stopped.value.code == 2
     assert "'0.0.0.0:23153', which is not loopback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host", ["[::1]", "::1"])
+def test_an_ipv6_host_binds_and_counts_as_loopback_with_or_without_brackets(host: str) -> None:
+    """HOST='[::1]', as URLs write it, was bound as '[::1' and called not loopback (s20 audit)."""
+    from gunicorn.util import parse_address
+
+    settings = Settings.from_env(environ={"HOST": host, "PORT": "8081"})
+    assert settings.host_is_loopback
+    assert settings.listen_address == "[::1]:8081"
+    assert parse_address(settings.listen_address) == ("::1", 8081)  # what gunicorn binds
+
+
+@pytest.mark.parametrize("host", ["[127.0.0.1]", "[localhost]", "[::1", "::1]", "[]"])
+def test_brackets_go_around_an_ipv6_address_only(host: str) -> None:
+    with pytest.raises(ConfigError, match=r"HOST=.*brackets go around an IPv6 address only"):
+        Settings.from_env(environ={"HOST": host, "CLEANER_API_KEYS": "k"})

@@ -15,16 +15,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from service.check_config import checked_settings
 from service.http.server import MAX_REQUEST_LINE_BYTES
-from service.settings import ConfigError, Settings, is_loopback_host
+from service.settings import ConfigError, is_loopback_host
 
 try:
-    _settings = Settings.from_env()
+    _settings = checked_settings()
 except ConfigError as error:
     print(f"configuration error: {error}", file=sys.stderr)
     sys.exit(2)
 
-bind = [f"[{_settings.host}]:{_settings.port}" if ":" in _settings.host else f"{_settings.host}:{_settings.port}"]
+bind = [_settings.listen_address]
 workers = _settings.web_workers
 # gunicorn's gevent worker (a greenlet per connection, so a slow client costs no web worker),
 # with problem+json for the requests gunicorn refuses and a graceful close (service/http/server.py).

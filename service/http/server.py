@@ -26,6 +26,8 @@ Only what gunicorn exposes is overridden; its parser and writer do all the HTTP:
   100-continue`` when the application first reads the body (gunicorn sends it before the
   application sees the head): a request refused on its head (413, 415, 401) gets that answer
   instead of an invitation to upload, and its connection closes (``CloseWhenAsked``).
+- ``handle_exit``: SIGTERM closes the listening sockets at once (``stop_accepting``); gunicorn's
+  gevent worker noticed it on its next 1 s tick and accepted new connections until then.
 """
 
 from __future__ import annotations
@@ -37,9 +39,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import gevent
 import gunicorn.http.message
+from gevent.server import StreamServer
 from gunicorn import util
 from gunicorn.http import errors as gunicorn_errors
+from gunicorn.workers import ggevent
 from gunicorn.workers.ggevent import GeventWorker
 
 from service.errors import (
@@ -93,7 +98,27 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn has no type hints
         gunicorn.http.message.MAX_REQUEST_LINE = MAX_REQUEST_LINE_BYTES
         gunicorn.http.message.ChunkedReader = ChunkedReader
         gunicorn.http.message.Body = Body
+        self.servers: list[ListeningServer] = []
+        ggevent.StreamServer = self.listening_server  # what gunicorn's run() builds per socket
         super().init_process()
+
+    def listening_server(self, *args: Any, **kwargs: Any) -> ListeningServer:
+        server = ListeningServer(*args, **kwargs)
+        self.servers.append(server)
+        return server
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        # Out of the signal handler, as gunicorn's handle_quit does (blocking calls).
+        gevent.spawn(self.stop_accepting)
+
+    def stop_accepting(self) -> None:
+        """Close this worker's listening sockets now, not on gunicorn's next 1 s tick: new
+        connections were served for up to a second after SIGTERM (s20 audit). The requests in
+        flight go on; gunicorn's run() waits for them as before. The socket itself stays open
+        while another process holds it (the master after a HUP, the other web workers)."""
+        for server in self.servers:
+            server.close()
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
@@ -139,6 +164,15 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn has no type hints
         # killed at shutdown) closes at once, as gunicorn does.
         if error.status < 500:
             close_gracefully(client)
+
+
+class ListeningServer(StreamServer):  # type: ignore[misc]  # gevent's hints are partial
+    """gevent's server of one listening socket, closed once: at SIGTERM (``Worker.stop_accepting``),
+    and again by gunicorn's run(), whose graceful wait an exception there would skip."""
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
 
 
 def check_head(req: Any) -> None:

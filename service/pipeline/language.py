@@ -16,6 +16,8 @@ import numpy as np
 import py3langid
 from py3langid import langid, modelio
 
+from service.temp_dir import langid_model_copy
+
 # Below this many letters langid's confidence is not worth reporting (measured on short
 # teasers: most guesses under ~40 characters were wrong).
 MIN_DETECT_CHARS = 40
@@ -47,12 +49,10 @@ def load_identifier() -> None:
     """
     if langid.IDENTIFIER is not None:
         return
-    source = Path(langid.MODEL_DIR) / langid.MODEL_FILE
-    stat = source.stat()
-    cached = Path(tempfile.gettempdir()) / f"pagecleaner-langid-{stat.st_size}-{int(stat.st_mtime)}.npz"
+    cached = langid_model_copy()
     try:
         if not cached.exists():
-            _decompress_to(source, cached)
+            _decompress_to(Path(langid.MODEL_DIR) / langid.MODEL_FILE, cached)
         with np.load(cached, allow_pickle=False) as data:
             identifier = langid.LanguageIdentifier(
                 np.asarray(data["ptc"]),
