@@ -191,7 +191,7 @@ class ExtractionPool:
         started = time.monotonic()
         deadline, server_deadline = started + budget, started + self.settings.time_budget_s
         payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-        while True:  # again only when the page was withdrawn or orphaned before it started
+        while True:  # again only when the page was withdrawn, orphaned or not read before it started
             placed = self._place(payload, deadline, budget)
             if placed is None:
                 continue
@@ -228,11 +228,10 @@ class ExtractionPool:
 
     def _place(self, payload: bytes, deadline: float, budget: float) -> tuple[Process, Ticket] | None:
         """Put the page in a lane and write it to that process's pipe; None if that process
-        died under a page this one was queued behind (it never started: place it again).
+        died before it could read the page (it never started: place it again).
 
         Raises:
             TimeBudgetExceeded: no process could take it before ``deadline``.
-            ExtractorCrashed: the process it was to head died.
         """
         size = JOB_HEADER.size + len(payload)
         with self._changed:
@@ -256,10 +255,12 @@ class ExtractionPool:
             self._kill(process, overran=True)  # the process has no other page
             raise TimeBudgetExceeded(f"The page was not cleaned within the {budget:g} s budget.") from None
         except ProcessDead:
-            if ticket.state != HEAD:  # the page ahead of it is being read: its reader kills
-                return None
-            self._kill(process, overran=False)
-            raise ExtractorCrashed("The extraction process died on this page.") from None
+            # The process was gone before it could read the page (died idle: a sibling's OOM
+            # kill, a signal from outside), so the page never ran: it is placed again, on the
+            # replacement if need be, within its budget. It answered 500 before.
+            if ticket.state == HEAD:  # else the page ahead of it is being read: its reader kills
+                self._kill(process, overran=False)
+            return None
         with self._changed:
             ticket.written = True
             if ticket.state == HEAD:
