@@ -72,6 +72,8 @@ def _to_host(raw: str) -> str:
         if not (raw.startswith("[") and raw.endswith("]") and _is_ipv6(inner)):
             raise ValueError(raw)
         return inner
+    if ":" in raw and not _is_ipv6(raw):  # "127.0.0.1:9000": the port is PORT's, not HOST's
+        raise ValueError(raw)
     return raw
 
 
@@ -428,7 +430,7 @@ _KINDS: dict[Callable[[str], Any], str] = {
     _to_int: "a whole number",
     _to_float: "a number",
     _to_bool: "true or false",
-    _to_host: "an address or host name (brackets go around an IPv6 address only)",
+    _to_host: "an address or host name without a port (PORT is the port; brackets go around an IPv6 address only)",
 }
 
 

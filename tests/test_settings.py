@@ -240,7 +240,10 @@ def test_an_ipv6_host_binds_and_counts_as_loopback_with_or_without_brackets(host
     assert parse_address(settings.listen_address) == ("::1", 8081)  # what gunicorn binds
 
 
-@pytest.mark.parametrize("host", ["[127.0.0.1]", "[localhost]", "[::1", "::1]", "[]"])
-def test_brackets_go_around_an_ipv6_address_only(host: str) -> None:
-    with pytest.raises(ConfigError, match=r"HOST=.*brackets go around an IPv6 address only"):
+@pytest.mark.parametrize(
+    "host", ["[127.0.0.1]", "[localhost]", "[::1", "::1]", "[]", "127.0.0.1:9000", "localhost:80", "[::1]:8080"]
+)
+def test_brackets_go_around_an_ipv6_address_only_and_a_port_is_ports(host: str) -> None:
+    # "127.0.0.1:9000" passed, and gunicorn was then asked to bind "[127.0.0.1:9000]:8080".
+    with pytest.raises(ConfigError, match=r"HOST=.*without a port .*brackets go around an IPv6 address only"):
         Settings.from_env(environ={"HOST": host, "CLEANER_API_KEYS": "k"})
