@@ -9,6 +9,7 @@ gunicorn gave up a minute later (s20 audit). The check says so in one line inste
 
 from __future__ import annotations
 
+import importlib.metadata
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,16 +22,19 @@ LANGID_MODEL_BYTES = 68_312_620
 # Beside the model: gunicorn's heartbeat files are empty, the metrics files 64 KiB per process
 # and kind (measured: 52 KB for a server that served the e2e suite).
 OTHER_FILES_BYTES = 16 * 2**20
+LANGID_COPY_PREFIX = "pagecleaner-langid-"
 _ADVICE = "give the service a writable /tmp of 256 MiB (docs/container.md)"
 
 
 def langid_model_copy(directory: str | None = None) -> Path:
-    """Where the uncompressed model is kept (named after the packaged model's size and time, so a
-    new py3langid never reads an old copy)."""
+    """Where the uncompressed model is kept: named after py3langid's version and the packaged
+    model's size, so a new py3langid never reads an old copy. (Named after the model file's
+    time, every reinstall of the same version left another 68 MB copy: 41 of them here.)"""
     from py3langid import langid  # numpy: only when asked, not for every settings check
 
-    stat = (Path(langid.MODEL_DIR) / langid.MODEL_FILE).stat()
-    return Path(directory or tempfile.gettempdir()) / f"pagecleaner-langid-{stat.st_size}-{int(stat.st_mtime)}.npz"
+    size = (Path(langid.MODEL_DIR) / langid.MODEL_FILE).stat().st_size
+    name = f"{LANGID_COPY_PREFIX}{importlib.metadata.version('py3langid')}-{size}.npz"
+    return Path(directory or tempfile.gettempdir()) / name
 
 
 def check(directory: str | None = None) -> None:

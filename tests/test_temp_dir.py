@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -71,3 +73,32 @@ def test_the_model_size_is_what_py3langid_unpacks(tmp_path: Path) -> None:
         copy = tmp_path / "model.npz"
         language._decompress_to(Path(langid.MODEL_DIR) / langid.MODEL_FILE, copy)
     assert copy.stat().st_size == pytest.approx(temp_dir.LANGID_MODEL_BYTES, rel=0.02)
+
+
+@pytest.fixture
+def own_temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temp dir of the test's own, and a langid that loads its model again (restored after)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(langid, "IDENTIFIER", None)
+    return tmp_path
+
+
+def test_the_model_copy_is_made_once_per_version_and_older_ones_go(own_temp_dir: Path) -> None:
+    # Named after the model file's time, every reinstall of py3langid left another 68 MB copy.
+    stale = own_temp_dir / f"{temp_dir.LANGID_COPY_PREFIX}4586720-1796593993.npz"
+    stale.write_bytes(b"old")
+    language.load_identifier()
+    assert langid.IDENTIFIER is not None
+    assert [path.name for path in own_temp_dir.iterdir()] == [temp_dir.langid_model_copy().name]
+    version = importlib.metadata.version("py3langid")
+    assert temp_dir.langid_model_copy().name.startswith(f"{temp_dir.LANGID_COPY_PREFIX}{version}-")
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="giving a file to another user takes root")
+def test_a_copy_another_user_made_is_not_read(own_temp_dir: Path) -> None:
+    # The temp dir is shared: another user could plant a model of their own making there.
+    planted = temp_dir.langid_model_copy()
+    language._decompress_to(Path(langid.MODEL_DIR) / langid.MODEL_FILE, planted)
+    os.chown(planted, 12345, 12345)
+    language.load_identifier()
+    assert langid.IDENTIFIER is None  # py3langid loads its own packaged model when first used

@@ -16,7 +16,7 @@ import numpy as np
 import py3langid
 from py3langid import langid, modelio
 
-from service.temp_dir import langid_model_copy
+from service.temp_dir import LANGID_COPY_PREFIX, langid_model_copy
 
 # Below this many letters langid's confidence is not worth reporting (measured on short
 # teasers: most guesses under ~40 characters were wrong).
@@ -53,6 +53,9 @@ def load_identifier() -> None:
     try:
         if not cached.exists():
             _decompress_to(Path(langid.MODEL_DIR) / langid.MODEL_FILE, cached)
+            _remove_other_copies(cached)
+        if cached.stat().st_uid != os.getuid():
+            return  # the temp dir is shared: a copy another user made is not read (py3langid's own is)
         with np.load(cached, allow_pickle=False) as data:
             identifier = langid.LanguageIdentifier(
                 np.asarray(data["ptc"]),
@@ -79,6 +82,14 @@ def _decompress_to(source: Path, target: Path) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
+
+
+def _remove_other_copies(kept: Path) -> None:
+    """Delete this user's copies of other py3langid versions: 68 MB each, never read again."""
+    for copy in kept.parent.glob(f"{LANGID_COPY_PREFIX}*.npz"):
+        with contextlib.suppress(OSError):
+            if copy != kept and copy.stat().st_uid == os.getuid():
+                copy.unlink()
 
 
 def detect_language(text: str, declared: str | None = None) -> str | None:
