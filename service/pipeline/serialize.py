@@ -35,6 +35,21 @@ _LAYOUT_SPACE = " \t\n\f\r"
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _URL_IGNORED = re.compile("[\t\n\r]")
+# The HTML rendering's vocabulary (trafilatura's ``convert_to_html`` of its XML) and each tag's
+# attributes; any other element or attribute in the body is the page's own markup.
+_HTML_ATTRIBUTES: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("html", "body", "p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"), frozenset()),
+    **dict.fromkeys(("ul", "ol", "li", "dl", "dt", "dd", "table", "tr", "th", "td"), frozenset()),
+    **dict.fromkeys(("strong", "b", "i", "em", "u", "sup", "sub", "del", "code"), frozenset()),
+    "a": frozenset({"href"}),
+    "img": frozenset({"src", "alt", "title"}),
+}
+# Page elements whose content is not text a reader sees (scripts, embeds, form controls, media).
+_HTML_DROPPED = (
+    *("script", "style", "template", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet"),
+    *("svg", "canvas", "audio", "video", "source", "track", "map", "area"),
+    *("input", "select", "textarea", "button", "base", "link", "meta", "head", "title"),
+)
 # A Markdown code fence as trafilatura writes it (three or more backticks).
 _FENCE = re.compile(r"^\s*(`{3,})")
 
@@ -157,10 +172,44 @@ def _remove_keeping_tail(element: Any) -> None:
 
 
 def render_html(body: Any) -> str:
+    """The body as HTML safe to embed: only the tags trafilatura's vocabulary maps to, with only
+    their own attributes (``a href``, ``img src/alt/title``) and safe addresses.
+
+    The body holds page markup trafilatura passes through with its attributes (``p`` and
+    ``graphic`` attributes, readability's ``div``/``picture``/``source`` blocks): ``onmouseover``,
+    ``style``, ``class`` or ``srcset`` on 408 of the 1,174 benchmark pages, and script handlers
+    wherever a page has them.
+    """
     if body is None:
         return ""
     html_tree = convert_to_html(deepcopy(body))
+    _keep_safe_html(html_tree)
     return str(etree.tostring(html_tree, encoding="unicode", method="html")).strip()
+
+
+def _keep_safe_html(tree: Any) -> None:
+    """Reduce ``tree`` to ``_HTML_ATTRIBUTES``' tags and attributes (in place): other elements are
+    unwrapped (their text stays, as in the other renderings), those of ``_HTML_DROPPED`` go with
+    their content, and so do comments and links or images to an unsafe address."""
+    for node in list(tree.iter(etree.Comment, etree.ProcessingInstruction, *_HTML_DROPPED)):
+        _remove_keeping_tail(node)
+    unwrapped = []
+    for element in tree.iter():
+        allowed = _HTML_ATTRIBUTES.get(element.tag)
+        if allowed is None:
+            unwrapped.append(element)
+            continue
+        for name in [name for name in element.attrib if name not in allowed]:
+            del element.attrib[name]
+        address = element.get("href", element.get("src"))
+        if element.tag in ("a", "img") and not (address and _is_safe_address(address)):
+            unwrapped.append(element)
+    for element in unwrapped:
+        if element.tag == "img":
+            _remove_keeping_tail(element)
+        else:
+            element.tag = "unwrapped"
+    etree.strip_tags(tree, "unwrapped")
 
 
 def count_words(text: str) -> int:

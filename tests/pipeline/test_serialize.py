@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import lxml.html
+
 from service.models import Job, Options
 from service.pipeline import run
 
@@ -78,3 +80,17 @@ def test_a_table_of_one_cell_is_layout_and_its_paragraphs_stay_lines() -> None:
     assert run(Job(mode="html", body=page.encode()))["text"] == f"{_PARAGRAPH}.\n{_PARAGRAPH}, too."
     data = "<table><tr><td>Year</td><td>Visitors</td></tr><tr><td>2024</td><td>1,200</td></tr></table>"
     assert "| Year | Visitors |" in _answer(data)["text"]  # a table of data stays one
+
+
+def test_the_html_keeps_only_its_own_tags_and_attributes() -> None:
+    # trafilatura passes the page's attributes through on paragraphs and images: script handlers.
+    article = (
+        '<p onmouseover="alert(document.cookie)" style="position:fixed" class="lead" id="p1">Hover anywhere, '
+        'a paragraph of it.</p><p>A chart: <img src="/c.png" alt="Chart" onerror="alert(1)" class="wide" '
+        'srcset="data:image/png;base64,AAAA 2x" width="9"> and <a href="/x" onclick="alert(2)">the report</a>.</p>'
+    )
+    html = _answer(article, links=True, images=True, formats=("text", "html"))["html"]
+    tree = lxml.html.fromstring(html)
+    attributes = {(element.tag, name) for element in tree.iter() for name in element.attrib}
+    assert attributes == {("img", "src"), ("img", "alt"), ("a", "href")}
+    assert "<p>Hover anywhere, a paragraph of it.</p>" in html
