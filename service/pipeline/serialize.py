@@ -44,6 +44,10 @@ _HTML_ATTRIBUTES: dict[str, frozenset[str]] = {
     "a": frozenset({"href"}),
     "img": frozenset({"src", "alt", "title"}),
 }
+# Where code is a block of its own (``pre``): always directly in these, and when it spans lines in
+# the others; elsewhere (in a paragraph, a heading, a link, emphasis, another block) it is inline.
+_BLOCK_PARENTS = frozenset({"body", "blockquote", "div"})
+_CODE_BLOCK_PARENTS = _BLOCK_PARENTS | {"li", "dd", "td", "th"}
 # Page elements whose content is not text a reader sees (scripts, embeds, form controls, media).
 _HTML_DROPPED = (
     *("script", "style", "template", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet"),
@@ -182,9 +186,36 @@ def render_html(body: Any) -> str:
     """
     if body is None:
         return ""
-    html_tree = convert_to_html(deepcopy(body))
+    body = deepcopy(body)
+    _name_lists(body)
+    html_tree = convert_to_html(body)
+    _name_code(html_tree)
     _keep_safe_html(html_tree)
     return str(etree.tostring(html_tree, encoding="unicode", method="html")).strip()
+
+
+def _name_lists(body: Any) -> None:
+    """Ordered and definition lists keep their kind (in place): ``convert_to_html`` makes every
+    list a ``ul`` of ``li``, numbered steps and a glossary's terms alike."""
+    for element in body.iter("list"):
+        kind = element.get("rend")
+        if kind in ("ol", "dl"):
+            element.tag = kind
+        if kind == "dl":
+            for item in element.iterchildren("item"):
+                role = (item.get("rend") or "")[:2]
+                item.tag = role if role in ("dt", "dd") else "dd"
+
+
+def _name_code(tree: Any) -> None:
+    """Code in a line of text is ``code``, a block of it ``pre`` (in place): ``convert_to_html``
+    makes every ``code`` a ``pre`` (a block inside the paragraph, which ends it in a browser, and
+    ``<pre><pre>`` for ``<pre><code>``) and inline code (``kbd``, ``tt``, ...) a ``var``."""
+    for element in tree.iter("pre", "var"):
+        parent = element.getparent().tag
+        one_line = "\n" not in "".join(element.itertext()) and element.find(".//br") is None
+        if element.tag == "var" or parent not in _CODE_BLOCK_PARENTS or (parent not in _BLOCK_PARENTS and one_line):
+            element.tag = "code"
 
 
 def _keep_safe_html(tree: Any) -> None:

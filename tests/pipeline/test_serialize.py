@@ -94,3 +94,17 @@ def test_the_html_keeps_only_its_own_tags_and_attributes() -> None:
     attributes = {(element.tag, name) for element in tree.iter() for name in element.attrib}
     assert attributes == {("img", "src"), ("img", "alt"), ("a", "href")}
     assert "<p>Hover anywhere, a paragraph of it.</p>" in html
+
+
+def test_the_html_keeps_numbered_lists_glossaries_and_inline_code_apart() -> None:
+    article = (
+        "<ol><li>Preheat the oven</li><li>Bake the bread</li></ol>"
+        "<dl><dt>Crumb</dt><dd>The inside of the loaf.</dd></dl>"
+        "<p>Run <code>make bread</code> or press <kbd>Ctrl</kbd>, a paragraph of the recipe.</p>"
+        "<pre><code>def bake():\n    return loaf\n</code></pre>"
+    )
+    html = _answer(article, formats=("text", "html"))["html"]
+    assert "<ol><li>Preheat the oven</li><li>Bake the bread</li></ol>" in html
+    assert "<dl><dt>Crumb</dt><dd>The inside of the loaf.</dd></dl>" in html
+    assert "<p>Run <code>make bread</code> or press <code>Ctrl</code>, a paragraph of the recipe.</p>" in html
+    assert "<pre><code>def bake():\n    return loaf\n</code></pre>" in html
