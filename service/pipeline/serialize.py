@@ -18,6 +18,7 @@ from trafilatura.xml import xmltotxt
 
 from service.models import Article, Options
 from service.pipeline.block_rules import BLOCK_TAGS
+from service.pipeline.markdown_rendering import commonmark
 
 # CJK ideographs, kana and hangul syllables count one word each: these scripts do not separate
 # words by spaces, and a character is the usual unit of length there.
@@ -81,13 +82,13 @@ def render_text(body: Any) -> str:
 
 
 def render_markdown(body: Any) -> str:
-    """The body as Markdown; trailing spaces and whitespace-only lines (see ``render_text``) go,
-    and so does a second blank line in a row."""
+    """The body as Markdown (see ``commonmark``); trailing spaces and whitespace-only lines (see
+    ``render_text``) go, and so does a second blank line in a row."""
     if body is None:
         return ""
     lines: list[str] = []
     fence = ""
-    for line in xmltotxt(body, include_formatting=True).split("\n"):
+    for line in commonmark(body).split("\n"):
         opening = _FENCE.match(line)
         if opening and (not fence or opening.group(1).startswith(fence)):
             fence = "" if fence else opening.group(1)

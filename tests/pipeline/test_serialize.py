@@ -108,3 +108,16 @@ def test_the_html_keeps_numbered_lists_glossaries_and_inline_code_apart() -> Non
     assert "<dl><dt>Crumb</dt><dd>The inside of the loaf.</dd></dl>" in html
     assert "<p>Run <code>make bread</code> or press <code>Ctrl</code>, a paragraph of the recipe.</p>" in html
     assert "<pre><code>def bake():\n    return loaf\n</code></pre>" in html
+
+
+def test_markdown_text_that_reads_as_a_character_reference_stays_text() -> None:
+    # trafilatura decoded its output once more: a live <script> tag, and "&section=" became "§ion=".
+    article = (
+        '<p>Write &amp;lt;script&amp;gt; and &amp;copy; as the page shows them, in <a href="/w?t=X&amp;section=1">'
+        "the wiki</a> of it.</p><p>In code it stays: <code>a &amp;amp; b</code>, a paragraph.</p>"
+    )
+    markdown = _answer(article, links=True, formats=("text", "markdown"))["markdown"]
+    assert "Write \\&lt;script\\&gt; and \\&copy; as the page shows them" in markdown
+    assert "[the wiki](https://example.com/w?t=X&section=1)" in markdown
+    assert "`a &amp; b`" in markdown
+    assert "<script>" not in markdown
