@@ -10,19 +10,26 @@ from copy import deepcopy
 from typing import Any
 
 import trafilatura.xml
-from trafilatura.xml import xmltotxt
+
+# trafilatura's own escape of a heading, quote or list marker at the start of a paragraph.
+from trafilatura.xml import _escape_block_start, xmltotxt
 
 from service.pipeline.library_swaps import swapped
 
 # A character reference (``&amp;``, ``&#38;``, ``&#x26;``), which CommonMark decodes in text;
 # with the backslashes before it, which must be escaped too so that they stay.
 _CHARACTER_REFERENCE = re.compile(r"\\*&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+# A line of three dashes (spaces between allowed) is a thematic break; "***" and "___" trafilatura
+# escapes already, as emphasis characters.
+_DASHES = re.compile(r"-[ \t]*-[ \t]*-")
+# Elements whose text starts a line of the Markdown (as does the text after a line break).
+_LINE_OPENERS = frozenset({"p", "quote", "item"})
 
 
 def commonmark(body: Any) -> str:
     """The body as Markdown that reads back as the same words and structure."""
     body = deepcopy(body)
-    _escape_character_references(body)
+    _escape_prose(body)
     # trafilatura decodes character references in its whole output (html.unescape), after the
     # tree was already decoded: the text "&lt;script&gt;" became a live <script> tag, and the link
     # ".../index.php?title=X&section=1" became "...X§ion=1" (on 5 benchmark pages).
@@ -34,20 +41,34 @@ def _unchanged(text: str) -> str:
     return text
 
 
-def _escape_character_references(element: Any) -> None:
-    """Backslash-escape the ``&`` of each character reference in the text (in place), so that the
-    text "&copy;" reads "&copy;", not "©". Code is left alone: CommonMark takes it literally."""
+def _escape_prose(element: Any) -> None:
+    """Escape what CommonMark would read as markup in the body's text (in place) where trafilatura
+    does not: character references (the text "&copy;" read "©"), and block markers at the start
+    of a line after a line break, or of any line after the first ("Intro<br># Not a heading"
+    made a heading; "<p>---</p>" a rule, its text lost). Code is left alone: CommonMark takes it
+    literally."""
     if element.tag == "code" or (element.tag == "hi" and element.get("rend") == "#t"):
         return
     if element.text:
-        element.text = _CHARACTER_REFERENCE.sub(_escaped, element.text)
+        element.text = _escaped_text(element.text, element.tag in _LINE_OPENERS)
     for name in ("alt", "title") if element.tag == "graphic" else ():
         if element.get(name):
-            element.set(name, _CHARACTER_REFERENCE.sub(_escaped, element.get(name)))
+            element.set(name, _escaped_text(element.get(name), False))
     for child in element:
-        _escape_character_references(child)
+        _escape_prose(child)
         if child.tail:  # the text after code is prose again
-            child.tail = _CHARACTER_REFERENCE.sub(_escaped, child.tail)
+            child.tail = _escaped_text(child.tail, child.tag == "lb")
+
+
+def _escaped_text(text: str, opens_line: bool) -> str:
+    lines = _CHARACTER_REFERENCE.sub(_escaped, text).split("\n")
+    return "\n".join(_escaped_line_start(line) if opens_line or number else line for number, line in enumerate(lines))
+
+
+def _escaped_line_start(line: str) -> str:
+    content = line.lstrip()  # trafilatura drops this layout at the start of a block
+    indent = line[: len(line) - len(content)]
+    return indent + ("\\" + content if _DASHES.match(content) else _escape_block_start(content))
 
 
 def _escaped(match: re.Match[str]) -> str:

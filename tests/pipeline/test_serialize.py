@@ -121,3 +121,12 @@ def test_markdown_text_that_reads_as_a_character_reference_stays_text() -> None:
     assert "[the wiki](https://example.com/w?t=X&section=1)" in markdown
     assert "`a &amp; b`" in markdown
     assert "<script>" not in markdown
+
+
+def test_markdown_block_markers_in_the_text_stay_text_after_a_line_break() -> None:
+    # After a <br> trafilatura starts a new Markdown paragraph but escaped nothing there: a heading,
+    # a numbered list, a quote; and a paragraph of three dashes was a rule, its text lost.
+    article = "<p>The list of the day<br># 1 in sales<br>2. runner-up<br>&gt; quoted<br>--- the end</p><p>---</p>"
+    markdown = _answer(article, formats=("text", "markdown"))["markdown"]
+    for escaped in ("\n\\# 1 in sales\n", "\n2\\. runner-up\n", "\n\\> quoted\n", "\n\\--- the end\n", "\n\\---\n"):
+        assert escaped in markdown
