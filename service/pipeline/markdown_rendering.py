@@ -22,6 +22,7 @@ _CHARACTER_REFERENCE = re.compile(r"\\*&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[
 # A line of three dashes (spaces between allowed) is a thematic break; "***" and "___" trafilatura
 # escapes already, as emphasis characters.
 _DASHES = re.compile(r"-[ \t]*-[ \t]*-")
+_TRAFILATURA_LIST_MARKER = trafilatura.xml._list_marker
 # Elements whose text starts a line of the Markdown (as does the text after a line break).
 _LINE_OPENERS = frozenset({"p", "quote", "item"})
 
@@ -33,12 +34,35 @@ def commonmark(body: Any) -> str:
     # trafilatura decodes character references in its whole output (html.unescape), after the
     # tree was already decoded: the text "&lt;script&gt;" became a live <script> tag, and the link
     # ".../index.php?title=X&section=1" became "...X§ion=1" (on 5 benchmark pages).
-    with swapped(trafilatura.xml, "unescape", _unchanged):
+    with (
+        swapped(trafilatura.xml, "unescape", _unchanged),
+        swapped(trafilatura.xml, "_list_marker", _nested_list_marker),
+    ):
         return xmltotxt(body, include_formatting=True)
 
 
 def _unchanged(text: str) -> str:
     return text
+
+
+def _nested_list_marker(item: Any, include_formatting: bool = True) -> str:
+    """trafilatura's marker of a list item ("- ", "2. "), indented to where the content of the
+    item holding its list starts: trafilatura indented two spaces a level, too few under "2. "
+    (three), where CommonMark ended the numbered list, flattened the sublist and numbered the rest
+    anew ("1. a 2. b - c 3. d" read as two numbered lists and a bulleted one)."""
+    indent = 0
+    for ancestor in item.iterancestors("item", "list"):
+        if ancestor.tag == "item":
+            indent += len(_own_marker(ancestor, include_formatting))
+        elif (holder := ancestor.getparent()) is not None and holder.tag == "list":
+            # a list directly in a list: under the item before it, as trafilatura placed it
+            previous = ancestor.getprevious()
+            indent += len(_own_marker(previous, include_formatting)) if previous is not None else 2
+    return " " * indent + _own_marker(item, include_formatting)
+
+
+def _own_marker(item: Any, include_formatting: bool) -> str:
+    return str(_TRAFILATURA_LIST_MARKER(item, include_formatting)).lstrip(" ")
 
 
 def _escape_prose(element: Any) -> None:

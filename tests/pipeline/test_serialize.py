@@ -130,3 +130,11 @@ def test_markdown_block_markers_in_the_text_stay_text_after_a_line_break() -> No
     markdown = _answer(article, formats=("text", "markdown"))["markdown"]
     for escaped in ("\n\\# 1 in sales\n", "\n2\\. runner-up\n", "\n\\> quoted\n", "\n\\--- the end\n", "\n\\---\n"):
         assert escaped in markdown
+
+
+def test_markdown_sublists_sit_under_their_item_whatever_its_marker_width() -> None:
+    # Two spaces under "2. " ended the numbered list in CommonMark and flattened the sublist.
+    steps = "".join(f"<li>Step {n}</li>" for n in range(1, 10))
+    article = f"<ol>{steps}<li>Step ten<ul><li>detail<ol><li>deeper</li></ol></li></ul></li><li>Step eleven</li></ol>"
+    markdown = _answer(article, formats=("text", "markdown"))["markdown"]
+    assert "\n10. Step ten\n    - detail\n      1. deeper\n11. Step eleven\n" in markdown
