@@ -138,3 +138,13 @@ def test_markdown_sublists_sit_under_their_item_whatever_its_marker_width() -> N
     article = f"<ol>{steps}<li>Step ten<ul><li>detail<ol><li>deeper</li></ol></li></ul></li><li>Step eleven</li></ol>"
     markdown = _answer(article, formats=("text", "markdown"))["markdown"]
     assert "\n10. Step ten\n    - detail\n      1. deeper\n11. Step eleven\n" in markdown
+
+
+def test_markdown_tables_have_one_header_row() -> None:
+    # GFM needs a header row: without <th> the table was a paragraph of pipes, and row headers
+    # put a row of dashes after every row.
+    data = "<table><tr><td>Year</td><td>Visitors</td></tr><tr><td>2024</td><td>1,200</td></tr></table>"
+    row_headers = "<table><tr><th>Name</th><td>Ann</td></tr><tr><th>Age</th><td>31</td></tr></table>"
+    markdown = _answer(data + row_headers, formats=("text", "markdown"))["markdown"]
+    assert "| Year | Visitors |\n|---|---|\n| 2024 | 1,200 |" in markdown
+    assert "| Name | Ann |\n|---|---|\n| Age | 31 |" in markdown
