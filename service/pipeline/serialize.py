@@ -18,7 +18,7 @@ from trafilatura.xml import xmltotxt
 
 from service.models import Article, Options
 from service.pipeline.block_rules import BLOCK_TAGS
-from service.pipeline.markdown_rendering import commonmark
+from service.pipeline.markdown_rendering import LAYOUT_SPACE, render_markdown
 
 # CJK ideographs, kana and hangul syllables count one word each: these scripts do not separate
 # words by spaces, and a character is the usual unit of length there.
@@ -29,9 +29,6 @@ _IN_WORD = "'’\u00ad\u200c\u200d\u2060\u0300-\u036f"
 _WORDS = re.compile(rf"[{_CJK}]|[^\W_]+(?:[{_IN_WORD}]+[^\W_]*)*")
 
 
-# ASCII whitespace (WHATWG): the source's layout, which a browser collapses. Other spaces (NBSP,
-# U+3000, ...) are the page's characters and stay.
-_LAYOUT_SPACE = " \t\n\f\r"
 # Address schemes a rendering may link to; any other (javascript:, data:, vbscript:, ...) is dropped.
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
@@ -55,8 +52,6 @@ _HTML_DROPPED = (
     *("svg", "canvas", "audio", "video", "source", "track", "map", "area"),
     *("input", "select", "textarea", "button", "base", "link", "meta", "head", "title"),
 )
-# A Markdown code fence as trafilatura writes it (three or more backticks).
-_FENCE = re.compile(r"^\s*(`{3,})")
 
 
 def render_text(body: Any) -> str:
@@ -78,26 +73,7 @@ def render_text(body: Any) -> str:
         for line in ("".join(element.itertext()) if element.tag == "code" else element.text or "").split("\n")
     }
     lines = [line for line in xmltotxt(body, include_formatting=False).split("\n") if not line.isspace()]
-    return "\n".join(line if line in preformatted else line.strip(_LAYOUT_SPACE) for line in lines)
-
-
-def render_markdown(body: Any) -> str:
-    """The body as Markdown (see ``commonmark``); trailing spaces and whitespace-only lines (see
-    ``render_text``) go, and so does a second blank line in a row."""
-    if body is None:
-        return ""
-    lines: list[str] = []
-    fence = ""
-    for line in commonmark(body).split("\n"):
-        opening = _FENCE.match(line)
-        if opening and (not fence or opening.group(1).startswith(fence)):
-            fence = "" if fence else opening.group(1)
-        elif not fence:
-            line = line.rstrip(_LAYOUT_SPACE)
-            if not line and (not lines or not lines[-1]):
-                continue  # one blank line between blocks is Markdown's paragraph break
-        lines.append(line)
-    return "\n".join(lines).strip("\n")
+    return "\n".join(line if line in preformatted else line.strip(LAYOUT_SPACE) for line in lines)
 
 
 def _without_links_and_images(body: Any) -> Any:

@@ -148,3 +148,10 @@ def test_markdown_tables_have_one_header_row() -> None:
     markdown = _answer(data + row_headers, formats=("text", "markdown"))["markdown"]
     assert "| Year | Visitors |\n|---|---|\n| 2024 | 1,200 |" in markdown
     assert "| Name | Ann |\n|---|---|\n| Age | 31 |" in markdown
+
+
+def test_markdown_quotes_are_block_quotes() -> None:
+    # trafilatura wrote a quote's paragraphs as the article's own.
+    article = "<blockquote><p>We will rebuild it.</p><p># Not a heading, in the quote.</p></blockquote>"
+    markdown = _answer(article, formats=("text", "markdown"))["markdown"]
+    assert "\n\n> We will rebuild it.\n>\n> \\# Not a heading, in the quote.\n\n" in markdown
