@@ -18,6 +18,10 @@ def _answer(article: str, **options: Any) -> dict[str, Any]:
     return run(Job(mode="html", body=page.encode(), url="https://example.com/a", options=Options(**options)))
 
 
+def _markdown(article: str, **options: Any) -> str:
+    return str(_answer(article, formats=("text", "markdown"), **options)["markdown"])
+
+
 def test_the_sources_indentation_is_not_text_but_codes_is() -> None:
     # trafilatura keeps the layout around a <br> inside a quote: whitespace-only, indented lines.
     quote = "<blockquote>\n  <p>Drinking game for web devs:\n      <br/>(1) Think of a noun\n  </p>\n</blockquote>"
@@ -116,7 +120,7 @@ def test_markdown_text_that_reads_as_a_character_reference_stays_text() -> None:
         '<p>Write &amp;lt;script&amp;gt; and &amp;copy; as the page shows them, in <a href="/w?t=X&amp;section=1">'
         "the wiki</a> of it.</p><p>In code it stays: <code>a &amp;amp; b</code>, a paragraph.</p>"
     )
-    markdown = _answer(article, links=True, formats=("text", "markdown"))["markdown"]
+    markdown = _markdown(article, links=True)
     assert "Write \\&lt;script\\&gt; and \\&copy; as the page shows them" in markdown
     assert "[the wiki](https://example.com/w?t=X&section=1)" in markdown
     assert "`a &amp; b`" in markdown
@@ -127,7 +131,7 @@ def test_markdown_block_markers_in_the_text_stay_text_after_a_line_break() -> No
     # After a <br> trafilatura starts a new Markdown paragraph but escaped nothing there: a heading,
     # a numbered list, a quote; and a paragraph of three dashes was a rule, its text lost.
     article = "<p>The list of the day<br># 1 in sales<br>2. runner-up<br>&gt; quoted<br>--- the end</p><p>---</p>"
-    markdown = _answer(article, formats=("text", "markdown"))["markdown"]
+    markdown = _markdown(article)
     for escaped in ("\n\\# 1 in sales\n", "\n2\\. runner-up\n", "\n\\> quoted\n", "\n\\--- the end\n", "\n\\---\n"):
         assert escaped in markdown
 
@@ -136,7 +140,7 @@ def test_markdown_sublists_sit_under_their_item_whatever_its_marker_width() -> N
     # Two spaces under "2. " ended the numbered list in CommonMark and flattened the sublist.
     steps = "".join(f"<li>Step {n}</li>" for n in range(1, 10))
     article = f"<ol>{steps}<li>Step ten<ul><li>detail<ol><li>deeper</li></ol></li></ul></li><li>Step eleven</li></ol>"
-    markdown = _answer(article, formats=("text", "markdown"))["markdown"]
+    markdown = _markdown(article)
     assert "\n10. Step ten\n    - detail\n      1. deeper\n11. Step eleven\n" in markdown
 
 
@@ -145,7 +149,7 @@ def test_markdown_tables_have_one_header_row() -> None:
     # put a row of dashes after every row.
     data = "<table><tr><td>Year</td><td>Visitors</td></tr><tr><td>2024</td><td>1,200</td></tr></table>"
     row_headers = "<table><tr><th>Name</th><td>Ann</td></tr><tr><th>Age</th><td>31</td></tr></table>"
-    markdown = _answer(data + row_headers, formats=("text", "markdown"))["markdown"]
+    markdown = _markdown(data + row_headers)
     assert "| Year | Visitors |\n|---|---|\n| 2024 | 1,200 |" in markdown
     assert "| Name | Ann |\n|---|---|\n| Age | 31 |" in markdown
 
@@ -153,5 +157,13 @@ def test_markdown_tables_have_one_header_row() -> None:
 def test_markdown_quotes_are_block_quotes() -> None:
     # trafilatura wrote a quote's paragraphs as the article's own.
     article = "<blockquote><p>We will rebuild it.</p><p># Not a heading, in the quote.</p></blockquote>"
-    markdown = _answer(article, formats=("text", "markdown"))["markdown"]
+    markdown = _markdown(article)
     assert "\n\n> We will rebuild it.\n>\n> \\# Not a heading, in the quote.\n\n" in markdown
+
+
+def test_markdown_the_sources_layout_is_no_code_block() -> None:
+    # The page's tabs after a blank line in a link's text made an indented code block.
+    link_text = "\n\t\t\t\t\t".join(["", "<b>Stadtwerke</b>", "Munich\n", "\t<b>Site scout</b>"])
+    markdown = _markdown(f'<ul><li><a href="/jobs/1">{link_text}</a></li><li>A second job offer</li></ul>', links=True)
+    assert "[**Stadtwerke** Munich **Site scout**](https://example.com/jobs/1)" in markdown
+    assert "\t" not in markdown
