@@ -29,6 +29,8 @@ _FENCE = re.compile(r"^\s*(`{3,})")
 _CHARACTER_REFERENCE = re.compile(r"\\*&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
 # A line break of the source with the layout around it (see ``LAYOUT_SPACE``).
 _LAYOUT_BREAK = re.compile(r"[ \t\f\r]*\n[ \t\n\f\r]*")
+# Where a blank line is, between two line ends.
+_BLANK_LINE = re.compile(r"(?<=\n)(?=\n)")
 # A line of three dashes (spaces between allowed) is a thematic break; "***" and "___" trafilatura
 # escapes already, as emphasis characters.
 _DASHES = re.compile(r"-[ \t]*-[ \t]*-")
@@ -63,6 +65,7 @@ def commonmark(body: Any) -> str:
     body = deepcopy(body)
     quotes = _set_quotes_apart(body)
     _escape_prose(body)
+    _keep_blank_code_lines(body)
     _one_header_row(body)
     # trafilatura decodes character references in its whole output (html.unescape), after the
     # tree was already decoded: the text "&lt;script&gt;" became a live <script> tag, and the link
@@ -100,6 +103,18 @@ def _set_quotes_apart(body: Any) -> dict[str, Any]:
 
 def _unchanged(text: str) -> str:
     return text
+
+
+def _keep_blank_code_lines(body: Any) -> None:
+    """Mark each blank line of code with trafilatura's blank-line mark (in place): it drops every
+    empty line of its output (``utils.sanitize``), the blank lines between a code block's
+    functions too, and turns only its mark, U+2424, into one."""
+    for code in body.iter("code"):
+        for element in code.iter():
+            if element is not code and element.tail:
+                element.tail = _BLANK_LINE.sub("\u2424", element.tail)
+            if element.text:
+                element.text = _BLANK_LINE.sub("\u2424", element.text)
 
 
 def _one_header_row(body: Any) -> None:

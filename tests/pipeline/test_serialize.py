@@ -167,3 +167,9 @@ def test_markdown_the_sources_layout_is_no_code_block() -> None:
     markdown = _markdown(f'<ul><li><a href="/jobs/1">{link_text}</a></li><li>A second job offer</li></ul>', links=True)
     assert "[**Stadtwerke** Munich **Site scout**](https://example.com/jobs/1)" in markdown
     assert "\t" not in markdown
+
+
+def test_markdown_code_keeps_its_blank_lines() -> None:
+    # trafilatura dropped every empty line of its output, those between two functions too.
+    code = "<pre><code>def bake():\n    return loaf\n\n\ndef slice():\n    return bread\n</code></pre>"
+    assert "```\ndef bake():\n    return loaf\n\n\ndef slice():\n    return bread\n```" in _markdown(code)
