@@ -201,6 +201,14 @@ def _keep_safe_html(tree: Any) -> None:
     their content, and so do comments and links or images to an unsafe address."""
     for node in list(tree.iter(etree.Comment, etree.ProcessingInstruction, *_HTML_DROPPED)):
         _remove_keeping_tail(node)
+    for void in [void for void in tree.iter("img", "br") if void.text or len(void)]:
+        # HTML has no content there, so it was not written: trafilatura puts the text of a link
+        # around an image in the image ("<a><img>Next</a>" is a graphic holding "Next").
+        content = etree.Element("unwrapped")
+        content.text, void.text = void.text, None
+        content.extend(list(void))
+        content.tail, void.tail = void.tail, None
+        void.addnext(content)
     unwrapped = []
     for element in tree.iter():
         allowed = _HTML_ATTRIBUTES.get(element.tag)

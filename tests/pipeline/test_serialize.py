@@ -173,3 +173,11 @@ def test_markdown_code_keeps_its_blank_lines() -> None:
     # trafilatura dropped every empty line of its output, those between two functions too.
     code = "<pre><code>def bake():\n    return loaf\n\n\ndef slice():\n    return bread\n</code></pre>"
     assert "```\ndef bake():\n    return loaf\n\n\ndef slice():\n    return bread\n```" in _markdown(code)
+
+
+def test_the_html_keeps_the_text_trafilatura_puts_in_an_image() -> None:
+    # trafilatura turns "<a><img>Next</a>" into an image holding the text, which HTML cannot hold.
+    article = '<p><a href="/filter/"><img src="/icon.svg" alt="Icon">Open the product filter</a></p>'
+    answer = _answer(article, links=True, images=True, formats=("text", "markdown", "html"))
+    assert "Open the product filter" in answer["markdown"]
+    assert "Open the product filter" in answer["html"]
