@@ -10,6 +10,8 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
 - ``trafilatura.main_extractor.prune_unwanted_nodes``: a faster equivalent (``extract``).
 - Twelve of ``trafilatura.xpaths``' content expressions (BODY_XPATH, OVERALL_DISCARD_XPATH, ...):
   Python equivalents without regex callbacks (``content_selectors``, swapped in by ``extract``).
+- ``trafilatura.xml.unescape``: none, as the tree is decoded already (``markdown_rendering``).
+- ``trafilatura.xml._list_marker``: a sublist indented to its item's content (``markdown_rendering``).
 - ``trafilatura.utils.return_printables_and_spaces``: keeps format characters (ZWNJ/ZWJ, soft
   hyphens, bidi controls; ``keeping_format_characters``, around the whole of ``pipeline.run``).
   ``line_processing`` caches its answers, so the block clears that cache on entry and exit: no

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import lxml.html
+
 from service.models import Job, Options
 from service.pipeline import run
 
@@ -14,6 +16,10 @@ _PARAGRAPH = "A paragraph of the story, long enough to be kept as article text b
 def _answer(article: str, **options: Any) -> dict[str, Any]:
     page = f"<html><body><article><p>{_PARAGRAPH}.</p>{article}<p>{_PARAGRAPH}, too.</p></article></body></html>"
     return run(Job(mode="html", body=page.encode(), url="https://example.com/a", options=Options(**options)))
+
+
+def _markdown(article: str, **options: Any) -> str:
+    return str(_answer(article, formats=("text", "markdown"), **options)["markdown"])
 
 
 def test_the_sources_indentation_is_not_text_but_codes_is() -> None:
@@ -78,3 +84,100 @@ def test_a_table_of_one_cell_is_layout_and_its_paragraphs_stay_lines() -> None:
     assert run(Job(mode="html", body=page.encode()))["text"] == f"{_PARAGRAPH}.\n{_PARAGRAPH}, too."
     data = "<table><tr><td>Year</td><td>Visitors</td></tr><tr><td>2024</td><td>1,200</td></tr></table>"
     assert "| Year | Visitors |" in _answer(data)["text"]  # a table of data stays one
+
+
+def test_the_html_keeps_only_its_own_tags_and_attributes() -> None:
+    # trafilatura passes the page's attributes through on paragraphs and images: script handlers.
+    article = (
+        '<p onmouseover="alert(document.cookie)" style="position:fixed" class="lead" id="p1">Hover anywhere, '
+        'a paragraph of it.</p><p>A chart: <img src="/c.png" alt="Chart" onerror="alert(1)" class="wide" '
+        'srcset="data:image/png;base64,AAAA 2x" width="9"> and <a href="/x" onclick="alert(2)">the report</a>.</p>'
+    )
+    html = _answer(article, links=True, images=True, formats=("text", "html"))["html"]
+    tree = lxml.html.fromstring(html)
+    attributes = {(element.tag, name) for element in tree.iter() for name in element.attrib}
+    assert attributes == {("img", "src"), ("img", "alt"), ("a", "href")}
+    assert "<p>Hover anywhere, a paragraph of it.</p>" in html
+
+
+def test_the_html_keeps_numbered_lists_glossaries_and_inline_code_apart() -> None:
+    article = (
+        "<ol><li>Preheat the oven</li><li>Bake the bread</li></ol>"
+        "<dl><dt>Crumb</dt><dd>The inside of the loaf.</dd></dl>"
+        "<p>Run <code>make bread</code> or press <kbd>Ctrl</kbd>, a paragraph of the recipe.</p>"
+        "<pre><code>def bake():\n    return loaf\n</code></pre>"
+    )
+    html = _answer(article, formats=("text", "html"))["html"]
+    assert "<ol><li>Preheat the oven</li><li>Bake the bread</li></ol>" in html
+    assert "<dl><dt>Crumb</dt><dd>The inside of the loaf.</dd></dl>" in html
+    assert "<p>Run <code>make bread</code> or press <code>Ctrl</code>, a paragraph of the recipe.</p>" in html
+    assert "<pre><code>def bake():\n    return loaf\n</code></pre>" in html
+
+
+def test_markdown_text_that_reads_as_a_character_reference_stays_text() -> None:
+    # trafilatura decoded its output once more: a live <script> tag, and "&section=" became "§ion=".
+    article = (
+        '<p>Write &amp;lt;script&amp;gt; and &amp;copy; as the page shows them, in <a href="/w?t=X&amp;section=1">'
+        "the wiki</a> of it.</p><p>In code it stays: <code>a &amp;amp; b</code>, a paragraph.</p>"
+    )
+    markdown = _markdown(article, links=True)
+    assert "Write \\&lt;script\\&gt; and \\&copy; as the page shows them" in markdown
+    assert "[the wiki](https://example.com/w?t=X&section=1)" in markdown
+    assert "`a &amp; b`" in markdown
+    assert "<script>" not in markdown
+
+
+def test_markdown_block_markers_in_the_text_stay_text_after_a_line_break() -> None:
+    # After a <br> trafilatura starts a new Markdown paragraph but escaped nothing there: a heading,
+    # a numbered list, a quote; and a paragraph of three dashes was a rule, its text lost.
+    article = "<p>The list of the day<br># 1 in sales<br>2. runner-up<br>&gt; quoted<br>--- the end</p><p>---</p>"
+    markdown = _markdown(article)
+    for escaped in ("\n\\# 1 in sales\n", "\n2\\. runner-up\n", "\n\\> quoted\n", "\n\\--- the end\n", "\n\\---\n"):
+        assert escaped in markdown
+
+
+def test_markdown_sublists_sit_under_their_item_whatever_its_marker_width() -> None:
+    # Two spaces under "2. " ended the numbered list in CommonMark and flattened the sublist.
+    steps = "".join(f"<li>Step {n}</li>" for n in range(1, 10))
+    article = f"<ol>{steps}<li>Step ten<ul><li>detail<ol><li>deeper</li></ol></li></ul></li><li>Step eleven</li></ol>"
+    markdown = _markdown(article)
+    assert "\n10. Step ten\n    - detail\n      1. deeper\n11. Step eleven\n" in markdown
+
+
+def test_markdown_tables_have_one_header_row() -> None:
+    # GFM needs a header row: without <th> the table was a paragraph of pipes, and row headers
+    # put a row of dashes after every row.
+    data = "<table><tr><td>Year</td><td>Visitors</td></tr><tr><td>2024</td><td>1,200</td></tr></table>"
+    row_headers = "<table><tr><th>Name</th><td>Ann</td></tr><tr><th>Age</th><td>31</td></tr></table>"
+    markdown = _markdown(data + row_headers)
+    assert "| Year | Visitors |\n|---|---|\n| 2024 | 1,200 |" in markdown
+    assert "| Name | Ann |\n|---|---|\n| Age | 31 |" in markdown
+
+
+def test_markdown_quotes_are_block_quotes() -> None:
+    # trafilatura wrote a quote's paragraphs as the article's own.
+    article = "<blockquote><p>We will rebuild it.</p><p># Not a heading, in the quote.</p></blockquote>"
+    markdown = _markdown(article)
+    assert "\n\n> We will rebuild it.\n>\n> \\# Not a heading, in the quote.\n\n" in markdown
+
+
+def test_markdown_the_sources_layout_is_no_code_block() -> None:
+    # The page's tabs after a blank line in a link's text made an indented code block.
+    link_text = "\n\t\t\t\t\t".join(["", "<b>Stadtwerke</b>", "Munich\n", "\t<b>Site scout</b>"])
+    markdown = _markdown(f'<ul><li><a href="/jobs/1">{link_text}</a></li><li>A second job offer</li></ul>', links=True)
+    assert "[**Stadtwerke** Munich **Site scout**](https://example.com/jobs/1)" in markdown
+    assert "\t" not in markdown
+
+
+def test_markdown_code_keeps_its_blank_lines() -> None:
+    # trafilatura dropped every empty line of its output, those between two functions too.
+    code = "<pre><code>def bake():\n    return loaf\n\n\ndef slice():\n    return bread\n</code></pre>"
+    assert "```\ndef bake():\n    return loaf\n\n\ndef slice():\n    return bread\n```" in _markdown(code)
+
+
+def test_the_html_keeps_the_text_trafilatura_puts_in_an_image() -> None:
+    # trafilatura turns "<a><img>Next</a>" into an image holding the text, which HTML cannot hold.
+    article = '<p><a href="/filter/"><img src="/icon.svg" alt="Icon">Open the product filter</a></p>'
+    answer = _answer(article, links=True, images=True, formats=("text", "markdown", "html"))
+    assert "Open the product filter" in answer["markdown"]
+    assert "Open the product filter" in answer["html"]

@@ -1,0 +1,192 @@
+"""The body as CommonMark: trafilatura's Markdown (``xmltotxt``) with what it gets wrong put right.
+
+Each fix says what a CommonMark reader (markdown-it-py) made of trafilatura's text before it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from copy import deepcopy
+from typing import Any
+
+import trafilatura.xml
+from lxml import etree
+
+# trafilatura's own escape of a heading, quote or list marker at the start of a paragraph.
+from trafilatura.xml import _escape_block_start, xmltotxt
+
+from service.pipeline.library_swaps import swapped
+
+# ASCII whitespace (WHATWG): the source's layout, which a browser collapses. Other spaces (NBSP,
+# U+3000, ...) are the page's characters and stay.
+LAYOUT_SPACE = " \t\n\f\r"
+# A Markdown code fence as trafilatura writes it (three or more backticks).
+_FENCE = re.compile(r"^\s*(`{3,})")
+# A character reference (``&amp;``, ``&#38;``, ``&#x26;``), which CommonMark decodes in text;
+# with the backslashes before it, which must be escaped too so that they stay.
+_CHARACTER_REFERENCE = re.compile(r"\\*&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+# A line break of the source with the layout around it (see ``LAYOUT_SPACE``).
+_LAYOUT_BREAK = re.compile(r"[ \t\f\r]*\n[ \t\n\f\r]*")
+# Where a blank line is, between two line ends.
+_BLANK_LINE = re.compile(r"(?<=\n)(?=\n)")
+# A line of three dashes (spaces between allowed) is a thematic break; "***" and "___" trafilatura
+# escapes already, as emphasis characters.
+_DASHES = re.compile(r"-[ \t]*-[ \t]*-")
+_TRAFILATURA_LIST_MARKER = trafilatura.xml._list_marker
+# Where a quote cannot be a Markdown block quote of its own (a table cell is one line) or already is.
+_NO_QUOTE_INSIDE = frozenset({"item", "cell", "quote", "p", "head", "hi", "ref"})
+# Elements whose text starts a line of the Markdown (as does the text after a line break).
+_LINE_OPENERS = frozenset({"p", "quote", "item"})
+
+
+def render_markdown(body: Any) -> str:
+    """The body as Markdown (see ``commonmark``); trailing spaces and whitespace-only lines (see
+    ``serialize.render_text``) go, and so does a second blank line in a row."""
+    if body is None:
+        return ""
+    lines: list[str] = []
+    fence = ""
+    for line in commonmark(body).split("\n"):
+        opening = _FENCE.match(line)
+        if opening and (not fence or opening.group(1).startswith(fence)):
+            fence = "" if fence else opening.group(1)
+        elif not fence:
+            line = line.rstrip(LAYOUT_SPACE)
+            if not line and (not lines or not lines[-1]):
+                continue  # one blank line between blocks is Markdown's paragraph break
+        lines.append(line)
+    return "\n".join(lines).strip("\n")
+
+
+def commonmark(body: Any) -> str:
+    """The body as Markdown that reads back as the same words and structure."""
+    body = deepcopy(body)
+    quotes = _set_quotes_apart(body)
+    _escape_prose(body)
+    _keep_blank_code_lines(body)
+    _one_header_row(body)
+    # trafilatura decodes character references in its whole output (html.unescape), after the
+    # tree was already decoded: the text "&lt;script&gt;" became a live <script> tag, and the link
+    # ".../index.php?title=X&section=1" became "...X§ion=1" (on 5 benchmark pages).
+    with (
+        swapped(trafilatura.xml, "unescape", _unchanged),
+        swapped(trafilatura.xml, "_list_marker", _nested_list_marker),
+    ):
+        markdown = xmltotxt(body, include_formatting=True)
+    for placeholder, quote in quotes.items():
+        markdown = markdown.replace(
+            placeholder, "\n".join(f"> {line}".rstrip() for line in render_markdown(quote).split("\n"))
+        )
+    return markdown
+
+
+def _set_quotes_apart(body: Any) -> dict[str, Any]:
+    """Put a placeholder paragraph in the place of each quote of the body's own flow (in place),
+    and return the quotes by placeholder, to be rendered on their own with "> " before each line:
+    trafilatura wrote a quote as plain paragraphs (on 127 of the 1,174 benchmark pages a quote
+    was no quote in the Markdown). Quotes in a list, a table or a paragraph are left as they are."""
+    quotes: dict[str, Any] = {}
+    for quote in list(body.iterdescendants("quote")):
+        holders = itertools.takewhile(lambda holder: holder is not body, quote.iterancestors())
+        if any(holder.tag in _NO_QUOTE_INSIDE for holder in holders):
+            continue
+        placeholder = etree.Element("p")
+        placeholder.text = f"quote{uuid.uuid4().hex}"
+        placeholder.tail = quote.tail
+        quote.tail = None
+        quote.getparent().replace(quote, placeholder)
+        quotes[placeholder.text] = quote
+    return quotes
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
+def _keep_blank_code_lines(body: Any) -> None:
+    """Mark each blank line of code with trafilatura's blank-line mark (in place): it drops every
+    empty line of its output (``utils.sanitize``), the blank lines between a code block's
+    functions too, and turns only its mark, U+2424, into one."""
+    for code in body.iter("code"):
+        for element in code.iter():
+            if element is not code and element.tail:
+                element.tail = _BLANK_LINE.sub("\u2424", element.tail)
+            if element.text:
+                element.text = _BLANK_LINE.sub("\u2424", element.text)
+
+
+def _one_header_row(body: Any) -> None:
+    """Make the first row of each table its header row, and only that one (in place).
+
+    A GFM table is a header row, then the delimiter row trafilatura writes after every row with a
+    header cell: a table without ``th`` was no table but a paragraph of pipes (the Markdown of 41 of
+    the 1,174 benchmark pages lost a table), and row headers put dashes after each row.
+    """
+    for table in body.iter("table"):
+        rows = table.findall("row")
+        for number, row in enumerate(rows):
+            for cell in row.iterchildren("cell"):
+                if number == 0:
+                    cell.set("role", "head")
+                else:
+                    cell.attrib.pop("role", None)
+
+
+def _nested_list_marker(item: Any, include_formatting: bool = True) -> str:
+    """trafilatura's marker of a list item ("- ", "2. "), indented to where the content of the
+    item holding its list starts: trafilatura indented two spaces a level, too few under "2. "
+    (three), where CommonMark ended the numbered list, flattened the sublist and numbered the rest
+    anew ("1. a 2. b - c 3. d" read as two numbered lists and a bulleted one)."""
+    indent = 0
+    for ancestor in item.iterancestors("item", "list"):
+        if ancestor.tag == "item":
+            indent += len(_own_marker(ancestor, include_formatting))
+        elif (holder := ancestor.getparent()) is not None and holder.tag == "list":
+            # a list directly in a list: under the item before it, as trafilatura placed it
+            previous = ancestor.getprevious()
+            indent += len(_own_marker(previous, include_formatting)) if previous is not None else 2
+    return " " * indent + _own_marker(item, include_formatting)
+
+
+def _own_marker(item: Any, include_formatting: bool) -> str:
+    return str(_TRAFILATURA_LIST_MARKER(item, include_formatting)).lstrip(" ")
+
+
+def _escape_prose(element: Any) -> None:
+    """Make the body's text read as text in CommonMark where trafilatura does not (in place).
+
+    - Character references are escaped (the text "&copy;" read "©").
+    - Block markers are escaped at the start of a line, after a line break too ("Intro<br># Not a
+      heading" made a heading; "<p>---</p>" a rule, its text lost).
+    - The source's line breaks and indentation are one space, as in a browser: after a blank
+      line, its tabs made an indented code block (on 74 of the 1,174 benchmark pages, links and
+      all shown as code), and a blank line in a link's text ended the link.
+
+    Code is left alone: CommonMark takes it literally.
+    """
+    if element.tag == "code" or (element.tag == "hi" and element.get("rend") == "#t"):
+        return
+    if element.text:
+        element.text = _escaped_text(element.text, element.tag in _LINE_OPENERS)
+    for name in ("alt", "title") if element.tag == "graphic" else ():
+        if element.get(name):
+            element.set(name, _escaped_text(element.get(name), False))
+    for child in element:
+        _escape_prose(child)
+        if child.tail:  # the text after code is prose again
+            child.tail = _escaped_text(child.tail, child.tag == "lb")
+
+
+def _escaped_text(text: str, opens_line: bool) -> str:
+    text = _LAYOUT_BREAK.sub(" ", _CHARACTER_REFERENCE.sub(_escaped, text))
+    if not opens_line:
+        return text
+    content = text.lstrip(LAYOUT_SPACE)  # layout, which trafilatura drops at most block starts
+    return "\\" + content if _DASHES.match(content) else str(_escape_block_start(content))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    # n backslashes before the "&" become 2n (each stays literal), then one more escapes the "&".
+    return "\\" * (2 * len(match.group()) - 1) + "&"
