@@ -57,8 +57,31 @@ def render_text(body: Any) -> str:
         for element in body.iter("code", "quote")
         for line in ("".join(element.itertext()) if element.tag == "code" else element.text or "").split("\n")
     }
-    lines = [line for line in xmltotxt(body, include_formatting=False).split("\n") if not line.isspace()]
+    lines = [
+        line
+        for line in xmltotxt(_with_ampersands_escaped(body), include_formatting=False).split("\n")
+        if not line.isspace()
+    ]
     return "\n".join(line if line in preformatted else line.strip(_LAYOUT_SPACE) for line in lines)
+
+
+def _with_ampersands_escaped(body: Any) -> Any:
+    """``body``, or a copy whose text has every ``&`` written ``&amp;``.
+
+    ``xmltotxt`` ends with ``html.unescape`` of the whole text, which decoded the page's
+    characters a second time: a page showing "&lt;div&gt;" (written ``&amp;lt;div&amp;gt;``)
+    came back "<div>", and "?a=1&para=2" as "?a=1¶=2". Escaped here, each ``&`` comes back as
+    itself.
+    """
+    if not any("&" in text for text in body.itertext()):
+        return body
+    body = deepcopy(body)
+    for element in body.iter():
+        if element.text and "&" in element.text:
+            element.text = element.text.replace("&", "&amp;")
+        if element.tail and "&" in element.tail:
+            element.tail = element.tail.replace("&", "&amp;")
+    return body
 
 
 def render_markdown(body: Any) -> str:
