@@ -28,3 +28,26 @@ def _text(content: str) -> str:
 )
 def test_character_references_are_decoded_once(source: str, shown: str) -> None:
     assert f"{shown}, in a paragraph of the article." in _text(f"<p>{source}, in a paragraph of the article.</p>")
+
+
+def test_template_content_is_not_text() -> None:
+    template = (
+        "<template><div class='step'><h3>{{{title}}}</h3><p>{{#text}} {{{text}}} {{/text}}</p>"
+        f"<p>{{{{#image}}}} Template paragraph that no browser renders. {FILLER}{{{{/image}}}}</p></div></template>"
+    )
+    text = _text(f"<p>{FILLER}</p>{template}<p>{FILLER}</p>")
+    assert "{{" not in text
+    assert "no browser renders" not in text
+
+
+def test_a_declarative_shadow_root_is_text() -> None:
+    shown = "Shadow root paragraph that every browser renders as part of the page's article text."
+    text = _text(f"<div><template shadowrootmode='open'><p>{shown}</p></template></div>")
+    assert shown in text
+
+
+def test_an_inline_quotation_stays_in_its_sentence() -> None:
+    sentence = "She called it <q>a fine piece of work</q>, and then went on with the rest of her talk."
+    assert "She called it a fine piece of work, and then went on with the rest of her talk." in _text(
+        f"<p>{sentence}</p>"
+    )
