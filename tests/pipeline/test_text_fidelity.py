@@ -46,6 +46,33 @@ def test_a_declarative_shadow_root_is_text() -> None:
     assert shown in text
 
 
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (
+            "<ol><li><div>1.</div><div>Mix the flour with the sugar.</div></li>"
+            "<li><div>2.</div><div>Add the eggs one by one.</div></li></ol>",
+            "1. Mix the flour with the sugar.",
+        ),
+        (
+            "<ul><li><div>Motorway:</div><span>6.0 km</span></li><li><div>Station:</div><span>30 km</span></li></ul>",
+            "Motorway: 6.0 km",
+        ),
+        (
+            "<blockquote><div>The first quoted sentence.</div><div>The second quoted sentence.</div></blockquote>",
+            "The first quoted sentence. The second quoted sentence.",
+        ),
+        (
+            "<p>Read the introduction<section>Boxed words</section>after the box, and more words here.</p>",
+            "Read the introduction Boxed words after the box",
+        ),
+    ],
+    ids=["list-item-of-divs", "list-item-div-then-span", "quote-of-divs", "section-in-a-paragraph"],
+)
+def test_blocks_flattened_into_one_line_keep_a_space_between_them(content: str, line: str) -> None:
+    assert line in _text(content)
+
+
 def test_an_inline_quotation_stays_in_its_sentence() -> None:
     sentence = "She called it <q>a fine piece of work</q>, and then went on with the rest of her talk."
     assert "She called it a fine piece of work, and then went on with the rest of her talk." in _text(
