@@ -58,30 +58,47 @@ def render_text(body: Any) -> str:
         for line in ("".join(element.itertext()) if element.tag == "code" else element.text or "").split("\n")
     }
     lines = [
-        line
-        for line in xmltotxt(_with_ampersands_escaped(body), include_formatting=False).split("\n")
-        if not line.isspace()
+        line for line in xmltotxt(_ready_for_xmltotxt(body), include_formatting=False).split("\n") if not line.isspace()
     ]
     return "\n".join(line if line in preformatted else line.strip(_LAYOUT_SPACE) for line in lines)
 
 
-def _with_ampersands_escaped(body: Any) -> Any:
-    """``body``, or a copy whose text has every ``&`` written ``&amp;``.
+def _ready_for_xmltotxt(body: Any) -> Any:
+    """``body``, or a copy with what ``xmltotxt`` renders unfaithfully set right beforehand.
 
-    ``xmltotxt`` ends with ``html.unescape`` of the whole text, which decoded the page's
-    characters a second time: a page showing "&lt;div&gt;" (written ``&amp;lt;div&amp;gt;``)
-    came back "<div>", and "?a=1&para=2" as "?a=1¶=2". Escaped here, each ``&`` comes back as
-    itself.
+    - ``xmltotxt`` ends with ``html.unescape`` of the whole text, which decoded the page's
+      characters a second time: a page showing "&lt;div&gt;" (written ``&amp;lt;div&amp;gt;``)
+      came back "<div>", and "?a=1&para=2" as "?a=1¶=2". Every ``&`` is escaped here, so it
+      comes back as itself.
+    - A code block does not end its line there: two ``<pre>`` in a row came back as one line
+      ("…show globalnetsh interface…"). A top-level ``code`` followed by anything gets a line
+      break after it.
+    - A ``code`` holding only a ``code`` (``<pre><code>``, the usual markup) lost the text after
+      it: ``xmltotxt`` drops the tail of an element without text of its own. The inner one is
+      unwrapped.
     """
-    if not any("&" in text for text in body.itertext()):
+    ampersands = any("&" in text for text in body.itertext())
+    nested = [code for code in body.iter("code") if code.find(".//code") is not None]
+    if not ampersands and not nested and not any(_runs_on(code) for code in body.iterchildren("code")):
         return body
     body = deepcopy(body)
-    for element in body.iter():
+    for element in body.iter() if ampersands else ():
         if element.text and "&" in element.text:
             element.text = element.text.replace("&", "&amp;")
         if element.tail and "&" in element.tail:
             element.tail = element.tail.replace("&", "&amp;")
+    for code in [code for code in body.iter("code") if code.find(".//code") is not None]:
+        etree.strip_tags(code, "code")  # its descendants only
+    for code in body.iterchildren("code"):
+        if _runs_on(code):
+            code.tail = "\n" + (code.tail or "")
     return body
+
+
+def _runs_on(code: Any) -> bool:
+    """Whether something follows ``code`` on its line (no line break starts its tail)."""
+    tail = code.tail or ""
+    return not tail.startswith("\n") and (code.getnext() is not None or bool(tail.strip()))
 
 
 def render_markdown(body: Any) -> str:

@@ -78,3 +78,20 @@ def test_an_inline_quotation_stays_in_its_sentence() -> None:
     assert "She called it a fine piece of work, and then went on with the rest of her talk." in _text(
         f"<p>{sentence}</p>"
     )
+
+
+@pytest.mark.parametrize(
+    "block",
+    ['<pre lang="shell">{}</pre>', "<pre><code>{}</code></pre>"],
+    ids=["pre", "pre-code"],
+)
+def test_code_blocks_in_a_row_are_lines_of_their_own(block: str) -> None:
+    commands = block.format("netsh interface tcp show global") + block.format("netsh interface tcp set global")
+    text = _text(f"<p>Run these two commands:</p>{commands}<p>Then restart the machine and look again.</p>")
+    assert "\nnetsh interface tcp show global\nnetsh interface tcp set global\n" in text
+
+
+def test_text_after_a_code_block_is_kept() -> None:
+    after = "and then the words that follow the block in the same container."
+    text = _text(f"<div><p>Run this command first:</p><pre><code>make install</code></pre>{after}</div>")
+    assert f"make install\n{after}" in text
