@@ -38,7 +38,7 @@ from service.pipeline import blocks
 from service.pipeline import metadata as metadata_stage
 from service.pipeline.blocks import ReadabilityView
 from service.pipeline.content_selectors import EQUIVALENTS
-from service.pipeline.library_swaps import swapped, swapped_items
+from service.pipeline.library_swaps import strip_tags_keeping_block_edges, swapped, swapped_items
 
 # trafilatura logs every discarded page at WARNING; the service reports that as a warning code.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -158,6 +158,7 @@ def extract_candidates(
     # favor modes.
     with (
         swapped(trafilatura_main_extractor, "prune_unwanted_nodes", prune_unwanted_nodes),
+        swapped(trafilatura_main_extractor, "strip_tags", strip_tags_keeping_block_edges),
         swapped_items(trafilatura_xpaths, EQUIVALENTS),
     ):
         document = bare_extraction(tree, options=extractor)

@@ -17,7 +17,7 @@ from lxml import etree
 # trafilatura's own escape of a heading, quote or list marker at the start of a paragraph.
 from trafilatura.xml import _escape_block_start, xmltotxt
 
-from service.pipeline.library_swaps import swapped
+from service.pipeline.library_swaps import decoded_once, swapped
 
 # ASCII whitespace (WHATWG): the source's layout, which a browser collapses. Other spaces (NBSP,
 # U+3000, ...) are the page's characters and stay.
@@ -67,13 +67,7 @@ def commonmark(body: Any) -> str:
     _escape_prose(body)
     _keep_blank_code_lines(body)
     _one_header_row(body)
-    # trafilatura decodes character references in its whole output (html.unescape), after the
-    # tree was already decoded: the text "&lt;script&gt;" became a live <script> tag, and the link
-    # ".../index.php?title=X&section=1" became "...X§ion=1" (on 5 benchmark pages).
-    with (
-        swapped(trafilatura.xml, "unescape", _unchanged),
-        swapped(trafilatura.xml, "_list_marker", _nested_list_marker),
-    ):
+    with decoded_once(), swapped(trafilatura.xml, "_list_marker", _nested_list_marker):
         markdown = xmltotxt(body, include_formatting=True)
     for placeholder, quote in quotes.items():
         markdown = markdown.replace(
@@ -99,10 +93,6 @@ def _set_quotes_apart(body: Any) -> dict[str, Any]:
         quote.getparent().replace(quote, placeholder)
         quotes[placeholder.text] = quote
     return quotes
-
-
-def _unchanged(text: str) -> str:
-    return text
 
 
 def _keep_blank_code_lines(body: Any) -> None:

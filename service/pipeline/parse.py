@@ -22,7 +22,10 @@ keeps the article:
 - an XML declaration with an encoding (``<?xml version="1.0" encoding="utf-8"?>``, XHTML
   pages) made lxml refuse the already-decoded text (422): it is dropped before parsing;
 - ``<noframes>`` holds raw text for libxml2 (as for the HTML standard's parser), so its markup
-  came back as literal tags in ``text`` (s20 audit): see ``_read_noframes``.
+  came back as literal tags in ``text`` (s20 audit): see ``_read_noframes``;
+- ``<template>`` content, which no browser renders, came back as text (an AMP page's mustache
+  lines, ``{{#title}}``, through readability's blocks; s21 fidelity audit): see ``_drop_templates``;
+  an inline quotation (``<q>``) became a block quote, three lines out of one sentence: unwrapped.
 
 The rules that work on the source text (before libxml2 sees it) live here; the bounds on the
 parsed tree are in ``tree_bounds``. Every threshold names the measurement it comes from
@@ -116,6 +119,8 @@ def parse_html(html: str, max_elements: int, max_depth: int) -> ParsedPage:
         warnings.append("nesting-flattened")
     root = tree_bounds.ensure_html_root(root)
     _read_noframes(root)
+    _drop_templates(root)
+    etree.strip_tags(root, _INLINE_QUOTE)
     tree_bounds.trim_attribute_lists(root, warnings)
     tree_bounds.defuse_json_ld(root, warnings)
     tree_bounds.bound_size(root, max_elements, warnings)
@@ -159,6 +164,31 @@ def _read_noframes(root: lxml.html.HtmlElement) -> None:
         return
     if body is not None:
         root.replace(frameset, body)
+
+
+# ``<q>`` is an inline quotation (phrasing content, rendered in the line with quotation marks by
+# CSS); trafilatura made it a block quote, so a sentence quoting a phrase came back as three
+# lines ("He said\nthis is quoted\n, and went on"; 4 pages of the bench). Unwrapped, its words
+# stay in their sentence; no marks are added (pages often write them around it already).
+_INLINE_QUOTE = "q"
+# A template a browser does render: a declarative shadow root (its content is the host's shadow
+# tree, shown in the page).
+_SHADOW_ROOT_ATTRIBUTES = ("shadowrootmode", "shadowroot")
+
+
+def _drop_templates(root: lxml.html.HtmlElement) -> None:
+    """Remove ``<template>`` elements with their content, in place (their tails stay).
+
+    A template's content is a script's raw material, never rendered (HTML standard: "the
+    template contents are not rendered"); trafilatura only unwraps the tag, and readability kept
+    such content as an article block. A declarative shadow root's template is unwrapped instead:
+    a browser shows its content.
+    """
+    for template in list(root.iter("template")):
+        if any(template.get(name) is not None for name in _SHADOW_ROOT_ATTRIBUTES):
+            template.drop_tag()
+        elif template.getparent() is not None:
+            template.drop_tree()
 
 
 def _trim_attributes_in_source(html: str, warnings: list[str]) -> str:

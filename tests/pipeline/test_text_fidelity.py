@@ -1,0 +1,97 @@
+"""``text`` holds the page's words as a browser shows them (s21 fidelity audit): characters
+decoded once, no text of elements a browser never renders, and no two blocks' words glued into
+one where the page shows them apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.models import Job
+from service.pipeline import run
+
+FILLER = "Ordinary words make this paragraph long enough to count as the article's own text. " * 3
+
+
+def _text(content: str) -> str:
+    page = f"<html><body><article><p>{FILLER}</p>{content}<p>{FILLER}</p></article></body></html>"
+    return str(run(Job(mode="html", body=page.encode()))["text"])
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("Write &amp;lt;div&amp;gt; to show a tag", "Write &lt;div&gt; to show a tag"),
+        ("The query ?a=1&amp;para=2&amp;copy=3 as typed", "The query ?a=1&para=2&copy=3 as typed"),
+        ("AT&amp;amp;T is the escaped name", "AT&amp;T is the escaped name"),
+    ],
+    ids=["escaped-markup", "legacy-entity-names", "escaped-reference"],
+)
+def test_character_references_are_decoded_once(source: str, shown: str) -> None:
+    assert f"{shown}, in a paragraph of the article." in _text(f"<p>{source}, in a paragraph of the article.</p>")
+
+
+def test_template_content_is_not_text() -> None:
+    template = (
+        "<template><div class='step'><h3>{{{title}}}</h3><p>{{#text}} {{{text}}} {{/text}}</p>"
+        f"<p>{{{{#image}}}} Template paragraph that no browser renders. {FILLER}{{{{/image}}}}</p></div></template>"
+    )
+    text = _text(f"<p>{FILLER}</p>{template}<p>{FILLER}</p>")
+    assert "{{" not in text
+    assert "no browser renders" not in text
+
+
+def test_a_declarative_shadow_root_is_text() -> None:
+    shown = "Shadow root paragraph that every browser renders as part of the page's article text."
+    text = _text(f"<div><template shadowrootmode='open'><p>{shown}</p></template></div>")
+    assert shown in text
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (
+            "<ol><li><div>1.</div><div>Mix the flour with the sugar.</div></li>"
+            "<li><div>2.</div><div>Add the eggs one by one.</div></li></ol>",
+            "1. Mix the flour with the sugar.",
+        ),
+        (
+            "<ul><li><div>Motorway:</div><span>6.0 km</span></li><li><div>Station:</div><span>30 km</span></li></ul>",
+            "Motorway: 6.0 km",
+        ),
+        (
+            "<blockquote><div>The first quoted sentence.</div><div>The second quoted sentence.</div></blockquote>",
+            "The first quoted sentence. The second quoted sentence.",
+        ),
+        (
+            "<p>Read the introduction<section>Boxed words</section>after the box, and more words here.</p>",
+            "Read the introduction Boxed words after the box",
+        ),
+    ],
+    ids=["list-item-of-divs", "list-item-div-then-span", "quote-of-divs", "section-in-a-paragraph"],
+)
+def test_blocks_flattened_into_one_line_keep_a_space_between_them(content: str, line: str) -> None:
+    assert line in _text(content)
+
+
+def test_an_inline_quotation_stays_in_its_sentence() -> None:
+    sentence = "She called it <q>a fine piece of work</q>, and then went on with the rest of her talk."
+    assert "She called it a fine piece of work, and then went on with the rest of her talk." in _text(
+        f"<p>{sentence}</p>"
+    )
+
+
+@pytest.mark.parametrize(
+    "block",
+    ['<pre lang="shell">{}</pre>', "<pre><code>{}</code></pre>"],
+    ids=["pre", "pre-code"],
+)
+def test_code_blocks_in_a_row_are_lines_of_their_own(block: str) -> None:
+    commands = block.format("netsh interface tcp show global") + block.format("netsh interface tcp set global")
+    text = _text(f"<p>Run these two commands:</p>{commands}<p>Then restart the machine and look again.</p>")
+    assert "\nnetsh interface tcp show global\nnetsh interface tcp set global\n" in text
+
+
+def test_text_after_a_code_block_is_kept() -> None:
+    after = "and then the words that follow the block in the same container."
+    text = _text(f"<div><p>Run this command first:</p><pre><code>make install</code></pre>{after}</div>")
+    assert f"make install\n{after}" in text
