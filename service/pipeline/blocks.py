@@ -130,7 +130,10 @@ def candidate_blocks(article: Article, readability: ReadabilityView, options: Op
 
 
 def _merge(own: list[Block], candidate: etree._Element) -> list[Block]:
-    """``own`` with each block of ``candidate`` it lacks inserted after the last shared block."""
+    """``own`` with each block of ``candidate`` it lacks inserted after the last shared block, or
+    before the first one when none came before it (not at the very start: trafilatura's own
+    first blocks may come earlier on the page, and a donation box that readability holds before
+    the article's first shared paragraph was put ahead of the whole article)."""
     own_shingles = [b.shingles for b in own]
     remaining: Counter[tuple[str, ...]] = Counter()
     for sh in own_shingles:
@@ -152,6 +155,8 @@ def _merge(own: list[Block], candidate: etree._Element) -> list[Block]:
                     remaining.pop(shingle, None)
             matched = index.best_match(sh)
             if matched is not None:
+                if anchor == -1 and -1 in after:
+                    after[matched - 1] = after.pop(-1)
                 anchor = matched
             continue
         collapse_whitespace(element)

@@ -42,6 +42,21 @@ def test_readability_prose_missing_from_trafilatura_is_a_candidate_after_its_nei
     assert [b.rule for b in found] == [None, None, "share-buttons"]
 
 
+def test_readability_prose_before_the_first_shared_block_goes_just_before_it() -> None:
+    # trafilatura's first block is not in readability's candidate: the extra block, which
+    # readability holds just before the shared one, went ahead of the whole answer.
+    lead = "A lead paragraph that only trafilatura kept, long enough to be a block of its own here."
+    article = _article(f"<p>{lead}</p>", f"<p>{PROSE}</p>")
+    candidate = etree.fromstring(f"<body><p>{OTHER}</p><p>{PROSE}</p></body>")
+    view = ReadabilityView(ran=True, text=OTHER + " " + PROSE, body=candidate)
+    found = blocks.candidate_blocks(article, view, Options())
+    assert [(b.text[:12], b.from_trafilatura) for b in found] == [
+        (lead[:12], True),
+        (OTHER[:12], False),
+        (PROSE[:12], True),
+    ]
+
+
 def test_features_say_where_a_block_comes_from_and_which_rule_fired() -> None:
     article = _article(f"<p>{PROSE}</p>", "<p>Share</p>", f"<p>{PROSE}</p>")
     view = ReadabilityView(ran=True, text=PROSE)
