@@ -29,11 +29,15 @@ def _column(x: object, name: str) -> list[float]:
     return [float(v) for v in x[:, FEATURE_NAMES.index(name)]]  # type: ignore[index]
 
 
+def _merged(own: list[str], readability: list[str]) -> list[blocks.Block]:
+    """The candidates of trafilatura's paragraphs ``own`` and readability's ``readability``."""
+    candidate = etree.fromstring("<body>" + "".join(f"<p>{text}</p>" for text in readability) + "</body>")
+    view = ReadabilityView(ran=True, text=" ".join(readability), body=candidate)
+    return blocks.candidate_blocks(_article(*(f"<p>{text}</p>" for text in own)), view, Options())
+
+
 def test_readability_prose_missing_from_trafilatura_is_a_candidate_after_its_neighbour() -> None:
-    article = _article(f"<p>{PROSE}</p>", "<p>Share</p>")
-    candidate = etree.fromstring(f"<body><p>{PROSE}</p><p>{OTHER}</p></body>")
-    view = ReadabilityView(ran=True, text=PROSE + " " + OTHER, body=candidate)
-    found = blocks.candidate_blocks(article, view, Options())
+    found = _merged([PROSE, "Share"], [PROSE, OTHER])
     assert [(b.text[:12], b.from_trafilatura) for b in found] == [
         (PROSE[:12], True),
         (OTHER[:12], False),
@@ -46,10 +50,7 @@ def test_readability_prose_before_the_first_shared_block_goes_just_before_it() -
     # trafilatura's first block is not in readability's candidate: the extra block, which
     # readability holds just before the shared one, went ahead of the whole answer.
     lead = "A lead paragraph that only trafilatura kept, long enough to be a block of its own here."
-    article = _article(f"<p>{lead}</p>", f"<p>{PROSE}</p>")
-    candidate = etree.fromstring(f"<body><p>{OTHER}</p><p>{PROSE}</p></body>")
-    view = ReadabilityView(ran=True, text=OTHER + " " + PROSE, body=candidate)
-    found = blocks.candidate_blocks(article, view, Options())
+    found = _merged([lead, PROSE], [OTHER, PROSE])
     assert [(b.text[:12], b.from_trafilatura) for b in found] == [
         (lead[:12], True),
         (OTHER[:12], False),
