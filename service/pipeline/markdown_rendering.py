@@ -62,7 +62,8 @@ def render_markdown(body: Any) -> str:
 
 def commonmark(body: Any) -> str:
     """The body as Markdown that reads back as the same words and structure."""
-    body = deepcopy(body)
+    apart = code_set_apart(body)
+    body = apart if apart is not body else deepcopy(body)  # a copy either way: the rest is in place
     quotes = _set_quotes_apart(body)
     _escape_prose(body)
     _keep_blank_code_lines(body)
@@ -93,6 +94,35 @@ def _set_quotes_apart(body: Any) -> dict[str, Any]:
         quote.getparent().replace(quote, placeholder)
         quotes[placeholder.text] = quote
     return quotes
+
+
+def code_set_apart(body: Any) -> Any:
+    """``body``, or a copy with its code blocks set apart for ``xmltotxt``, in the text and the
+    Markdown alike:
+
+    - A ``code`` holding only a ``code`` (``<pre><code>``, the usual markup) lost the text after
+      it: ``xmltotxt`` drops the tail of an element without text of its own. The inner one is
+      unwrapped.
+    - A code block does not end its line there: two ``<pre>`` in a row came back as one line
+      ("…show globalnetsh interface…"). A top-level ``code`` followed by anything gets a line
+      break after it.
+    """
+    nested = any(code.find(".//code") is not None for code in body.iter("code"))
+    if not nested and not any(_runs_on(code) for code in body.iterchildren("code")):
+        return body
+    body = deepcopy(body)
+    for code in [code for code in body.iter("code") if code.find(".//code") is not None]:
+        etree.strip_tags(code, "code")  # its descendants only
+    for code in body.iterchildren("code"):
+        if _runs_on(code):
+            code.tail = "\n" + (code.tail or "")
+    return body
+
+
+def _runs_on(code: Any) -> bool:
+    """Whether something follows ``code`` on its line (no line break starts its tail)."""
+    tail = code.tail or ""
+    return not tail.startswith("\n") and (code.getnext() is not None or bool(tail.strip()))
 
 
 def _keep_blank_code_lines(body: Any) -> None:

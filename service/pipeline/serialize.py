@@ -19,7 +19,7 @@ from trafilatura.xml import xmltotxt
 from service.models import Article, Options
 from service.pipeline.block_rules import BLOCK_TAGS
 from service.pipeline.library_swaps import decoded_once
-from service.pipeline.markdown_rendering import LAYOUT_SPACE, render_markdown
+from service.pipeline.markdown_rendering import LAYOUT_SPACE, code_set_apart, render_markdown
 
 # CJK ideographs, kana and hangul syllables count one word each: these scripts do not separate
 # words by spaces, and a character is the usual unit of length there.
@@ -74,37 +74,9 @@ def render_text(body: Any) -> str:
         for line in ("".join(element.itertext()) if element.tag == "code" else element.text or "").split("\n")
     }
     with decoded_once():
-        rendered = xmltotxt(_ready_for_xmltotxt(body), include_formatting=False)
+        rendered = xmltotxt(code_set_apart(body), include_formatting=False)
     lines = [line for line in rendered.split("\n") if not line.isspace()]
     return "\n".join(line if line in preformatted else line.strip(LAYOUT_SPACE) for line in lines)
-
-
-def _ready_for_xmltotxt(body: Any) -> Any:
-    """``body``, or a copy with what ``xmltotxt`` renders unfaithfully set right beforehand.
-
-    - A code block does not end its line there: two ``<pre>`` in a row came back as one line
-      ("…show globalnetsh interface…"). A top-level ``code`` followed by anything gets a line
-      break after it.
-    - A ``code`` holding only a ``code`` (``<pre><code>``, the usual markup) lost the text after
-      it: ``xmltotxt`` drops the tail of an element without text of its own. The inner one is
-      unwrapped.
-    """
-    nested = [code for code in body.iter("code") if code.find(".//code") is not None]
-    if not nested and not any(_runs_on(code) for code in body.iterchildren("code")):
-        return body
-    body = deepcopy(body)
-    for code in [code for code in body.iter("code") if code.find(".//code") is not None]:
-        etree.strip_tags(code, "code")  # its descendants only
-    for code in body.iterchildren("code"):
-        if _runs_on(code):
-            code.tail = "\n" + (code.tail or "")
-    return body
-
-
-def _runs_on(code: Any) -> bool:
-    """Whether something follows ``code`` on its line (no line break starts its tail)."""
-    tail = code.tail or ""
-    return not tail.startswith("\n") and (code.getnext() is not None or bool(tail.strip()))
 
 
 def _without_links_and_images(body: Any) -> Any:

@@ -175,6 +175,16 @@ def test_markdown_code_keeps_its_blank_lines() -> None:
     assert "```\ndef bake():\n    return loaf\n\n\ndef slice():\n    return bread\n```" in _markdown(code)
 
 
+def test_markdown_keeps_the_text_after_a_code_block() -> None:
+    # The text rendering kept it since the fidelity fix; the Markdown still lost it, or glued it
+    # to the code. One mechanism sets code apart for both renderings now.
+    after = "and then the words that follow the block in the same container."
+    markdown = _markdown(f"<div><p>Run this command first:</p><pre><code>make install</code></pre>{after}</div>")
+    assert "make install" in markdown
+    assert after in markdown
+    assert markdown[markdown.index(after) - 1].isspace()
+
+
 def test_the_html_keeps_the_text_trafilatura_puts_in_an_image() -> None:
     # trafilatura turns "<a><img>Next</a>" into an image holding the text, which HTML cannot hold.
     article = '<p><a href="/filter/"><img src="/icon.svg" alt="Icon">Open the product filter</a></p>'
