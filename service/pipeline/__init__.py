@@ -2,6 +2,7 @@
 
 HTML:  decode -> parse (+ tree_bounds) -> select (include/exclude) -> extract (+ metadata)
        -> block_model (candidate blocks, the learned keep/drop decision and its collapse guard)
+       -> page_order (the kept blocks in the page's order)
        -> sanity -> explain
        -> metadata's date search -> language -> serialize
 Text:  decode -> text_mode (its own line classifier) -> language -> serialize
@@ -23,6 +24,7 @@ from service.pipeline import (
     language,
     library_swaps,
     metadata_dates,
+    page_order,
     parse,
     sanity,
     select,
@@ -88,6 +90,7 @@ def _run_html(job: Job, limits: Limits) -> tuple[Article, str]:
     article.warnings[:0] = warnings + page.warnings
     article.metadata.language = article.metadata.language or page.tree.get("lang")
     block_model.decide(article, candidates.readability, job.options)
+    page_order.restore(article.body, page.tree)
     serialize.unwrap_layout_tables(article.body)
     # Not a quality rule (it changes no page of the benchmark sets, all articles): the contract
     # that a page of nothing but navigation answers no-main-content, which the model cannot see
