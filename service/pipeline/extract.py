@@ -38,7 +38,12 @@ from service.pipeline import blocks
 from service.pipeline import metadata as metadata_stage
 from service.pipeline.blocks import ReadabilityView
 from service.pipeline.content_selectors import EQUIVALENTS
-from service.pipeline.library_swaps import strip_tags_keeping_block_edges, swapped, swapped_items
+from service.pipeline.library_swaps import (
+    rendition_and_start,
+    strip_tags_keeping_block_edges,
+    swapped,
+    swapped_items,
+)
 
 # trafilatura logs every discarded page at WARNING; the service reports that as a warning code.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -159,6 +164,7 @@ def extract_candidates(
     with (
         swapped(trafilatura_main_extractor, "prune_unwanted_nodes", prune_unwanted_nodes),
         swapped(trafilatura_main_extractor, "strip_tags", strip_tags_keeping_block_edges),
+        swapped(trafilatura_main_extractor, "update_elem_rendition", rendition_and_start),
         swapped_items(trafilatura_xpaths, EQUIVALENTS),
     ):
         document = bare_extraction(tree, options=extractor)

@@ -10,11 +10,14 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
 - ``trafilatura.main_extractor.prune_unwanted_nodes``: a faster equivalent (``extract``).
 - ``trafilatura.main_extractor.strip_tags``: lxml's, but the edges of the block elements it
   removes stay spaces (``strip_tags_keeping_block_edges``, swapped in by ``extract``).
+- ``trafilatura.main_extractor.update_elem_rendition``: an ``<ol>``'s ``start`` is copied too
+  (``rendition_and_start``, swapped in by ``extract``): the Markdown numbers the list from it.
 - Twelve of ``trafilatura.xpaths``' content expressions (BODY_XPATH, OVERALL_DISCARD_XPATH, ...):
   Python equivalents without regex callbacks (``content_selectors``, swapped in by ``extract``).
 - ``trafilatura.xml.unescape``: none, as the tree is decoded already (``decoded_once``, around
   ``xmltotxt`` in ``serialize`` and ``markdown_rendering``).
-- ``trafilatura.xml._list_marker``: a sublist indented to its item's content (``markdown_rendering``).
+- ``trafilatura.xml._list_marker``: a sublist indented to its item's content, numbered from the
+  list's start, lists in a row kept apart (``markdown_lists``, around ``xmltotxt`` in ``markdown_rendering``).
 - ``trafilatura.utils.return_printables_and_spaces``: keeps format characters (ZWNJ/ZWJ, soft
   hyphens, bidi controls; ``keeping_format_characters``, around the whole of ``pipeline.run``).
   ``line_processing`` caches its answers, so the block clears that cache on entry and exit: no
@@ -66,6 +69,16 @@ def swapped_items(module: ModuleType, replacements: Mapping[tuple[str, int], obj
             items[index] = original
 
 
+def rendition_and_start(elem: Any, new_elem: Any) -> None:
+    """trafilatura's ``update_elem_rendition`` (its ``rend``, the source tag), and the ``start`` of a
+    numbered list: trafilatura rebuilds each list as a new element with ``rend`` alone, so
+    "<ol start=5>" came back numbered from 1."""
+    if rend := elem.get("rend"):
+        new_elem.set("rend", rend)
+    if rend == "ol" and (start := elem.get("start")) is not None:
+        new_elem.set("start", start)  # read by ``markdown_lists``
+
+
 @contextmanager
 def decoded_once() -> Iterator[None]:
     """``xmltotxt`` without its ``html.unescape`` of the whole output: the tree is decoded already,
@@ -81,7 +94,7 @@ def _unchanged(text: str) -> str:
 
 
 @lru_cache(maxsize=2**14)  # as trafilatura's own: one entry per distinct character seen
-def _printable_space_or_format(char: str) -> str:
+def printable_space_or_format(char: str) -> str:
     """``char`` unless it is a control, surrogate, private-use or unassigned code point.
 
     trafilatura keeps only ``str.isprintable()`` characters and spaces, which drops every format
@@ -97,7 +110,7 @@ def keeping_format_characters() -> Iterator[None]:
     """trafilatura's text clean-up keeps format characters inside the block (see the module)."""
     trafilatura.utils.line_processing.cache_clear()  # answers that stripped them
     try:
-        with swapped(trafilatura.utils, "return_printables_and_spaces", _printable_space_or_format):
+        with swapped(trafilatura.utils, "return_printables_and_spaces", printable_space_or_format):
             yield
     finally:
         trafilatura.utils.line_processing.cache_clear()  # answers that kept them

@@ -14,10 +14,15 @@ from typing import Any
 import trafilatura.xml
 from lxml import etree
 
+# trafilatura's reading of a cell's colspan (a count, at most 100).
+from trafilatura.main_extractor import _span
+
 # trafilatura's own escape of a heading, quote or list marker at the start of a paragraph.
 from trafilatura.xml import _escape_block_start, xmltotxt
 
 from service.pipeline.library_swaps import decoded_once, swapped
+from service.pipeline.markdown_emphasis import readable_emphasis
+from service.pipeline.markdown_lists import content_indent, list_marker
 
 # ASCII whitespace (WHATWG): the source's layout, which a browser collapses. Other spaces (NBSP,
 # U+3000, ...) are the page's characters and stay.
@@ -34,11 +39,12 @@ _BLANK_LINE = re.compile(r"(?<=\n)(?=\n)")
 # A line of three dashes (spaces between allowed) is a thematic break; "***" and "___" trafilatura
 # escapes already, as emphasis characters.
 _DASHES = re.compile(r"-[ \t]*-[ \t]*-")
-_TRAFILATURA_LIST_MARKER = trafilatura.xml._list_marker
 # Where a quote cannot be a Markdown block quote of its own (a table cell is one line) or already is.
 _NO_QUOTE_INSIDE = frozenset({"item", "cell", "quote", "p", "head", "hi", "ref"})
 # Elements whose text starts a line of the Markdown (as does the text after a line break).
 _LINE_OPENERS = frozenset({"p", "quote", "item"})
+# A list item's marker alone ("- ", "12. ", "1) ", "* "), as ``markdown_lists`` writes them.
+_ITEM_MARKER = re.compile(r"[ \t]*(?:[-*]|[0-9]{1,9}[.)])[ \t]+")
 
 
 def render_markdown(body: Any) -> str:
@@ -65,15 +71,20 @@ def commonmark(body: Any) -> str:
     apart = code_set_apart(body)
     body = apart if apart is not body else deepcopy(body)  # a copy either way: the rest is in place
     quotes = _set_quotes_apart(body)
+    code_blocks = _set_item_code_apart(body)
     _escape_prose(body)
     _keep_blank_code_lines(body)
     _one_header_row(body)
-    with decoded_once(), swapped(trafilatura.xml, "_list_marker", _nested_list_marker):
+    _rows_of_equal_width(body)
+    readable_emphasis(body)
+    with decoded_once(), swapped(trafilatura.xml, "_list_marker", list_marker):
         markdown = xmltotxt(body, include_formatting=True)
     for placeholder, quote in quotes.items():
         markdown = markdown.replace(
             placeholder, "\n".join(f"> {line}".rstrip() for line in render_markdown(quote).split("\n"))
         )
+    for placeholder, (block, item) in code_blocks.items():
+        markdown = _code_block_in_item(markdown, placeholder, block, content_indent(item))
     return markdown
 
 
@@ -94,6 +105,49 @@ def _set_quotes_apart(body: Any) -> dict[str, Any]:
         quote.getparent().replace(quote, placeholder)
         quotes[placeholder.text] = quote
     return quotes
+
+
+def _set_item_code_apart(body: Any) -> dict[str, tuple[str, Any]]:
+    """Put a placeholder in the place of each code block directly in a list item (in place), and
+    return the blocks' Markdown and their items by placeholder, to be set on lines of their own
+    under the item's content: trafilatura wrote the fence straight after the item's text ("- Install
+    it:```"), which read back as text, not code. A table cell is one line: code there stays."""
+    blocks: dict[str, tuple[str, Any]] = {}
+    for code in [code for code in body.iter("code") if code.getparent().tag == "item"]:
+        if any(holder.tag == "cell" for holder in code.iterancestors()):
+            continue
+        alone = etree.Element("body")
+        alone.append(deepcopy(code))
+        alone[0].tail = None
+        block = render_markdown(alone)
+        if not _FENCE.match(block):
+            continue  # one line of code: trafilatura writes it inline, as a code span
+        placeholder = f"code{uuid.uuid4().hex}"
+        item, previous = code.getparent(), code.getprevious()
+        flow = f" {placeholder} {code.tail or ''}"
+        if previous is not None:
+            previous.tail = (previous.tail or "") + flow
+        else:
+            item.text = (item.text or "") + flow
+        item.remove(code)
+        blocks[placeholder] = block, item
+    return blocks
+
+
+def _code_block_in_item(markdown: str, placeholder: str, block: str, indent: int) -> str:
+    """``markdown`` with the code ``block`` in the place of ``placeholder``, fenced on lines of its
+    own indented to its item's content (CommonMark's list-item continuation), and the item's text
+    after it a paragraph of the item. A block that starts its item starts the marker's line."""
+    match = re.search(f"{placeholder}[ \t]*", markdown)
+    if match is None:
+        return markdown
+    before = markdown[: match.start()]
+    lines = [" " * indent + line if line else line for line in block.split("\n")]
+    if _ITEM_MARKER.fullmatch(before[before.rfind("\n") + 1 :]):
+        lines[0] = lines[0][indent:]
+    else:
+        before = before.rstrip(" \t") + "\n\n"
+    return before + "\n".join(lines) + "\n\n" + " " * indent + markdown[match.end() :]
 
 
 def code_set_apart(body: Any) -> Any:
@@ -154,24 +208,23 @@ def _one_header_row(body: Any) -> None:
                     cell.attrib.pop("role", None)
 
 
-def _nested_list_marker(item: Any, include_formatting: bool = True) -> str:
-    """trafilatura's marker of a list item ("- ", "2. "), indented to where the content of the
-    item holding its list starts: trafilatura indented two spaces a level, too few under "2. "
-    (three), where CommonMark ended the numbered list, flattened the sublist and numbered the rest
-    anew ("1. a 2. b - c 3. d" read as two numbered lists and a bulleted one)."""
-    indent = 0
-    for ancestor in item.iterancestors("item", "list"):
-        if ancestor.tag == "item":
-            indent += len(_own_marker(ancestor, include_formatting))
-        elif (holder := ancestor.getparent()) is not None and holder.tag == "list":
-            # a list directly in a list: under the item before it, as trafilatura placed it
-            previous = ancestor.getprevious()
-            indent += len(_own_marker(previous, include_formatting)) if previous is not None else 2
-    return " " * indent + _own_marker(item, include_formatting)
-
-
-def _own_marker(item: Any, include_formatting: bool) -> str:
-    return str(_TRAFILATURA_LIST_MARKER(item, include_formatting)).lstrip(" ")
+def _rows_of_equal_width(body: Any) -> None:
+    """Give every row of each table its cells where the page's columns are (in place): an empty
+    cell after each cell for every further column it spans (``colspan``, which trafilatura leaves
+    in the tables it does not rebuild itself), then empty cells up to the widest row. A GFM reader
+    takes the header row's cells as the columns: a caption row across the table ("<td
+    colspan=7>February 2020") made a table of one column, whose other cells were dropped (3 of
+    the 1,174 benchmark pages), and a spanning cell shifted the cells after it."""
+    for table in body.iter("table"):
+        rows = table.findall("row")
+        for cell in [cell for row in rows for cell in row.iterchildren("cell")]:
+            for _column in range(_span(cell, "colspan") - 1):
+                cell.addnext(etree.Element("cell"))
+            cell.attrib.pop("colspan", None)
+        width = max((len(row.findall("cell")) for row in rows), default=0)
+        for row in rows:
+            for _missing in range(width - len(row.findall("cell"))):
+                etree.SubElement(row, "cell")
 
 
 def _escape_prose(element: Any) -> None:

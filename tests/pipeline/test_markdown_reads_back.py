@@ -1,0 +1,113 @@
+"""The Markdown rendering reads back, with a CommonMark reader (markdown-it-py, GFM tables on), as
+the page's structure: code under its list item, lists apart and numbered as on the page, tables
+with every cell, emphasis as emphasis."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from lxml import etree
+from markdown_it import MarkdownIt
+
+from service.models import Job, Options
+from service.pipeline import run
+from service.pipeline.markdown_rendering import render_markdown
+
+_PARAGRAPH = "A paragraph of the story, long enough to be kept as article text by the cleaner here"
+_READER = MarkdownIt("commonmark").enable("table")
+
+
+def _read_back(article: str) -> str:
+    """The page's Markdown, rendered to HTML by the CommonMark reader."""
+    page = f"<html><body><article><p>{_PARAGRAPH}.</p>{article}<p>{_PARAGRAPH}, too.</p></article></body></html>"
+    answer = run(
+        Job(mode="html", body=page.encode(), url="https://example.com/a", options=Options(formats=("markdown",)))
+    )
+    return str(_READER.render(answer["markdown"]))
+
+
+def _squeezed(html: str) -> str:
+    return re.sub(r">\s+<", "><", html)
+
+
+def test_a_code_block_in_a_list_item_is_code_under_that_item() -> None:
+    html = _read_back(
+        "<ul><li>Install it:<pre><code>pip install cleaner\npip install extras</code></pre>then run it.</li>"
+        "<li><pre><code>make check\nmake test</code></pre></li><li>Done</li></ul>"
+    )
+    assert html.count("<ul>") == 1
+    code = "<pre><code>pip install cleaner\npip install extras\n</code></pre>"
+    assert f"<li><p>Install it:</p>{code}<p>then run it.</p></li>" in _squeezed(html)
+    assert "<li><pre><code>make check\nmake test\n</code></pre></li>" in _squeezed(html)
+
+
+@pytest.mark.parametrize(
+    ("lists", "kind"),
+    [
+        ("<ol><li>one</li><li>two</li></ol><ol><li>three</li></ol><ol><li>four</li></ol>", "ol"),
+        ("<ul><li>one</li><li>two</li></ul><ul><li>three</li></ul><ul><li>four</li></ul>", "ul"),
+    ],
+)
+def test_lists_in_a_row_stay_apart(lists: str, kind: str) -> None:
+    html = _read_back(lists)
+    assert html.count(f"<{kind}") == 3
+    assert "start=" not in html  # each numbered list counts from 1 again
+
+
+def test_a_numbered_list_starts_at_its_start() -> None:
+    html = _squeezed(
+        _read_back(
+            '<ol start="5"><li>five</li><li>six</li></ol><p>Then the rest of the steps:</p>'
+            '<div>Steps<ol start="12"><li>twelve<ol start="3"><li>three</li></ol></li></ol></div>'
+        )
+    )
+    assert '<ol start="5"><li>five</li><li>six</li></ol>' in html
+    assert '<ol start="12"><li><p>twelve</p><ol start="3"><li>three</li></ol></li></ol>' in html
+
+
+@pytest.mark.parametrize(
+    ("table", "rows"),
+    [
+        # trafilatura's own tables already have a cell per column; those it leaves (readability's
+        # blocks, the fallback) keep the page's colspan
+        (
+            '<row><cell colspan="3">March 2020</cell></row><row><cell>Mo</cell><cell>Tu</cell><cell>We</cell></row>',
+            "<tr><th>March 2020</th><th></th><th></th></tr></thead><tbody><tr><td>Mo</td><td>Tu</td><td>We</td></tr>",
+        ),
+        (
+            '<row><cell>Mo</cell><cell>Tu</cell><cell>We</cell></row><row><cell colspan="2">1-2</cell><cell>3</cell>'
+            "</row>",
+            "<tr><th>Mo</th><th>Tu</th><th>We</th></tr></thead><tbody><tr><td>1-2</td><td></td><td>3</td></tr>",
+        ),
+    ],
+)
+def test_every_row_of_a_table_has_a_cell_per_column(table: str, rows: str) -> None:
+    body = etree.fromstring(f"<body><table>{table}</table></body>")
+    assert rows in _squeezed(_READER.render(render_markdown(body)))
+
+
+@pytest.mark.parametrize(
+    ("markup", "read"),
+    [
+        ("<p>The wild side of Montauk<b>.</b> Then the town.</p>", "The wild side of Montauk. Then the town."),
+        ("<p>Length: <b>Länge:</b>3:28:15 in all.</p>", "Length: <strong>Länge</strong>:3:28:15 in all."),
+        ("<p>A word<strong> in bold </strong>here.</p>", "A word <strong>in bold</strong> here."),
+        ("<p>Called <b><i>“the guru”</i></b>by them.</p>", "Called <em><strong>“the guru</strong></em>”by them."),
+        ("<p>Read <i>Why?</i>Because.</p>", "Read <em>Why</em>?Because."),
+        ("<p>Shown<em>, with a comma</em> first.</p>", "Shown, <em>with a comma</em> first."),
+        ("<p>The firm<b> </b>announced it in March.</p>", "The firm announced it in March."),
+        # the markers of two elements next to each other make one run
+        ("<p>After <i>NDR</i><b>-research</b> today.</p>", "After <em>NDR</em>-<strong>research</strong> today."),
+        (
+            "<p>By <b>Rodolfo Delgado</b><i>, attorney.</i></p>",
+            "By <strong>Rodolfo Delgado</strong>, <em>attorney.</em>",
+        ),
+        # an icon font's character, which the text clean-up drops
+        ("<p><i>\ue001</i>30 min. to bake</p>", "30 min. to bake"),
+    ],
+)
+def test_emphasis_reads_back_as_emphasis(markup: str, read: str) -> None:
+    html = _read_back(markup)
+    assert f"<p>{read}</p>" in html
+    assert "*" not in html
