@@ -114,6 +114,17 @@ def test_the_html_keeps_numbered_lists_glossaries_and_inline_code_apart() -> Non
     assert "<pre><code>def bake():\n    return loaf\n</code></pre>" in html
 
 
+def test_the_html_numbers_a_list_from_its_start_and_only_from_a_number() -> None:
+    article = (
+        "<p>The first four steps are on the page before, and this page goes on from there.</p>"
+        '<ol start="5"><li>Knead the dough</li><li>Let it rise</li></ol>'
+        '<ol start="x onclick=alert(1)" reversed><li>Shape the loaf</li><li>Bake it well</li></ol>'
+    )
+    html = _answer(article, formats=("text", "html"))["html"]
+    assert '<ol start="5"><li>Knead the dough</li>' in html
+    assert "<ol><li>Shape the loaf</li>" in html
+
+
 def test_markdown_text_that_reads_as_a_character_reference_stays_text() -> None:
     # trafilatura decoded its output once more: a live <script> tag, and "&section=" became "§ion=".
     article = (
