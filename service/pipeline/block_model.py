@@ -199,11 +199,16 @@ def apply(article: Article, blocks: Sequence[Block], keep: Sequence[bool]) -> No
 
 
 def _keep_tail(block: Block, kept: list[etree._Element], body: etree._Element) -> None:
-    """A dropped block's tail is text between blocks: it moves to the block before it."""
+    """A dropped block's tail is text between blocks: it moves to the block before it, on a line
+    of its own, as the dropped block stood between it and any text there ("<p>1</p>servings
+    <p>10</p>minutes" with the "10" dropped read "servingsminutes")."""
     tail = block.element.tail
     if not tail or not tail.strip():
         return
+    before = (kept[-1].tail if kept else body.text) or ""
+    if before.strip():
+        tail = before.rstrip() + "\n" + tail.lstrip()
     if kept:
-        kept[-1].tail = (kept[-1].tail or "") + tail
+        kept[-1].tail = tail
     else:
-        body.text = (body.text or "") + tail
+        body.text = tail

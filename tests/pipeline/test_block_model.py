@@ -91,6 +91,19 @@ def test_applying_a_choice_records_dropped_blocks_with_their_rule() -> None:
     ]
 
 
+def test_the_tails_of_dropped_blocks_stay_apart_from_the_text_before_them() -> None:
+    body = etree.fromstring("<body><p>Serves</p>two people<p>Takes</p>ten minutes<p>Rests</p>one hour</body>")
+    article = Article(metadata=Metadata(), body=body)
+    blocks = [Block(element, element.text, True) for element in body]
+    block_model.apply(article, blocks, [True, False, False])
+    assert [line.strip() for line in render_text(article.body).split("\n")] == [
+        "Serves",
+        "two people",
+        "ten minutes",
+        "one hour",
+    ]
+
+
 def test_a_share_bar_between_paragraphs_is_dropped_with_its_reason() -> None:
     page = (
         "<html><head><title>Bridge</title></head><body><article><h1>Bridge</h1>"

@@ -66,8 +66,24 @@ def test_a_declarative_shadow_root_is_text() -> None:
             "<p>Read the introduction<section>Boxed words</section>after the box, and more words here.</p>",
             "Read the introduction Boxed words after the box",
         ),
+        (
+            "<ul><li><article>Course</article><article><div><h2>Part 6</h2>Engines</div></article>"
+            "<article>2 years</article></li></ul>",
+            "Engines 2 years",
+        ),
+        (
+            "<blockquote><div><h3>Heading</h3>The quoted words</div><section>Next quoted words</section></blockquote>",
+            "The quoted words Next quoted words",
+        ),
     ],
-    ids=["list-item-of-divs", "list-item-div-then-span", "quote-of-divs", "section-in-a-paragraph"],
+    ids=[
+        "list-item-of-divs",
+        "list-item-div-then-span",
+        "quote-of-divs",
+        "section-in-a-paragraph",
+        "list-item-blocks-after-a-heading",
+        "quote-block-after-a-heading",
+    ],
 )
 def test_blocks_flattened_into_one_line_keep_a_space_between_them(content: str, line: str) -> None:
     assert line in _text(content)
@@ -95,3 +111,23 @@ def test_text_after_a_code_block_is_kept() -> None:
     after = "and then the words that follow the block in the same container."
     text = _text(f"<div><p>Run this command first:</p><pre><code>make install</code></pre>{after}</div>")
     assert f"make install\n{after}" in text
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (
+            "<ol><li><x-name>\n  Smith&nbsp;A </x-name>,&nbsp;<x-name>\n  Jones&nbsp;B </x-name>,&nbsp;"
+            "<x-name>et al</x-name>. A study of garden snails.</li></ol>",
+            "Smith A , Jones B , et al. A study of garden snails.",
+        ),
+        (
+            "<blockquote>Quoted words by <site-person>the gardener</site-person>, with"
+            " <site-place>\n   the shed</site-place>\n   in view.</blockquote>",
+            "Quoted words by the gardener, with the shed in view.",
+        ),
+    ],
+    ids=["list-item", "quote"],
+)
+def test_custom_elements_read_inline(content: str, line: str) -> None:
+    assert line in _text(content)
