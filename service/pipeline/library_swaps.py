@@ -198,13 +198,17 @@ def nested_elements_with_custom_unwrapped(child: Any, new_child_elem: Any, optio
     if custom:
         etree.strip_tags(child, *custom)
         _collapse_spaces(child)
+        if child.text:
+            child.text = child.text.lstrip(" ")  # a block's leading layout, which a browser drops
     _process_nested_elements(child, new_child_elem, options)
     for block in new_child_elem.iter(*_BLOCK_EDGE_TAGS):
         if block.text and not block.text[0].isspace() and _runs_into(block):
             block.text = " " + block.text
 
 
-_SPACES = re.compile(r"\s+")
+# ASCII whitespace, the source's layout (``markdown_rendering.LAYOUT_SPACE``): NBSP and the other
+# spaces are the page's characters and stay.
+_SPACES = re.compile("[ \t\n\f\r]+")
 
 
 def _collapse_spaces(element: Any) -> None:
