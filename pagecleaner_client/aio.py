@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from pagecleaner_client.errors import transport_error
+from pagecleaner_client.errors import OVERLOADED_STATUS, transport_error
 from pagecleaner_client.models import Article, ItemResult
 from pagecleaner_client.retries import RetryPolicy
+from pagecleaner_client.slots import Slots
 from pagecleaner_client.wire import (
     BATCH_MAX_ITEMS,
     DEFAULT_TIMEOUT_S,
@@ -26,11 +26,11 @@ from pagecleaner_client.wire import (
 
 _sleep = asyncio.sleep  # replaced by the tests, which record the waits instead
 
-# Calls one AsyncClient has at the server at once (a call holds its slot through its retries'
-# waits and, for a batch chunk, until its answer is read). A default server admits
-# 3 x its extraction processes (6 on 2 cores) before answering 429: 8 keeps a small server full
-# with little overflow (the retries absorb it) and a gather over thousands of pages from
-# flooding any server. Raise it for a server with more cores.
+# Calls one AsyncClient has at the server at once at most (a call holds its slot through its
+# retries' waits and, for a batch chunk, until its answer is read); each 429 lowers the bound
+# below this for a while (``slots``). A default server admits 3 x its extraction processes (6 on
+# 2 cores) before answering 429: 8 keeps a small server full and a gather over thousands of
+# pages from flooding any server. Raise it for a server with more cores.
 DEFAULT_MAX_CONCURRENCY = 8
 
 
@@ -44,7 +44,9 @@ class AsyncClient:
 
     Concurrent calls share the connection pool; at most ``max_concurrency`` of them are sent at
     once (``None``: no bound), the others wait their turn in the client, so ``asyncio.gather``
-    over any number of pages does not flood the server with requests it must refuse.
+    over any number of pages does not flood the server with requests it must refuse. Each 429
+    lowers that bound by one (successes raise it back), so a refused call gets the next place
+    the server frees instead of losing it to a fresh call until its retries run out.
     """
 
     def __init__(
@@ -66,7 +68,7 @@ class AsyncClient:
             raise ValueError(f"max_concurrency must be at least 1 (or None), not {max_concurrency}")
         self._http = httpx.AsyncClient(transport=transport, **http_settings(base_url, api_key, timeout))
         self._retry = retry or RetryPolicy()
-        self._slots = asyncio.Semaphore(max_concurrency) if max_concurrency else contextlib.nullcontext()
+        self._slots = Slots(max_concurrency)
 
     @property
     def base_url(self) -> str:
@@ -117,21 +119,29 @@ class AsyncClient:
     async def _send(self, call: Call, stream: bool = False) -> httpx.Response:
         """The 2xx answer to ``call``, after the retries its policy allows (see ``retries``)."""
         request = call.build(self._http)
-        attempt, waited = 0, 0.0
-        while True:
-            try:
-                response = await self._http.send(request, stream=stream)
-                if not response.is_success:  # the problem document, and the connection back to the pool
-                    await response.aread()
-                    await response.aclose()
-            except httpx.TransportError as error:
-                wait = self._retry.wait_or_raise(attempt, error, str(request.url), waited)
-            else:
-                if response.is_success:
-                    return response
-                wait = self._retry.wait_or_raise(attempt, response, str(request.url), waited)
-            await _sleep(wait)
-            attempt, waited = attempt + 1, waited + wait
+        attempt, waited, refused = 0, 0.0, False
+        try:
+            while True:
+                try:
+                    response = await self._http.send(request, stream=stream)
+                    if not response.is_success:  # the problem document, and the connection back to the pool
+                        await response.aread()
+                        await response.aclose()
+                except httpx.TransportError as error:
+                    wait = self._retry.wait_or_raise(attempt, error, str(request.url), waited)
+                else:
+                    if response.is_success:
+                        self._slots.succeeded()
+                        return response
+                    if response.status_code == OVERLOADED_STATUS:
+                        self._slots.overloaded(again=refused)
+                        refused = True
+                    wait = self._retry.wait_or_raise(attempt, response, str(request.url), waited)
+                await _sleep(wait)
+                attempt, waited = attempt + 1, waited + wait
+        finally:
+            if refused:
+                self._slots.settled()
 
     async def aclose(self) -> None:
         """Close the kept connections."""

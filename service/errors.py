@@ -187,6 +187,13 @@ class FetchTimeout(ServiceError):
     status, code, title = 504, "fetch-timeout", "The page was not fetched in time"
 
 
+class ClientClosed(ServiceError):
+    """The client closed its connection while its page was fetched: the fetch is stopped. Nobody
+    reads the answer; the status (nginx's 499) is for the access log and the metrics."""
+
+    status, code, title = 499, "client-closed", "The client closed the connection"
+
+
 def _rebuild(name: str, detail: str, extra: dict[str, Any]) -> ServiceError:
     cls = _REGISTRY.get(name, ServiceError)
     error = cls.__new__(cls)

@@ -18,6 +18,7 @@ form to the view-less rule (a 500) and redirected the inner one (308 with an HTM
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -33,6 +34,7 @@ from service.errors import ServiceError
 from service.fetch import fetch_job
 from service.http import request_cycle
 from service.http.body import read_body
+from service.http.client_gone import unless_client_leaves
 from service.http.compression import compress_wsgi_body
 from service.http.metrics import EXTRACT_ENDPOINT, count_request
 from service.http.responses import article_headers
@@ -127,7 +129,7 @@ def answer_body(
     fetched = None
     if job.fetch:
         with runtime.reading.admit():  # a fetched page is held in memory as an upload is
-            fetched = fetch_job(job, settings)
+            fetched = unless_client_leaves(environ, functools.partial(fetch_job, job, settings))
         job = fetched.job
     context["mode"] = job.mode
     with runtime.admission.admit():

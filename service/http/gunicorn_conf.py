@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from service.check_config import checked_settings
+
+# Not ``import reload``: every name here is read as a gunicorn setting, and ``reload`` is one.
+from service.http.reload import mark_booted, stop_old_workers_after_boot
 from service.http.server import MAX_REQUEST_LINE_BYTES
 from service.settings import ConfigError, is_loopback_host
 
@@ -61,6 +64,15 @@ def post_fork(server: Any, worker: Any) -> None:
     from gunicorn.http import wsgi
 
     wsgi.SERVER = "pagecleaner"  # no "Server: gunicorn" version banner
+
+
+def on_reload(server: Any) -> None:
+    """``kill -HUP``: the old web workers serve until the new ones do (service/http/reload.py)."""
+    stop_old_workers_after_boot(server)
+
+
+def post_worker_init(worker: Any) -> None:
+    mark_booted(worker)
 
 
 def worker_exit(server: Any, worker: Any) -> None:

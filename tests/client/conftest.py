@@ -25,6 +25,7 @@ OK: dict[str, Any] = {
     "warnings": [],
     "timing_ms": 1.5,
 }
+OVERLOADED: dict[str, Any] = {"code": "overloaded", "status": 429, "title": "Overloaded", "detail": "busy"}
 
 
 @dataclass
@@ -54,6 +55,11 @@ class Stub:
     seen: list[Seen] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0  # the most requests it was answering at once
+    # Admission control as the server's: with this many admitted, a request is answered 429 at
+    # once; a place is freed before its answer is sent.
+    admits: int | None = None
+    admitted: int = 0
+    refused: int = 0
 
 
 @pytest.fixture
@@ -68,12 +74,23 @@ def stub() -> Iterator[Stub]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
                 state.seen.append(Seen(self.path, body, dict(self.headers.items()), self.client_address[1]))
+                refused = state.admits is not None and state.admitted >= state.admits
+                state.refused += refused
+                state.admitted += not refused
+            if refused:
+                self._answer(Reply(429, OVERLOADED, {"Retry-After": "1"}))
+                return
+            with lock:
                 reply = state.replies.pop(0) if len(state.replies) > 1 else state.replies[0]
                 state.in_flight += 1
                 state.max_in_flight = max(state.max_in_flight, state.in_flight)
             time.sleep(reply.delay_s)
             with lock:
                 state.in_flight -= 1
+                state.admitted -= 1
+            self._answer(reply)
+
+        def _answer(self, reply: Reply) -> None:
             payload = (reply.body if isinstance(reply.body, str) else json.dumps(reply.body)).encode()
             self.send_response(reply.status)
             kind = "application/json" if reply.status < 400 else "application/problem+json"

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
+from typing import Any
 
 import pytest
 
-from pagecleaner_client import DEFAULT_MAX_CONCURRENCY, AsyncClient
+from pagecleaner_client import DEFAULT_MAX_CONCURRENCY, AsyncClient, aio
 from tests.client.conftest import OK, Reply, Stub
 
 # Long enough that every call the client lets through is at the stub at the same time.
 SLOW_S = 0.2
+# A page at a stub that admits two at once, and the share of each retry wait really waited: the
+# first retry comes 0.25-0.375 s after a 429 (Retry-After: 1 s and jitter), when the stub has
+# freed a place, and a call's ~30 s of retries last ~8 s, longer than the gather.
+PAGE_S = 0.1
+RETRY_WAIT_SCALE = 1 / 4
 
 
-def _gather(stub: Stub, pages: int, **arguments: int | None) -> None:
+def _gather(stub: Stub, pages: int, **arguments: Any) -> None:
     async def run() -> None:
-        async with AsyncClient(stub.url, **arguments) as client:  # type: ignore[arg-type]
+        async with AsyncClient(stub.url, **arguments) as client:
             await asyncio.gather(*(client.extract(f"<p>{page}</p>") for page in range(pages)))
 
     asyncio.run(run())
@@ -39,6 +46,22 @@ def test_no_bound_when_max_concurrency_is_none(stub: Stub) -> None:
     stub.replies = [Reply(200, OK, delay_s=SLOW_S)]
     _gather(stub, DEFAULT_MAX_CONCURRENCY + 4, max_concurrency=None)
     assert stub.max_in_flight == DEFAULT_MAX_CONCURRENCY + 4
+
+
+def test_a_refused_call_gets_the_next_place_the_server_frees(stub: Stub, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The server admits 2, the client sends 3. The call refused used to lose every place the
+    # server freed to a fresh call (its retries found the server full again and again) until
+    # the fresh calls ran out or its retries did: a long gather lost pages to 429.
+    async def scaled_sleep(seconds: float) -> None:
+        await asyncio.sleep(seconds * RETRY_WAIT_SCALE)
+
+    monkeypatch.setattr(aio, "_sleep", scaled_sleep)
+    stub.admits = 2
+    stub.replies = [Reply(200, OK, delay_s=PAGE_S)]
+    _gather(stub, 40, max_concurrency=3)  # raises the first page lost
+    assert stub.refused > 0  # the client did send more than the server admits
+    sent = Counter(seen.body for seen in stub.seen)
+    assert max(sent.values()) == 2  # refused at most once: its first retry found the place kept
 
 
 def test_a_batch_chunk_holds_one_slot_while_its_answer_streams(stub: Stub) -> None:

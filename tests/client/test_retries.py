@@ -16,9 +16,8 @@ from pagecleaner_client import (
     ServiceUnavailableError,
     TransportError,
 )
-from tests.client.conftest import OK, Reply, Stub
+from tests.client.conftest import OK, OVERLOADED, Reply, Stub
 
-OVERLOADED = {"code": "overloaded", "status": 429, "title": "Overloaded", "detail": "busy"}
 TIME_BUDGET = {"code": "time-budget-exceeded", "status": 503, "detail": "the page took over 10 s"}
 NO_EXTRACTOR = {"code": "extractor-unavailable", "status": 503, "detail": "no extraction process"}
 CRASHED = {"code": "extractor-crashed", "status": 500, "detail": "the extraction process died"}

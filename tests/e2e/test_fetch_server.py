@@ -4,6 +4,7 @@ so a slow site costs a greenlet while other requests are answered."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -100,3 +101,36 @@ def test_a_gzipped_batch_stream_decodes_line_by_line_under_gunicorn(fetching_ser
         received = [json.loads(line) for line in response.iter_lines() if line]
     assert [line["id"] for line in received] == [0, 1, 2, 3]
     assert received[1]["fetch"]["status"] == 200
+
+
+def _access_line(server: LiveServer, request_id: str) -> dict[str, object] | None:
+    for line in server.log().splitlines():
+        if request_id in line and line.lstrip().startswith("{"):
+            record: dict[str, object] = json.loads(line)
+            return record
+    return None
+
+
+def test_a_fetch_stops_when_its_client_leaves(fetching_server: LiveServer, site: Server) -> None:
+    # The fetch used to go on until its deadline (and a page it got went on to an extraction
+    # process) for a client that had gone: now it stops when the client's connection closes.
+    request_id = f"left-{time.monotonic_ns()}"
+    body = json.dumps({"url": site.url("/slow")}).encode()
+    head = (
+        f"POST /v1/extract HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: {request_id}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    host, port = fetching_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as client:
+        client.sendall(head.encode() + body)
+        time.sleep(0.3)  # the fetch is now waiting on the slow site
+    left = time.monotonic()
+    while (
+        record := _access_line(fetching_server, request_id)
+    ) is None and time.monotonic() - left < FETCH_TIMEOUT_S + 2:
+        time.sleep(0.05)
+    stopped_after = time.monotonic() - left
+    assert record is not None, fetching_server.log()
+    assert (record["status"], record.get("error")) == (499, "client-closed")
+    assert stopped_after < FETCH_TIMEOUT_S / 2
+    assert " failed with " not in fetching_server.log()  # no greenlet's traceback for a fetch's errors
