@@ -40,6 +40,7 @@ from service.pipeline.blocks import ReadabilityView
 from service.pipeline.content_selectors import EQUIVALENTS
 from service.pipeline.library_swaps import (
     nested_elements_with_custom_unwrapped,
+    prune_html_keeping_block_edges,
     rendition_and_start,
     strip_tags_keeping_block_edges,
     swapped,
@@ -165,6 +166,7 @@ def extract_candidates(
     with (
         swapped(trafilatura_main_extractor, "prune_unwanted_nodes", prune_unwanted_nodes),
         swapped(trafilatura_main_extractor, "strip_tags", strip_tags_keeping_block_edges),
+        swapped(trafilatura_htmlprocessing, "prune_html", prune_html_keeping_block_edges),
         swapped(trafilatura_main_extractor, "update_elem_rendition", rendition_and_start),
         swapped(trafilatura_main_extractor, "process_nested_elements", nested_elements_with_custom_unwrapped),
         swapped_items(trafilatura_xpaths, EQUIVALENTS),

@@ -132,3 +132,28 @@ def test_text_after_a_code_block_is_kept() -> None:
 )
 def test_custom_elements_read_inline(content: str, line: str) -> None:
     assert line in _text(content)
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (
+            "<div><span>Whisk the batter until smooth.</span><div class='spacer'></div>"
+            "<span>Let it rest for an hour.</span></div>",
+            "Whisk the batter until smooth. Let it rest for an hour.",
+        ),
+        (
+            "<ol><li><div><span>Whisk the batter until smooth.</span><div class='spacer'></div>"
+            "<span>Let it rest for an hour.</span></div></li></ol>",
+            "- Whisk the batter until smooth. Let it rest for an hour.",
+        ),
+        (
+            "<div>Whisk the batter until smooth.<div></div>Let it rest for an hour.</div>",
+            "Whisk the batter until smooth. Let it rest for an hour.",
+        ),
+    ],
+    ids=["between-spans", "in-a-list-item", "between-text"],
+)
+def test_an_empty_block_between_words_keeps_them_apart(content: str, line: str) -> None:
+    # trafilatura deletes empty elements (``prune_html``), but an empty block breaks the line
+    assert line in _text(content)
