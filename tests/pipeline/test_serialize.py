@@ -100,29 +100,20 @@ def test_the_html_keeps_only_its_own_tags_and_attributes() -> None:
     assert "<p>Hover anywhere, a paragraph of it.</p>" in html
 
 
-def test_the_html_keeps_numbered_lists_glossaries_and_inline_code_apart() -> None:
+def test_the_html_keeps_numbered_lists_from_their_start_glossaries_and_inline_code_apart() -> None:
     article = (
         "<ol><li>Preheat the oven</li><li>Bake the bread</li></ol>"
         "<dl><dt>Crumb</dt><dd>The inside of the loaf.</dd></dl>"
         "<p>Run <code>make bread</code> or press <kbd>Ctrl</kbd>, a paragraph of the recipe.</p>"
         "<pre><code>def bake():\n    return loaf\n</code></pre>"
+        '<ol start="5"><li>Knead the dough</li></ol><ol start="x onclick=alert(1)" reversed><li>Shape it</li></ol>'
     )
     html = _answer(article, formats=("text", "html"))["html"]
     assert "<ol><li>Preheat the oven</li><li>Bake the bread</li></ol>" in html
+    assert '<ol start="5"><li>Knead the dough</li></ol><ol><li>Shape it</li></ol>' in html  # a start is a number
     assert "<dl><dt>Crumb</dt><dd>The inside of the loaf.</dd></dl>" in html
     assert "<p>Run <code>make bread</code> or press <code>Ctrl</code>, a paragraph of the recipe.</p>" in html
     assert "<pre><code>def bake():\n    return loaf\n</code></pre>" in html
-
-
-def test_the_html_numbers_a_list_from_its_start_and_only_from_a_number() -> None:
-    article = (
-        "<p>The first four steps are on the page before, and this page goes on from there.</p>"
-        '<ol start="5"><li>Knead the dough</li><li>Let it rise</li></ol>'
-        '<ol start="x onclick=alert(1)" reversed><li>Shape the loaf</li><li>Bake it well</li></ol>'
-    )
-    html = _answer(article, formats=("text", "html"))["html"]
-    assert '<ol start="5"><li>Knead the dough</li>' in html
-    assert "<ol><li>Shape the loaf</li>" in html
 
 
 def test_markdown_text_that_reads_as_a_character_reference_stays_text() -> None:
