@@ -223,6 +223,25 @@ def test_html_is_read_inertly_and_cleaned_with_ctrl_enter(page: Page, console: C
     assert console.errors == []
 
 
+def test_numbered_lists_are_shown_apart_and_from_their_start(page: Page, console: Console) -> None:
+    prose = "<p>Every step of the recipe is written out here, one paragraph of the method after another.</p>"
+    html = (
+        f"<html><body><article><h1>Bread, the slow way</h1>{prose * 3}"
+        '<ol start="4"><li>Shape the loaf</li><li>Let it rise</li></ol>'
+        f"<ol><li>Heat the oven</li><li>Bake it</li></ol>{prose}</article></body></html>"
+    )
+    source = page.get_by_label("Page HTML or text")
+    source.fill(html)
+    source.press("Control+Enter")
+
+    lists = page.locator("#view-rendered ol")
+    expect(lists.nth(1)).to_contain_text("Heat the oven", timeout=CLEAN_TIMEOUT_MS)
+    assert lists.count() == 2
+    assert lists.nth(0).evaluate("list => list.start") == 4
+    assert lists.nth(1).evaluate("list => list.start") == 1
+    assert console.errors == []
+
+
 def test_the_selector_fields_are_sent_as_include_and_exclude(page: Page, console: Console) -> None:
     kept = "The harbour reopened on Monday after three weeks of repairs to the old sea wall. " * 3
     dropped = "Sign up for our newsletter and never miss a single story from the harbour desk. " * 3

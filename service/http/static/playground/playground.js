@@ -800,6 +800,10 @@
     return table;
   }
 
+  function markerKind(marker) {
+    return marker.replace(/\d+/, "1");
+  }
+
   function startsBlock(line) {
     return FENCE.test(line) || HEADING.test(line) || RULE.test(line) || QUOTE.test(line) || TABLE_ROW.test(line) || LIST_ITEM.test(line);
   }
@@ -864,11 +868,15 @@
       }
       const item = line.match(LIST_ITEM);
       if (item) {
+        // A list goes on while its items keep one marker ("-", "*", "1.", "1)"): the service writes
+        // two lists in a row with different markers, and a numbered list from its start.
+        const kind = markerKind(item[2]);
         const ordered = /\d/.test(item[2]);
         const list = el(ordered ? "ol" : "ul");
+        if (ordered && parseInt(item[2], 10) !== 1) list.start = parseInt(item[2], 10);
         while (index < lines.length) {
           const current = lines[index].match(LIST_ITEM);
-          if (!current || /\d/.test(current[2]) !== ordered) break;
+          if (!current || markerKind(current[2]) !== kind) break;
           const li = el("li");
           appendInline(li, current[3]);
           list.append(li);
