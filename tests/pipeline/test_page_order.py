@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import lxml.html
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from service.models import Article, Job, Metadata, Options
@@ -102,3 +104,12 @@ def test_the_longest_run_in_page_order_stays_and_the_others_move_only_to_a_certa
     occurrences: list[list[int]], order: list[int]
 ) -> None:
     assert page_order.page_order(occurrences) == order
+
+
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=50), max_size=4).map(sorted), max_size=12))
+def test_the_new_order_is_a_permutation_and_placed_blocks_go_up(occurrences: list[list[int]]) -> None:
+    order = page_order.page_order(occurrences)
+    assert sorted(order) == list(range(len(occurrences)))  # only the order changes: none lost, none twice
+    # Blocks with one place on the page end in that place's order (ties in any order).
+    placed = [occurrences[number][0] for number in order if len(occurrences[number]) == 1]
+    assert placed == sorted(placed) or len(set(placed)) < len(placed)
