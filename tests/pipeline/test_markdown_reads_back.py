@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 from markdown_it import MarkdownIt
 
 from service.models import Job, Options
 from service.pipeline import run
+from service.pipeline.markdown_emphasis import readable_emphasis
 from service.pipeline.markdown_rendering import render_markdown
 
 _PARAGRAPH = "A paragraph of the story, long enough to be kept as article text by the cleaner here"
@@ -111,3 +114,17 @@ def test_emphasis_reads_back_as_emphasis(markup: str, read: str) -> None:
     html = _read_back(markup)
     assert f"<p>{read}</p>" in html
     assert "*" not in html
+
+
+_PIECES = st.text(alphabet=st.sampled_from("ab .:,!\u00a0\ue001-"), max_size=6)
+
+
+@given(st.lists(st.tuples(_PIECES, st.sampled_from(["#b", "#i", "del", ""]), _PIECES), min_size=1, max_size=5))
+def test_emphasis_moves_no_character_of_the_text(pieces: list[tuple[str, str, str]]) -> None:
+    paragraph = etree.Element("p")
+    for inside, rend, after in pieces:
+        element = etree.SubElement(paragraph, "del" if rend == "del" else "hi", {"rend": rend} if rend else {})
+        element.text, element.tail = inside, after
+    text = "".join(paragraph.itertext())
+    readable_emphasis(paragraph)
+    assert "".join(paragraph.itertext()) == text  # markers move or go; the characters stay in order
