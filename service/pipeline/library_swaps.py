@@ -160,6 +160,11 @@ def strip_tags_keeping_block_edges(tree: Any, *tag_names: Any) -> None:
     etree.strip_tags(tree, *names)
 
 
+# What ``prune_html`` deletes when empty and a browser shows as a block: the blocks above, and the
+# ones trafilatura otherwise keeps as blocks (an empty one it deletes, text on both sides stays).
+_PRUNED_BLOCKS = _BLOCK_EDGE_TAGS | {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}
+
+
 def prune_html_keeping_block_edges(tree: Any, focus: str = "balanced") -> Any:
     """trafilatura's ``prune_html`` (the empty elements of ``CUT_EMPTY_ELEMS`` deleted, their tail
     kept except in precision mode), but a deleted block's text neighbours stay apart.
@@ -167,12 +172,12 @@ def prune_html_keeping_block_edges(tree: Any, focus: str = "balanced") -> Any:
     An empty block still breaks the line in a browser: "<span>Mix well.</span><div
     class="spacer"></div><span>Bake.</span>" shows two lines, and read "Mix well.Bake." once the
     ``<div>`` was gone (s22 fidelity audit). A space goes before a deleted block element
-    (``_BLOCK_EDGE_TAGS``) where the deletion makes two pieces of text touch, and nowhere else:
+    (``_PRUNED_BLOCKS``) where the deletion makes two pieces of text touch, and nowhere else:
     whitespace added after a heading with nothing to part changed trafilatura's choice of text.
     """
     tails = focus != "precision"
     for element in [e for e in tree.iterdescendants(CUT_EMPTY_ELEMS) if e.text is None and len(e) == 0]:
-        if element.tag in _BLOCK_EDGE_TAGS and _joins_text(element, tails):
+        if element.tag in _PRUNED_BLOCKS and _joins_text(element, tails):
             _space_before(element)
         delete_element(element, keep_tail=tails)
     return tree

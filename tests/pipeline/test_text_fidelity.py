@@ -151,8 +151,16 @@ def test_custom_elements_read_inline(content: str, line: str) -> None:
             "<div>Whisk the batter until smooth.<div></div>Let it rest for an hour.</div>",
             "Whisk the batter until smooth. Let it rest for an hour.",
         ),
+        (
+            "<div><span>Whisk the batter until smooth.</span><p></p><span>Let it rest for an hour.</span></div>",
+            "Whisk the batter until smooth. Let it rest for an hour.",
+        ),
+        (
+            "<div>Whisk the batter until smooth.<h3></h3>Let it rest for an hour.</div>",
+            "Whisk the batter until smooth. Let it rest for an hour.",
+        ),
     ],
-    ids=["between-spans", "in-a-list-item", "between-text"],
+    ids=["between-spans", "in-a-list-item", "between-text", "empty-paragraph", "empty-heading"],
 )
 def test_an_empty_block_between_words_keeps_them_apart(content: str, line: str) -> None:
     # trafilatura deletes empty elements (``prune_html``), but an empty block breaks the line
