@@ -16,6 +16,9 @@ _TRAFILATURA_LIST_MARKER = trafilatura.xml._list_marker
 # A start CommonMark can write: up to nine digits (spec 5.2). Another ``<ol start>`` (negative, too
 # long, not a number) numbers from 1, as before.
 _START = re.compile("[0-9]{1,9}")
+# Set by ``mark_lists_in_a_row`` on a list that takes the other delimiter (an attribute of the
+# rendering's own copy of the body, which ``xmltotxt`` does not write).
+_SECOND_IN_A_ROW = "second-in-a-row"
 
 
 def list_marker(item: Any, include_formatting: bool = True) -> str:
@@ -59,23 +62,26 @@ def _own_marker(item: Any, include_formatting: bool) -> str:
     holder = item.getparent()
     if holder is None or not include_formatting:
         return marker
-    second = _second_in_a_row(holder)
+    second = holder.get(_SECOND_IN_A_ROW) is not None
     if marker[0].isdigit():
         return f"{int(marker[:-2]) - 1 + _start(holder)}{')' if second else '.'} "
     return "* " if second else marker
 
 
-def _second_in_a_row(holder: Any) -> bool:
-    """Whether the list ``holder`` directly follows an odd number of lists of its kind."""
-    ordered = holder.get("rend") == "ol"
-    run = 0
-    previous = holder.getprevious()
-    while previous is not None and previous.tag == "list" and (previous.get("rend") == "ol") == ordered:
-        if (previous.tail or "").strip():
-            break  # text between the two lists ends the first (a paragraph of its own)
-        run += 1
-        previous = previous.getprevious()
-    return run % 2 == 1
+def mark_lists_in_a_row(body: Any) -> None:
+    """Mark every second list of each run of lists of one kind in ``body`` (in place), for
+    ``_own_marker``: a list directly after one of its kind that is not marked itself. One pass in
+    document order; counting the run back from each item took ~3 s for 3,000 one-item lists."""
+    for holder in body.iter("list"):
+        previous = holder.getprevious()
+        if (
+            previous is not None
+            and previous.tag == "list"
+            and (previous.get("rend") == "ol") == (holder.get("rend") == "ol")
+            and not (previous.tail or "").strip()  # text between two lists ends the first
+            and previous.get(_SECOND_IN_A_ROW) is None
+        ):
+            holder.set(_SECOND_IN_A_ROW, "")
 
 
 def _start(holder: Any) -> int:

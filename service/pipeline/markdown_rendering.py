@@ -22,7 +22,7 @@ from trafilatura.xml import _escape_block_start, xmltotxt
 
 from service.pipeline.library_swaps import decoded_once, swapped
 from service.pipeline.markdown_emphasis import readable_emphasis
-from service.pipeline.markdown_lists import content_indent, list_marker
+from service.pipeline.markdown_lists import content_indent, list_marker, mark_lists_in_a_row
 
 # ASCII whitespace (WHATWG): the source's layout, which a browser collapses. Other spaces (NBSP,
 # U+3000, ...) are the page's characters and stay.
@@ -77,6 +77,7 @@ def commonmark(body: Any) -> str:
     _one_header_row(body)
     _rows_of_equal_width(body)
     readable_emphasis(body)
+    mark_lists_in_a_row(body)
     with decoded_once(), swapped(trafilatura.xml, "_list_marker", list_marker):
         markdown = xmltotxt(body, include_formatting=True)
     for placeholder, quote in quotes.items():
