@@ -50,6 +50,11 @@ from lxml import etree
 from trafilatura.settings import CUT_EMPTY_ELEMS
 from trafilatura.xml import delete_element
 
+# ASCII whitespace (WHATWG): the source's layout, which a browser collapses. Other spaces (NBSP,
+# U+3000, ...) are the page's characters and stay. (Here, the lowest module that needs it: the
+# renderings import it from here.)
+LAYOUT_SPACE = " \t\n\f\r"
+
 
 @contextmanager
 def swapped(module: ModuleType, name: str, replacement: object) -> Iterator[None]:
@@ -260,9 +265,7 @@ def nested_elements_with_custom_unwrapped(child: Any, new_child_elem: Any, optio
             block.text = " " + block.text
 
 
-# ASCII whitespace, the source's layout (``markdown_rendering.LAYOUT_SPACE``): NBSP and the other
-# spaces are the page's characters and stay.
-_SPACES = re.compile("[ \t\n\f\r]+")
+_LAYOUT_RUNS = re.compile(f"[{LAYOUT_SPACE}]+")
 
 
 def _collapse_spaces(element: Any) -> None:
@@ -272,11 +275,11 @@ def _collapse_spaces(element: Any) -> None:
     if element.tag == "code":
         return
     if element.text:
-        element.text = _SPACES.sub(" ", element.text)
+        element.text = _LAYOUT_RUNS.sub(" ", element.text)
     for descendant in element:
         _collapse_spaces(descendant)
         if descendant.tail:
-            descendant.tail = _SPACES.sub(" ", descendant.tail)
+            descendant.tail = _LAYOUT_RUNS.sub(" ", descendant.tail)
 
 
 def _runs_into(block: Any) -> bool:

@@ -84,7 +84,14 @@ def mark_lists_in_a_row(body: Any) -> None:
             holder.set(_SECOND_IN_A_ROW, "")
 
 
+def list_start(value: str) -> int | None:
+    """The number an ``<ol start>`` value starts its list at, if it is one a rendering writes (up to
+    nine digits, as CommonMark reads them); None for anything else. The HTML rendering keeps only
+    such a ``start`` too."""
+    return int(value) if _START.fullmatch(value) else None
+
+
 def _start(holder: Any) -> int:
     """The number of an ordered list's first item: its ``start`` (``<ol start="5">``), else 1."""
-    start = (holder.get("start") or "").strip()
-    return int(start) if _START.fullmatch(start) else 1
+    start = list_start((holder.get("start") or "").strip())
+    return 1 if start is None else start

@@ -20,13 +20,10 @@ from trafilatura.main_extractor import _span
 # trafilatura's own escape of a heading, quote or list marker at the start of a paragraph.
 from trafilatura.xml import _escape_block_start, xmltotxt
 
-from service.pipeline.library_swaps import decoded_once, swapped
+from service.pipeline.library_swaps import LAYOUT_SPACE, decoded_once, swapped
 from service.pipeline.markdown_emphasis import readable_emphasis
 from service.pipeline.markdown_lists import content_indent, list_marker, mark_lists_in_a_row
 
-# ASCII whitespace (WHATWG): the source's layout, which a browser collapses. Other spaces (NBSP,
-# U+3000, ...) are the page's characters and stay.
-LAYOUT_SPACE = " \t\n\f\r"
 # A Markdown code fence as trafilatura writes it (three or more backticks).
 _FENCE = re.compile(r"^\s*(`{3,})")
 # A character reference (``&amp;``, ``&#38;``, ``&#x26;``), which CommonMark decodes in text;

@@ -18,8 +18,9 @@ from trafilatura.xml import xmltotxt
 
 from service.models import Article, Options
 from service.pipeline.block_rules import BLOCK_TAGS
-from service.pipeline.library_swaps import decoded_once
-from service.pipeline.markdown_rendering import LAYOUT_SPACE, code_set_apart, render_markdown
+from service.pipeline.library_swaps import LAYOUT_SPACE, decoded_once
+from service.pipeline.markdown_lists import list_start
+from service.pipeline.markdown_rendering import code_set_apart, render_markdown
 
 # CJK ideographs, kana and hangul syllables count one word each: these scripts do not separate
 # words by spaces, and a character is the usual unit of length there.
@@ -34,13 +35,12 @@ _WORDS = re.compile(rf"[{_CJK}]|[^\W_]+(?:[{_IN_WORD}]+[^\W_]*)*")
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _URL_IGNORED = re.compile("[\t\n\r]")
-_START = re.compile("[0-9]{1,9}")
 # The HTML rendering's vocabulary (trafilatura's ``convert_to_html`` of its XML) and each tag's
 # attributes; any other element or attribute in the body is the page's own markup.
 _HTML_ATTRIBUTES: dict[str, frozenset[str]] = {
     **dict.fromkeys(("html", "body", "p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"), frozenset()),
     **dict.fromkeys(("ul", "li", "dl", "dt", "dd", "table", "tr", "th", "td"), frozenset()),
-    "ol": frozenset({"start"}),  # a numbered list that does not start at 1 (checked: digits only)
+    "ol": frozenset({"start"}),  # a numbered list that does not start at 1 (``list_start``'s only)
     **dict.fromkeys(("strong", "b", "i", "em", "u", "sup", "sub", "del", "code"), frozenset()),
     "a": frozenset({"href"}),
     "img": frozenset({"src", "alt", "title"}),
@@ -222,7 +222,7 @@ def _keep_safe_html(tree: Any) -> None:
             continue
         for name in [name for name in element.attrib if name not in allowed]:
             del element.attrib[name]
-        if not _START.fullmatch(element.get("start", "1")):
+        if element.tag == "ol" and list_start(element.get("start", "1")) is None:
             del element.attrib["start"]
         address = element.get("href", element.get("src"))
         if element.tag in ("a", "img") and not (address and _is_safe_address(address)):
