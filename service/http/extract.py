@@ -34,7 +34,7 @@ from service.errors import ServiceError
 from service.fetch import fetch_job
 from service.http import request_cycle
 from service.http.body import read_body
-from service.http.client_gone import unless_client_leaves
+from service.http.client_gone import ClientWatch
 from service.http.compression import compress_wsgi_body
 from service.http.metrics import EXTRACT_ENDPOINT, count_request
 from service.http.responses import article_headers
@@ -128,8 +128,9 @@ def answer_body(
     job = job_from_request(content_type, body, query)
     fetched = None
     if job.fetch:
-        with runtime.reading.admit():  # a fetched page is held in memory as an upload is
-            fetched = unless_client_leaves(environ, functools.partial(fetch_job, job, settings))
+        # A fetched page is held in memory as an upload is; a client that leaves stops its fetch.
+        with runtime.reading.admit(), ClientWatch(environ) as client:
+            fetched = client.run(functools.partial(fetch_job, job, settings))
         job = fetched.job
     context["mode"] = job.mode
     with runtime.admission.admit():

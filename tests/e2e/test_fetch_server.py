@@ -7,7 +7,8 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -111,26 +112,66 @@ def _access_line(server: LiveServer, request_id: str) -> dict[str, object] | Non
     return None
 
 
+@contextmanager
+def _sent(server: LiveServer, path: str, content_type: str, body: bytes, request_id: str) -> Iterator[socket.socket]:
+    """A connection that sent one request and waited until its fetch waits on the slow site;
+    closed on leaving the block."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: {request_id}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=FETCH_TIMEOUT_S + 5) as client:
+        client.sendall(head.encode() + body)
+        time.sleep(0.3)  # the fetch is now waiting on the slow site
+        yield client
+
+
+def _logged_within(find: Callable[[], dict[str, object] | None], seconds: float) -> tuple[dict[str, object], float]:
+    """The log record ``find`` returns once it is there (at most ``seconds``), and how long that took."""
+    started = time.monotonic()
+    while (record := find()) is None and time.monotonic() - started < seconds:
+        time.sleep(0.05)
+    assert record is not None, "not logged"
+    return record, time.monotonic() - started
+
+
 def test_a_fetch_stops_when_its_client_leaves(fetching_server: LiveServer, site: Server) -> None:
     # The fetch used to go on until its deadline (and a page it got went on to an extraction
     # process) for a client that had gone: now it stops when the client's connection closes.
     request_id = f"left-{time.monotonic_ns()}"
     body = json.dumps({"url": site.url("/slow")}).encode()
-    head = (
-        f"POST /v1/extract HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: {request_id}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    host, port = fetching_server.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port))) as client:
-        client.sendall(head.encode() + body)
-        time.sleep(0.3)  # the fetch is now waiting on the slow site
-    left = time.monotonic()
-    while (
-        record := _access_line(fetching_server, request_id)
-    ) is None and time.monotonic() - left < FETCH_TIMEOUT_S + 2:
-        time.sleep(0.05)
-    stopped_after = time.monotonic() - left
-    assert record is not None, fetching_server.log()
+    with _sent(fetching_server, "/v1/extract", "application/json", body, request_id):
+        pass
+    record, stopped_after = _logged_within(lambda: _access_line(fetching_server, request_id), FETCH_TIMEOUT_S + 2)
     assert (record["status"], record.get("error")) == (499, "client-closed")
     assert stopped_after < FETCH_TIMEOUT_S / 2
     assert " failed with " not in fetching_server.log()  # no greenlet's traceback for a fetch's errors
+
+
+def _service_event(server: LiveServer, event: str, request_id: str) -> dict[str, object] | None:
+    """The service's log line ``event`` of the request ``request_id`` (stderr: ``time LEVEL logger: {...}``)."""
+    for line in server.log().splitlines():
+        if f'"event": "{event}"' in line and request_id in line:
+            record: dict[str, object] = json.loads(line[line.index("{") :])
+            return record
+    return None
+
+
+def test_a_batch_stops_fetching_when_its_client_leaves(fetching_server: LiveServer, site: Server) -> None:
+    # Its url items used to be fetched to their deadlines, and more started as lanes freed up,
+    # for a client that had gone: now the running fetches stop and no other item starts.
+    request_id = f"batch-left-{time.monotonic_ns()}"
+    items = [{"id": n, "url": site.url(f"/slow?batch={request_id}&item={n}")} for n in range(6)]
+    body = "".join(json.dumps(item) + "\n" for item in items).encode()
+    with _sent(fetching_server, "/v1/extract/batch", "application/x-ndjson", body, request_id):
+        pass
+    record, stopped_after = _logged_within(
+        lambda: _service_event(fetching_server, "batch-done", request_id), 3 * FETCH_TIMEOUT_S + 2
+    )
+    assert stopped_after < FETCH_TIMEOUT_S / 2
+    fetched = {path for path, _host in site.seen.requests if f"batch={request_id}" in path}
+    # One extraction process: two items run at once (batch.ITEMS_IN_FLIGHT_PER_PROCESS).
+    assert fetched <= {f"/slow?batch={request_id}&item={n}" for n in (0, 1)}
+    assert record.get("error") == "client-closed"
+    assert " failed with " not in fetching_server.log()
