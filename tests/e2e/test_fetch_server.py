@@ -175,3 +175,15 @@ def test_a_batch_stops_fetching_when_its_client_leaves(fetching_server: LiveServ
     assert fetched <= {f"/slow?batch={request_id}&item={n}" for n in (0, 1)}
     assert record.get("error") == "client-closed"
     assert " failed with " not in fetching_server.log()
+
+
+def test_a_client_that_stops_sending_reads_nginxs_phrase_for_499(fetching_server: LiveServer, site: Server) -> None:
+    # Half-closed: the client said it sends no more, which reads as leaving (as nginx reads it),
+    # but it still reads the answer's status line, which was "499 UNKNOWN" (Werkzeug has no phrase).
+    body = json.dumps({"url": site.url("/slow")}).encode()
+    with _sent(fetching_server, "/v1/extract", "application/json", body, f"half-{time.monotonic_ns()}") as client:
+        client.shutdown(socket.SHUT_WR)
+        answer = b""
+        while b"\r\n" not in answer and (chunk := client.recv(4096)):
+            answer += chunk
+    assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 499 Client Closed Request"
