@@ -38,6 +38,7 @@ from service.pipeline import blocks
 from service.pipeline import metadata as metadata_stage
 from service.pipeline.blocks import ReadabilityView
 from service.pipeline.content_selectors import EQUIVALENTS
+from service.pipeline.justext_paragraphs import ParagraphMakerKeepingSpaces
 from service.pipeline.library_swaps import (
     nested_elements_with_custom_unwrapped,
     prune_html_keeping_block_edges,
@@ -169,6 +170,7 @@ def extract_candidates(
         swapped(trafilatura_htmlprocessing, "prune_html", prune_html_keeping_block_edges),
         swapped(trafilatura_main_extractor, "update_elem_rendition", rendition_and_start),
         swapped(trafilatura_main_extractor, "process_nested_elements", nested_elements_with_custom_unwrapped),
+        swapped(trafilatura_external, "ParagraphMaker", ParagraphMakerKeepingSpaces),
         swapped_items(trafilatura_xpaths, EQUIVALENTS),
     ):
         document = bare_extraction(tree, options=extractor)

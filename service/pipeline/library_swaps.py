@@ -18,6 +18,9 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
   (``nested_elements_with_custom_unwrapped``, swapped in by ``extract``).
 - ``trafilatura.main_extractor.update_elem_rendition``: an ``<ol>``'s ``start`` is copied too
   (``rendition_and_start``, swapped in by ``extract``): the Markdown numbers the list from it.
+- ``trafilatura.external.ParagraphMaker`` (jusText's): the spaces a browser shows between a
+  paragraph's inline elements and at the edges of HTML5 blocks stay (``justext_paragraphs``,
+  swapped in by ``extract``).
 - Twelve of ``trafilatura.xpaths``' content expressions (BODY_XPATH, OVERALL_DISCARD_XPATH, ...):
   Python equivalents without regex callbacks (``content_selectors``, swapped in by ``extract``).
 - ``trafilatura.xml.unescape``: none, as the tree is decoded already (``decoded_once``, around
@@ -136,7 +139,7 @@ def keeping_format_characters() -> Iterator[None]:
 # their text: ``extract_content``'s ``strip_tags(result_body, "div")``, and ``handle_paragraphs``'
 # unexpected children of a ``<p>`` ("<p>Intro<section>Box</section>after" read "IntroBoxafter").
 # Headings, paragraphs, lists and quotes are not here: trafilatura keeps them as blocks.
-_BLOCK_EDGE_TAGS = frozenset(
+BLOCK_EDGE_TAGS = frozenset(
     {
         # sections and generic containers
         *("div", "section", "article", "aside", "header", "footer", "main", "nav", "address", "center", "search"),
@@ -155,10 +158,10 @@ def strip_tags_keeping_block_edges(tree: Any, *tag_names: Any) -> None:
     (``process_nested_elements``), then strips the ``<div>`` wrappers: "<li><div>2.</div>
     <div>Mix the flour</div></li>" became "2.Mix", "<div>Autobahn:</div><span>6.0 km</span>"
     "Autobahn:6.0 km" (s21 fidelity audit: 12 of the 1,174 bench pages). A space goes where a
-    stripped block element (``_BLOCK_EDGE_TAGS``) touched text with none between.
+    stripped block element (``BLOCK_EDGE_TAGS``) touched text with none between.
     """
     names = [name for item in tag_names for name in ([item] if isinstance(item, str) else item)]
-    for tag in _BLOCK_EDGE_TAGS.intersection(names):
+    for tag in BLOCK_EDGE_TAGS.intersection(names):
         for element in tree.iter(tag):
             if element is not tree:
                 _space_edges(element)
@@ -167,7 +170,7 @@ def strip_tags_keeping_block_edges(tree: Any, *tag_names: Any) -> None:
 
 # What ``prune_html`` deletes when empty and a browser shows as a block: the blocks above, and the
 # ones trafilatura otherwise keeps as blocks (an empty one it deletes, text on both sides stays).
-_PRUNED_BLOCKS = _BLOCK_EDGE_TAGS | {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}
+_PRUNED_BLOCKS = BLOCK_EDGE_TAGS | {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}
 
 
 def prune_html_keeping_block_edges(tree: Any, focus: str = "balanced") -> Any:
@@ -260,7 +263,7 @@ def nested_elements_with_custom_unwrapped(child: Any, new_child_elem: Any, optio
         if child.text:
             child.text = child.text.lstrip(" ")  # a block's leading layout, which a browser drops
     _process_nested_elements(child, new_child_elem, options)
-    for block in new_child_elem.iter(*_BLOCK_EDGE_TAGS):
+    for block in new_child_elem.iter(*BLOCK_EDGE_TAGS):
         if block.text and not block.text[0].isspace() and _runs_into(block):
             block.text = " " + block.text
 

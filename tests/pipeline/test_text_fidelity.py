@@ -165,3 +165,28 @@ def test_custom_elements_read_inline(content: str, line: str) -> None:
 def test_an_empty_block_between_words_keeps_them_apart(content: str, line: str) -> None:
     # trafilatura deletes empty elements (``prune_html``), but an empty block breaks the line
     assert line in _text(content)
+
+
+# A page whose article trafilatura's own rules prune (a "sidebar" class) and readability misses:
+# trafilatura keeps jusText's candidate for it, whose paragraphs are made from the page's text nodes.
+STEP = (
+    "with the sugar and the butter until it is smooth and there are no lumps left in it at all, "
+    "then let it rest for a while before you go on with the next step of the recipe"
+)
+
+
+def _justext_text(steps: str) -> str:
+    page = f"<html><body><article><p>A short introduction to the cake.</p></article>{steps}</body></html>"
+    return str(run(Job(mode="html", body=page.encode()))["text"])
+
+
+def test_a_space_between_inline_elements_stays_on_the_justext_path() -> None:
+    step = f"<div>Mix in <span class='tool'>a large bowl</span> <span class='amount'>150 g flour</span> {STEP}.</div>"
+    text = _justext_text(f"<div class='sidebar'>{step * 4}</div>")
+    assert "Mix in a large bowl 150 g flour with the sugar" in text
+
+
+def test_html5_blocks_in_a_row_stay_apart_on_the_justext_path() -> None:
+    steps = "".join(f"<section>Step {n}: mix {STEP}.</section>" for n in range(1, 5))
+    text = _justext_text(f"<div class='sidebar'>{steps}</div>")
+    assert "of the recipe. Step 2: mix" in text
