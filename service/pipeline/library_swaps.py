@@ -18,6 +18,11 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
   (``nested_elements_with_custom_unwrapped``, swapped in by ``extract``).
 - ``trafilatura.main_extractor.update_elem_rendition``: an ``<ol>``'s ``start`` is copied too
   (``rendition_and_start``, swapped in by ``extract``): the Markdown numbers the list from it.
+- ``trafilatura.htmlprocessing.CONVERSIONS["pre"]``: the quote trafilatura makes of a ``<pre>``
+  that is not code is marked ``rend="pre"`` (``preformatted_quote``), and
+  ``trafilatura.main_extractor.handle_quotes`` keeps that mark on the quote it rebuilds
+  (``quote_keeping_rendition``), both swapped in by ``extract``: the Markdown writes the quote's
+  lines as lines.
 - Twelve of ``trafilatura.xpaths``' content expressions (BODY_XPATH, OVERALL_DISCARD_XPATH, ...):
   Python equivalents without regex callbacks (``content_selectors``, swapped in by ``extract``).
 - ``trafilatura.xml.unescape``: none, as the tree is decoded already (``decoded_once``, around
@@ -43,6 +48,7 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
+import trafilatura.htmlprocessing
 import trafilatura.main_extractor
 import trafilatura.utils
 import trafilatura.xml
@@ -69,10 +75,11 @@ def swapped(module: ModuleType, name: str, replacement: object) -> Iterator[None
 
 
 @contextmanager
-def swapped_items(module: ModuleType, replacements: Mapping[tuple[str, int], object]) -> Iterator[None]:
-    """``module.<list>[index]`` is the replacement inside the block, for each ``(list, index)``
-    key: the lists are shared by every module that imported them, so their users see the swap."""
-    originals: list[tuple[list[Any], int, object]] = []
+def swapped_items(module: ModuleType, replacements: Mapping[tuple[str, Any], object]) -> Iterator[None]:
+    """``module.<list>[index]`` (or ``<dict>[key]``) is the replacement inside the block, for each
+    ``(name, index)`` key: the lists and dicts are shared by every module that imported them, so
+    their users see the swap."""
+    originals: list[tuple[Any, int | str, object]] = []
     try:
         for (name, index), replacement in replacements.items():
             items = getattr(module, name)
@@ -92,6 +99,31 @@ def rendition_and_start(elem: Any, new_elem: Any) -> None:
         new_elem.set("rend", rend)
     if rend == "ol" and (start := elem.get("start")) is not None:
         new_elem.set("start", start)  # read by ``markdown_lists``
+
+
+_convert_quotes = trafilatura.htmlprocessing.convert_quotes
+_handle_quotes = trafilatura.main_extractor.handle_quotes
+# The ``rend`` of a quote trafilatura made of a ``<pre>`` (``rend`` names the source tag, as
+# trafilatura's own ``rend="ol"`` of a list): read by ``markdown_rendering``.
+PREFORMATTED = "pre"
+
+
+def preformatted_quote(elem: Any) -> None:
+    """trafilatura's conversion of a ``<pre>`` (``convert_quotes``: code, else a quote), with the
+    quote marked as preformatted: its line breaks are the text's, where a ``<blockquote>``'s are
+    the source's layout."""
+    _convert_quotes(elem)
+    if elem.tag == "quote":
+        elem.set("rend", PREFORMATTED)
+
+
+def quote_keeping_rendition(element: Any, options: Any) -> Any:
+    """trafilatura's ``handle_quotes``, with the source quote's ``rend`` on the quote it rebuilds
+    (a new element without the source's attributes)."""
+    processed = _handle_quotes(element, options)
+    if processed is not None and processed.tag == "quote" and (rend := element.get("rend")):
+        processed.set("rend", rend)
+    return processed
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from trafilatura.main_extractor import _span
 # trafilatura's own escape of a heading, quote or list marker at the start of a paragraph.
 from trafilatura.xml import _escape_block_start, xmltotxt
 
-from service.pipeline.library_swaps import LAYOUT_SPACE, decoded_once, swapped
+from service.pipeline.library_swaps import LAYOUT_SPACE, PREFORMATTED, decoded_once, swapped
 from service.pipeline.markdown_emphasis import readable_emphasis
 from service.pipeline.markdown_lists import content_indent, list_marker, mark_lists_in_a_row
 
@@ -38,6 +38,10 @@ _BLANK_LINE = re.compile(r"(?<=\n)(?=\n)")
 _DASHES = re.compile(r"-[ \t]*-[ \t]*-")
 # Where a quote cannot be a Markdown block quote of its own (a table cell is one line) or already is.
 _NO_QUOTE_INSIDE = frozenset({"item", "cell", "quote", "p", "head", "hi", "ref"})
+# Where a code block cannot be a block of its own (a list item's it can: ``_set_item_code_apart``).
+_NO_CODE_BLOCK_INSIDE = _NO_QUOTE_INSIDE - {"item"}
+# Blank lines at the start of a ``<pre>``'s text (the layout after its tag).
+_LEADING_BLANK_LINES = re.compile(r"^(?:[ \t]*\n)+")
 # Elements whose text starts a line of the Markdown (as does the text after a line break).
 _LINE_OPENERS = frozenset({"p", "quote", "item"})
 # A list item's marker alone ("- ", "12. ", "1) ", "* "), as ``markdown_lists`` writes them.
@@ -65,7 +69,7 @@ def render_markdown(body: Any) -> str:
 
 def commonmark(body: Any) -> str:
     """The body as Markdown that reads back as the same words and structure."""
-    apart = code_set_apart(body)
+    apart = code_set_apart(_preformatted_as_code(body))
     body = apart if apart is not body else deepcopy(body)  # a copy either way: the rest is in place
     quotes = _set_quotes_apart(body)
     code_blocks = _set_item_code_apart(body)
@@ -84,6 +88,35 @@ def commonmark(body: Any) -> str:
     for placeholder, (block, item) in code_blocks.items():
         markdown = _code_block_in_item(markdown, placeholder, block, content_indent(item))
     return markdown
+
+
+def _preformatted_as_code(body: Any) -> Any:
+    """``body``, or a copy with each quote trafilatura made of a ``<pre>`` of several lines a code
+    block of its text (a ``<pre>`` that trafilatura did not take for code): as a quote, its lines
+    ran together into one ("> #!/bin/sh /usr/local/bin/rsync --daemon", 6 of the 1,174 benchmark
+    pages: shell scripts, config files, Python sessions). A code block keeps its lines and their
+    indentation, as the browser shows a ``<pre>``; links and emphasis in it are its text only."""
+    if not any(_preformatted(quote) for quote in body.iter("quote")):
+        return body
+    body = deepcopy(body)
+    for quote in [quote for quote in body.iter("quote") if _preformatted(quote)]:
+        for line_break in quote.iter("lb"):
+            line_break.text = "\n"
+        code = etree.Element("code")
+        code.text = _LEADING_BLANK_LINES.sub("", "".join(quote.itertext())).rstrip(LAYOUT_SPACE)
+        code.tail = quote.tail
+        quote.getparent().replace(quote, code)
+    return body
+
+
+def _preformatted(quote: Any) -> bool:
+    """Whether ``quote`` is a ``<pre>``'s text of several lines, where a code block can stand."""
+    if quote.get("rend") != PREFORMATTED:
+        return False
+    if "\n" not in "".join(quote.itertext()).strip(LAYOUT_SPACE) and quote.find(".//lb") is None:
+        return False
+    holders = itertools.takewhile(lambda holder: holder.tag != "body", quote.iterancestors())
+    return not any(holder.tag in _NO_CODE_BLOCK_INSIDE for holder in holders)
 
 
 def _set_quotes_apart(body: Any) -> dict[str, Any]:

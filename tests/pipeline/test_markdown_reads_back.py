@@ -45,6 +45,17 @@ def test_a_code_block_in_a_list_item_is_code_under_that_item() -> None:
     assert "<li><pre><code>make check\nmake test\n</code></pre></li>" in _squeezed(html)
 
 
+def test_a_preformatted_text_keeps_its_lines() -> None:
+    # no code to trafilatura (no brace, no call, no 4-space indent): it makes the <pre> a quote
+    html = _read_back("<pre>#!/bin/sh\n/usr/local/bin/rsync --daemon --no-detach\n\n  exec sleep 1\n</pre>")
+    assert "<pre><code>#!/bin/sh\n/usr/local/bin/rsync --daemon --no-detach\n\n  exec sleep 1\n</code></pre>" in html
+
+
+def test_a_quotes_source_line_breaks_are_spaces() -> None:
+    html = _squeezed(_read_back("<blockquote>Quoted words\nwrapped in the source\n  as one line</blockquote>"))
+    assert "<blockquote><p>Quoted words wrapped in the source as one line</p></blockquote>" in html
+
+
 @pytest.mark.parametrize(
     ("lists", "kind"),
     [
