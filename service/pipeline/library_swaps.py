@@ -16,8 +16,9 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
 - ``trafilatura.main_extractor.process_nested_elements``: a list item's or quote's custom elements
   are unwrapped first, and the page's blocks kept in it start after a space
   (``nested_elements_with_custom_unwrapped``, swapped in by ``extract``).
-- ``trafilatura.main_extractor.update_elem_rendition``: an ``<ol>``'s ``start`` is copied too
-  (``rendition_and_start``, swapped in by ``extract``): the Markdown numbers the list from it.
+- ``trafilatura.main_extractor.update_elem_rendition``: an ``<ol>``'s ``start`` and ``reversed``
+  and an item's ``value`` are copied too (``rendition_and_start``, swapped in by ``extract``): the
+  renderings number the list by them.
 - ``trafilatura.htmlprocessing.CONVERSIONS["pre"]``: the quote trafilatura makes of a ``<pre>``
   that is not code is marked ``rend="pre"`` (``preformatted_quote``), and
   ``trafilatura.main_extractor.handle_quotes`` keeps that mark on the quote it rebuilds
@@ -92,13 +93,20 @@ def swapped_items(module: ModuleType, replacements: Mapping[tuple[str, Any], obj
 
 
 def rendition_and_start(elem: Any, new_elem: Any) -> None:
-    """trafilatura's ``update_elem_rendition`` (its ``rend``, the source tag), and the ``start`` of a
-    numbered list: trafilatura rebuilds each list as a new element with ``rend`` alone, so
-    "<ol start=5>" came back numbered from 1."""
+    """trafilatura's ``update_elem_rendition`` (its ``rend``, the source tag), and what numbers a
+    numbered list: its ``start`` and ``reversed``, an item's ``value``. trafilatura rebuilds each
+    list and item as a new element with ``rend`` alone, so "<ol start=5>" came back numbered from
+    1, and "<ol reversed>" counted up."""
     if rend := elem.get("rend"):
         new_elem.set("rend", rend)
-    if rend == "ol" and (start := elem.get("start")) is not None:
-        new_elem.set("start", start)  # read by ``markdown_lists``
+    # read by ``markdown_lists`` and the HTML rendering (an item's ``value`` counts in an ``ol`` only)
+    for name in _NUMBERING.get(rend or elem.tag, ()):
+        if (value := elem.get(name)) is not None:
+            new_elem.set(name, value)
+
+
+# The attributes that number a list (``<ol>``) and an item (``<li>``, trafilatura's ``item``).
+_NUMBERING = {"ol": ("start", "reversed"), "item": ("value",)}
 
 
 _convert_quotes = trafilatura.htmlprocessing.convert_quotes

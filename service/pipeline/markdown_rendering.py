@@ -22,7 +22,7 @@ from trafilatura.xml import _escape_block_start, xmltotxt
 
 from service.pipeline.library_swaps import LAYOUT_SPACE, PREFORMATTED, decoded_once, swapped
 from service.pipeline.markdown_emphasis import readable_emphasis
-from service.pipeline.markdown_lists import content_indent, list_marker, mark_lists_in_a_row
+from service.pipeline.markdown_lists import content_indent, list_marker, number_lists
 
 # A Markdown code fence as trafilatura writes it (three or more backticks).
 _FENCE = re.compile(r"^\s*(`{3,})")
@@ -78,7 +78,7 @@ def commonmark(body: Any) -> str:
     _one_header_row(body)
     _rows_of_equal_width(body)
     readable_emphasis(body)
-    mark_lists_in_a_row(body)
+    number_lists(body)
     with decoded_once(), swapped(trafilatura.xml, "_list_marker", list_marker):
         markdown = xmltotxt(body, include_formatting=True)
     for placeholder, quote in quotes.items():

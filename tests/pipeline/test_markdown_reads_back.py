@@ -80,6 +80,33 @@ def test_a_numbered_list_starts_at_its_start() -> None:
     assert '<ol start="12"><li><p>twelve</p><ol start="3"><li>three</li></ol></li></ol>' in html
 
 
+def _shown_numbers(html: str) -> list[int]:
+    """The numbers a browser shows for the items of the (not nested) numbered lists in ``html``."""
+    numbers: list[int] = []
+    for tag in re.finditer(r'<ol(?: start="([0-9]+)")?>|<li>', html):
+        if tag.group().startswith("<ol"):
+            number = int(tag.group(1) or 1)
+        else:
+            numbers.append(number)
+            number += 1
+    return numbers
+
+
+@pytest.mark.parametrize(
+    ("lists", "numbers"),
+    [
+        ("<ol reversed><li>three</li><li>two</li><li>one</li></ol>", [3, 2, 1]),
+        ('<ol start="10" reversed><li>ten</li><li>nine</li></ol><ol><li>one</li></ol>', [10, 9, 1]),
+        ('<ol><li>one</li><li value="5">five</li><li>six</li><li value="2">two</li></ol>', [1, 5, 6, 2]),
+        ('<ol reversed><li value="7">seven</li><li>six</li></ol><ol start="6"><li>six</li></ol>', [7, 6, 6]),
+        # below 0 a Markdown list cannot count: it counts up from its start instead
+        ('<ol reversed start="1"><li>one</li><li>zero</li><li>minus one</li></ol>', [1, 2, 3]),
+    ],
+)
+def test_numbered_items_read_back_with_the_numbers_a_browser_shows(lists: str, numbers: list[int]) -> None:
+    assert _shown_numbers(_read_back(lists)) == numbers
+
+
 @pytest.mark.parametrize(
     ("table", "rows"),
     [
