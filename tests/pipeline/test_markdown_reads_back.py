@@ -146,11 +146,22 @@ def test_every_row_of_a_table_has_a_cell_per_column(table: str, rows: str) -> No
         ),
         # an icon font's character, which the text clean-up drops
         ("<p><i>\ue001</i>30 min. to bake</p>", "30 min. to bake"),
+        # one run of markers between punctuation: ``($25 off)****.``
+        (
+            "<p>Offer: <b>WIRED <i>for just $5 ($25 off)</i></b><i>. This includes access to</i> the site.</p>",
+            "Offer: <strong>WIRED <em>for just $5 ($25 off</em></strong>)<em>. This includes access to</em> the site.",
+        ),
     ],
 )
 def test_emphasis_reads_back_as_emphasis(markup: str, read: str) -> None:
     html = _read_back(markup)
     assert f"<p>{read}</p>" in html
+    assert "*" not in html
+
+
+def test_a_heading_with_a_line_break_is_one_heading_with_its_emphasis() -> None:
+    html = _read_back("<h2><b>Transparent and fair…<br>our fund is</b><br> <i>this</i></h2>")
+    assert "<h2><strong>Transparent and fair… our fund is</strong> <em>this</em></h2>" in html
     assert "*" not in html
 
 
