@@ -41,12 +41,18 @@ from service.pipeline.content_selectors import EQUIVALENTS
 from service.pipeline.justext_paragraphs import ParagraphMakerKeepingSpaces
 from service.pipeline.library_swaps import (
     nested_elements_with_custom_unwrapped,
+    preformatted_quote,
     prune_html_keeping_block_edges,
+    quote_keeping_rendition,
     rendition_and_start,
     strip_tags_keeping_block_edges,
     swapped,
     swapped_items,
 )
+
+# The quote trafilatura makes of a ``<pre>`` marked as such, in its body and readability's
+# (``library_swaps.preformatted_quote``).
+_PREFORMATTED_QUOTES = {("CONVERSIONS", "pre"): preformatted_quote}
 
 # trafilatura logs every discarded page at WARNING; the service reports that as a warning code.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -171,6 +177,8 @@ def extract_candidates(
         swapped(trafilatura_main_extractor, "update_elem_rendition", rendition_and_start),
         swapped(trafilatura_main_extractor, "process_nested_elements", nested_elements_with_custom_unwrapped),
         swapped(trafilatura_external, "ParagraphMaker", ParagraphMakerKeepingSpaces),
+        swapped(trafilatura_main_extractor, "handle_quotes", quote_keeping_rendition),
+        swapped_items(trafilatura_htmlprocessing, _PREFORMATTED_QUOTES),
         swapped_items(trafilatura_xpaths, EQUIVALENTS),
     ):
         document = bare_extraction(tree, options=extractor)
@@ -185,7 +193,8 @@ def extract_candidates(
         return Candidates(article, date_url=date_url)
     comments_body = document.commentsbody if options.comments else None
     article = Article(metadata=metadata, body=document.body, comments_body=comments_body, removed=hidden)
-    readability = _readability_view(document.body, extractor) if with_readability else ReadabilityView()
+    with swapped_items(trafilatura_htmlprocessing, _PREFORMATTED_QUOTES):  # readability's, converted here
+        readability = _readability_view(document.body, extractor) if with_readability else ReadabilityView()
     _readability_runs.clear()
     return Candidates(article, readability, date_url)
 

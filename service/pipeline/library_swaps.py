@@ -16,11 +16,17 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
 - ``trafilatura.main_extractor.process_nested_elements``: a list item's or quote's custom elements
   are unwrapped first, and the page's blocks kept in it start after a space
   (``nested_elements_with_custom_unwrapped``, swapped in by ``extract``).
-- ``trafilatura.main_extractor.update_elem_rendition``: an ``<ol>``'s ``start`` is copied too
-  (``rendition_and_start``, swapped in by ``extract``): the Markdown numbers the list from it.
 - ``trafilatura.external.ParagraphMaker`` (jusText's): the spaces a browser shows between a
   paragraph's inline elements and at the edges of HTML5 blocks stay (``justext_paragraphs``,
   swapped in by ``extract``).
+- ``trafilatura.main_extractor.update_elem_rendition``: an ``<ol>``'s ``start`` and ``reversed``
+  and an item's ``value`` are copied too (``rendition_and_start``, swapped in by ``extract``): the
+  renderings number the list by them.
+- ``trafilatura.htmlprocessing.CONVERSIONS["pre"]``: the quote trafilatura makes of a ``<pre>``
+  that is not code is marked ``rend="pre"`` (``preformatted_quote``), and
+  ``trafilatura.main_extractor.handle_quotes`` keeps that mark on the quote it rebuilds
+  (``quote_keeping_rendition``), both swapped in by ``extract``: the Markdown writes the quote's
+  lines as lines.
 - Twelve of ``trafilatura.xpaths``' content expressions (BODY_XPATH, OVERALL_DISCARD_XPATH, ...):
   Python equivalents without regex callbacks (``content_selectors``, swapped in by ``extract``).
 - ``trafilatura.xml.unescape``: none, as the tree is decoded already (``decoded_once``, around
@@ -46,6 +52,7 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
+import trafilatura.htmlprocessing
 import trafilatura.main_extractor
 import trafilatura.utils
 import trafilatura.xml
@@ -72,10 +79,11 @@ def swapped(module: ModuleType, name: str, replacement: object) -> Iterator[None
 
 
 @contextmanager
-def swapped_items(module: ModuleType, replacements: Mapping[tuple[str, int], object]) -> Iterator[None]:
-    """``module.<list>[index]`` is the replacement inside the block, for each ``(list, index)``
-    key: the lists are shared by every module that imported them, so their users see the swap."""
-    originals: list[tuple[list[Any], int, object]] = []
+def swapped_items(module: ModuleType, replacements: Mapping[tuple[str, Any], object]) -> Iterator[None]:
+    """``module.<list>[index]`` (or ``<dict>[key]``) is the replacement inside the block, for each
+    ``(name, index)`` key: the lists and dicts are shared by every module that imported them, so
+    their users see the swap."""
+    originals: list[tuple[Any, int | str, object]] = []
     try:
         for (name, index), replacement in replacements.items():
             items = getattr(module, name)
@@ -88,13 +96,45 @@ def swapped_items(module: ModuleType, replacements: Mapping[tuple[str, int], obj
 
 
 def rendition_and_start(elem: Any, new_elem: Any) -> None:
-    """trafilatura's ``update_elem_rendition`` (its ``rend``, the source tag), and the ``start`` of a
-    numbered list: trafilatura rebuilds each list as a new element with ``rend`` alone, so
-    "<ol start=5>" came back numbered from 1."""
+    """trafilatura's ``update_elem_rendition`` (its ``rend``, the source tag), and what numbers a
+    numbered list: its ``start`` and ``reversed``, an item's ``value``. trafilatura rebuilds each
+    list and item as a new element with ``rend`` alone, so "<ol start=5>" came back numbered from
+    1, and "<ol reversed>" counted up."""
     if rend := elem.get("rend"):
         new_elem.set("rend", rend)
-    if rend == "ol" and (start := elem.get("start")) is not None:
-        new_elem.set("start", start)  # read by ``markdown_lists``
+    # read by ``markdown_lists`` and the HTML rendering (an item's ``value`` counts in an ``ol`` only)
+    for name in _NUMBERING.get(rend or elem.tag, ()):
+        if (value := elem.get(name)) is not None:
+            new_elem.set(name, value)
+
+
+# The attributes that number a list (``<ol>``) and an item (``<li>``, trafilatura's ``item``).
+_NUMBERING = {"ol": ("start", "reversed"), "item": ("value",)}
+
+
+_convert_quotes = trafilatura.htmlprocessing.convert_quotes
+_handle_quotes = trafilatura.main_extractor.handle_quotes
+# The ``rend`` of a quote trafilatura made of a ``<pre>`` (``rend`` names the source tag, as
+# trafilatura's own ``rend="ol"`` of a list): read by ``markdown_rendering``.
+PREFORMATTED = "pre"
+
+
+def preformatted_quote(elem: Any) -> None:
+    """trafilatura's conversion of a ``<pre>`` (``convert_quotes``: code, else a quote), with the
+    quote marked as preformatted: its line breaks are the text's, where a ``<blockquote>``'s are
+    the source's layout."""
+    _convert_quotes(elem)
+    if elem.tag == "quote":
+        elem.set("rend", PREFORMATTED)
+
+
+def quote_keeping_rendition(element: Any, options: Any) -> Any:
+    """trafilatura's ``handle_quotes``, with the source quote's ``rend`` on the quote it rebuilds
+    (a new element without the source's attributes)."""
+    processed = _handle_quotes(element, options)
+    if processed is not None and processed.tag == "quote" and (rend := element.get("rend")):
+        processed.set("rend", rend)
+    return processed
 
 
 @contextmanager

@@ -7,8 +7,8 @@ punctuation inside and a letter outside. trafilatura writes the markers around t
 as it is, so "<b>Länge:</b>3:28" came back as ``**Länge:**3:28`` and "Montauk<b>.</b>" as
 ``Montauk**.**``, asterisks shown as text (51 of the 1,174 benchmark pages, read back with
 markdown-it-py). Here each edge is moved to where it reads back; the words stay as they are
-(2 pages are left: bold across a line break in a heading, and runs of four markers where italics
-and bold open and close in turn).
+(bold across a line break in a heading, the page left then, is ``markdown_rendering``'s:
+``_headings_on_one_line``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def readable_emphasis(body: Any) -> None:
       an icon font's character, which trafilatura's clean-up drops, leaving ``**``.
     - Whitespace at an edge goes outside the markers (``** text**``).
     - Punctuation at an edge goes outside them where a letter or digit is on the other side of
-      the marker (``**Länge:**3:28`` -> ``**Länge**:3:28``): the text reads the same.
+      the marker (``**Länge:**3:28`` -> ``**Länge**:3:28``), and at the end where the next
+      emphasis's markers follow (``*(off)***.*`` -> ``*(off*)**.*``): the text reads the same.
 
     Innermost first: a run such as ``***`` is the markers of nested elements together, so an
     outer element's edges are judged with its children's already moved.
@@ -72,7 +73,8 @@ def _move_trailing_edge(element: Any) -> None:
         owner, name = slot
         text = getattr(owner, name)
         char = text[-1]
-        if not _is_space(char) and not (_is_punctuation(char) and _is_word(_char_after(element))):
+        beside = _is_word(_char_after(element)) or _opening_markers_follow(element)
+        if not _is_space(char) and not (_is_punctuation(char) and beside):
             return
         setattr(owner, name, text[:-1])
         element.tail = char + (element.tail or "")
@@ -122,6 +124,19 @@ def _char_after(element: Any) -> str:
     if following is not None:
         return _edge(following, first=True)
     return _char_after(parent) if parent is not None and _delimited(parent) else ""
+
+
+def _opening_markers_follow(element: Any) -> bool:
+    """Whether the run of markers that closes ``element`` runs on into the markers that open the
+    next element (one run to CommonMark). Between punctuation, such a run can open and close, and
+    then its length decides what it closes ("the rule of 3", spec 6.2): ``**WIRED *for just $5
+    ($25 off)****. This*`` read as ``**`` shown as text."""
+    if element.tail:
+        return False
+    following, parent = element.getnext(), element.getparent()
+    if following is not None:
+        return _delimited(following)
+    return parent is not None and _delimited(parent) and _opening_markers_follow(parent)
 
 
 def _char_before(element: Any) -> str:

@@ -1,5 +1,5 @@
 """The markers of the Markdown's list items: trafilatura's ("- ", "2. "), indented under the item
-that holds their list, numbered from the list's start, and kept apart from the list before them.
+that holds their list, numbered as a browser numbers them, and kept apart from the list before them.
 
 ``list_marker`` stands in for ``trafilatura.xml._list_marker`` while ``markdown_rendering`` calls
 ``xmltotxt`` (see ``library_swaps``).
@@ -13,12 +13,16 @@ from typing import Any
 import trafilatura.xml
 
 _TRAFILATURA_LIST_MARKER = trafilatura.xml._list_marker
-# A start CommonMark can write: up to nine digits (spec 5.2). Another ``<ol start>`` (negative, too
-# long, not a number) numbers from 1, as before.
+# A number CommonMark can write: up to nine digits (spec 5.2). Another ``<ol start>`` or ``<li
+# value>`` (negative, too long, not a number) counts as none, as before.
 _START = re.compile("[0-9]{1,9}")
-# Set by ``mark_lists_in_a_row`` on a list that takes the other delimiter (an attribute of the
-# rendering's own copy of the body, which ``xmltotxt`` does not write).
-_SECOND_IN_A_ROW = "second-in-a-row"
+_LARGEST = 999_999_999
+# Set by ``number_lists`` (attributes of the rendering's own copy of the body, which ``xmltotxt``
+# does not write): the number an ordered list's item shows; an item (or a bulleted list) that takes
+# the other delimiter; a list whose last item takes it.
+_NUMBER = "shown-number"
+_OTHER_DELIMITER = "other-delimiter"
+_ENDS_OTHER = "ends-other-delimiter"
 
 
 def list_marker(item: Any, include_formatting: bool = True) -> str:
@@ -54,44 +58,87 @@ def _nested_list_marker(item: Any, include_formatting: bool = True) -> str:
 
 
 def _own_marker(item: Any, include_formatting: bool) -> str:
-    """trafilatura's marker of ``item``, numbered from its list's ``start``, and with the other
-    delimiter (")" for ".", "*" for "-") in every second list of a run of lists of one kind:
-    CommonMark reads a list directly after one of its kind as more items of it ("1. a 2. b" then
-    "1. c" read as one list), and numbers an ordered list from its first item's number."""
+    """trafilatura's marker of ``item``, with the number ``number_lists`` gave it and the other
+    delimiter (")" for ".", "*" for "-") where it marked one."""
     marker = str(_TRAFILATURA_LIST_MARKER(item, include_formatting)).lstrip(" ")
     holder = item.getparent()
     if holder is None or not include_formatting:
         return marker
-    second = holder.get(_SECOND_IN_A_ROW) is not None
     if marker[0].isdigit():
-        return f"{int(marker[:-2]) - 1 + _start(holder)}{')' if second else '.'} "
-    return "* " if second else marker
+        other = item.get(_OTHER_DELIMITER) is not None
+        return f"{item.get(_NUMBER, marker[:-2])}{')' if other else '.'} "
+    return "* " if holder.get(_OTHER_DELIMITER) is not None else marker
 
 
-def mark_lists_in_a_row(body: Any) -> None:
-    """Mark every second list of each run of lists of one kind in ``body`` (in place), for
-    ``_own_marker``: a list directly after one of its kind that is not marked itself. One pass in
-    document order; counting the run back from each item took ~3 s for 3,000 one-item lists."""
+def number_lists(body: Any) -> None:
+    """Number the items of each ordered list of ``body`` as a browser does, and mark where the other
+    delimiter keeps lists apart (in place, for ``_own_marker``).
+
+    CommonMark numbers an ordered list up from its first item's number and reads a list directly
+    after one of its kind as more items of it ("1. a 2. b" then "1. c" read as one list). So:
+
+    - a list directly after one of its kind takes the other delimiter than the one it ends with;
+    - an item whose number is not one more than the one before it (``<ol reversed>``, ``<li
+      value>``) starts a list of its own in the Markdown, with the other delimiter: "3. c", "2) b",
+      "1. a" read back as lists numbered 3, 2 and 1, where one list of them read 3, 4, 5.
+
+    One pass in document order; counting a run of lists back from each item took ~3 s for 3,000
+    one-item lists.
+    """
     for holder in body.iter("list"):
+        ordered = holder.get("rend") == "ol"
         previous = holder.getprevious()
-        if (
+        other = (
             previous is not None
             and previous.tag == "list"
-            and (previous.get("rend") == "ol") == (holder.get("rend") == "ol")
+            and (previous.get("rend") == "ol") == ordered
             and not (previous.tail or "").strip()  # text between two lists ends the first
-            and previous.get(_SECOND_IN_A_ROW) is None
-        ):
-            holder.set(_SECOND_IN_A_ROW, "")
+            and previous.get(_ENDS_OTHER) is None
+        )
+        if ordered:
+            other = _number_items(holder, other)
+        elif other:
+            holder.set(_OTHER_DELIMITER, "")
+        if other:
+            holder.set(_ENDS_OTHER, "")
+
+
+def _number_items(holder: Any, other: bool) -> bool:
+    """Give each item of the ordered list ``holder`` its number, and the other delimiter where
+    ``other`` says so, switching at each item that does not count on by one; return whether its
+    last item takes the other delimiter."""
+    items = holder.findall("item")
+    numbers = _numbers(holder, items)
+    for position, (item, number) in enumerate(zip(items, numbers, strict=True)):
+        if position and number != numbers[position - 1] + 1:
+            other = not other
+        item.set(_NUMBER, str(number))
+        if other:
+            item.set(_OTHER_DELIMITER, "")
+    return other
+
+
+def _numbers(holder: Any, items: list[Any]) -> list[int]:
+    """The numbers a browser shows for ``items`` of ``holder`` (HTML's ordinal values): from the
+    ``start``, else 1 (``reversed``: the number of items), one up each item (``reversed``: down),
+    an item's ``value`` its own number. Where that leaves the numbers CommonMark can write (below 0
+    when counting down), one up from the start, as a list without ``reversed`` and ``value``."""
+    start = list_start((holder.get("start") or "").strip())
+    descending = holder.get("reversed") is not None
+    step = -1 if descending else 1
+    first = start if start is not None else len(items) if descending else 1
+    numbers: list[int] = []
+    for item in items:
+        value = list_start((item.get("value") or "").strip())
+        numbers.append(value if value is not None else numbers[-1] + step if numbers else first)
+    if all(0 <= number <= _LARGEST for number in numbers):
+        return numbers
+    first = 1 if start is None else start
+    return list(range(first, first + len(items)))
 
 
 def list_start(value: str) -> int | None:
-    """The number an ``<ol start>`` value starts its list at, if it is one a rendering writes (up to
-    nine digits, as CommonMark reads them); None for anything else. The HTML rendering keeps only
-    such a ``start`` too."""
+    """The number an ``<ol start>`` (or ``<li value>``) value gives, if it is one a rendering writes
+    (up to nine digits, as CommonMark reads them); None for anything else. The HTML rendering keeps
+    only such a ``start`` and ``value`` too."""
     return int(value) if _START.fullmatch(value) else None
-
-
-def _start(holder: Any) -> int:
-    """The number of an ordered list's first item: its ``start`` (``<ol start="5">``), else 1."""
-    start = list_start((holder.get("start") or "").strip())
-    return 1 if start is None else start

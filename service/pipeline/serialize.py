@@ -39,12 +39,16 @@ _URL_IGNORED = re.compile("[\t\n\r]")
 # attributes; any other element or attribute in the body is the page's own markup.
 _HTML_ATTRIBUTES: dict[str, frozenset[str]] = {
     **dict.fromkeys(("html", "body", "p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"), frozenset()),
-    **dict.fromkeys(("ul", "li", "dl", "dt", "dd", "table", "tr", "th", "td"), frozenset()),
-    "ol": frozenset({"start"}),  # a numbered list that does not start at 1 (``list_start``'s only)
+    **dict.fromkeys(("ul", "dl", "dt", "dd", "table", "tr", "th", "td"), frozenset()),
+    # what numbers a numbered list as on the page (``start``, ``value``: ``list_start``'s only)
+    "ol": frozenset({"start", "reversed"}),
+    "li": frozenset({"value"}),
     **dict.fromkeys(("strong", "b", "i", "em", "u", "sup", "sub", "del", "code"), frozenset()),
     "a": frozenset({"href"}),
     "img": frozenset({"src", "alt", "title"}),
 }
+# The attribute that gives a list's or an item's number.
+_NUMBERED = {"ol": "start", "li": "value"}
 # Where code is a block of its own (``pre``): always directly in these, and when it spans lines in
 # the others; elsewhere (in a paragraph, a heading, a link, emphasis, another block) it is inline.
 _BLOCK_PARENTS = frozenset({"body", "blockquote", "div"})
@@ -178,11 +182,15 @@ def render_html(body: Any) -> str:
 
 def _name_lists(body: Any) -> None:
     """Ordered and definition lists keep their kind (in place): ``convert_to_html`` makes every
-    list a ``ul`` of ``li``, numbered steps and a glossary's terms alike."""
+    list a ``ul`` of ``li``, numbered steps and a glossary's terms alike (and drops an item's
+    attributes: a numbered item keeps its ``value``)."""
     for element in body.iter("list"):
         kind = element.get("rend")
         if kind in ("ol", "dl"):
             element.tag = kind
+        if kind == "ol":
+            for item in element.iterchildren("item"):
+                item.tag = "li"
         if kind == "dl":
             for item in element.iterchildren("item"):
                 role = (item.get("rend") or "")[:2]
@@ -222,8 +230,11 @@ def _keep_safe_html(tree: Any) -> None:
             continue
         for name in [name for name in element.attrib if name not in allowed]:
             del element.attrib[name]
-        if element.tag == "ol" and list_start(element.get("start", "1")) is None:
-            del element.attrib["start"]
+        number = _NUMBERED.get(element.tag)
+        if number is not None and number in element.attrib and list_start(element.get(number)) is None:
+            del element.attrib[number]
+        if element.get("reversed") is not None:
+            element.set("reversed", "")  # a boolean attribute: its presence counts
         address = element.get("href", element.get("src"))
         if element.tag in ("a", "img") and not (address and _is_safe_address(address)):
             unwrapped.append(element)

@@ -45,6 +45,17 @@ def test_a_code_block_in_a_list_item_is_code_under_that_item() -> None:
     assert "<li><pre><code>make check\nmake test\n</code></pre></li>" in _squeezed(html)
 
 
+def test_a_preformatted_text_keeps_its_lines() -> None:
+    # no code to trafilatura (no brace, no call, no 4-space indent): it makes the <pre> a quote
+    html = _read_back("<pre>#!/bin/sh\n/usr/local/bin/rsync --daemon --no-detach\n\n  exec sleep 1\n</pre>")
+    assert "<pre><code>#!/bin/sh\n/usr/local/bin/rsync --daemon --no-detach\n\n  exec sleep 1\n</code></pre>" in html
+
+
+def test_a_quotes_source_line_breaks_are_spaces() -> None:
+    html = _squeezed(_read_back("<blockquote>Quoted words\nwrapped in the source\n  as one line</blockquote>"))
+    assert "<blockquote><p>Quoted words wrapped in the source as one line</p></blockquote>" in html
+
+
 @pytest.mark.parametrize(
     ("lists", "kind"),
     [
@@ -67,6 +78,33 @@ def test_a_numbered_list_starts_at_its_start() -> None:
     )
     assert '<ol start="5"><li>five</li><li>six</li></ol>' in html
     assert '<ol start="12"><li><p>twelve</p><ol start="3"><li>three</li></ol></li></ol>' in html
+
+
+def _shown_numbers(html: str) -> list[int]:
+    """The numbers a browser shows for the items of the (not nested) numbered lists in ``html``."""
+    numbers: list[int] = []
+    for tag in re.finditer(r'<ol(?: start="([0-9]+)")?>|<li>', html):
+        if tag.group().startswith("<ol"):
+            number = int(tag.group(1) or 1)
+        else:
+            numbers.append(number)
+            number += 1
+    return numbers
+
+
+@pytest.mark.parametrize(
+    ("lists", "numbers"),
+    [
+        ("<ol reversed><li>three</li><li>two</li><li>one</li></ol>", [3, 2, 1]),
+        ('<ol start="10" reversed><li>ten</li><li>nine</li></ol><ol><li>one</li></ol>', [10, 9, 1]),
+        ('<ol><li>one</li><li value="5">five</li><li>six</li><li value="2">two</li></ol>', [1, 5, 6, 2]),
+        ('<ol reversed><li value="7">seven</li><li>six</li></ol><ol start="6"><li>six</li></ol>', [7, 6, 6]),
+        # below 0 a Markdown list cannot count: it counts up from its start instead
+        ('<ol reversed start="1"><li>one</li><li>zero</li><li>minus one</li></ol>', [1, 2, 3]),
+    ],
+)
+def test_numbered_items_read_back_with_the_numbers_a_browser_shows(lists: str, numbers: list[int]) -> None:
+    assert _shown_numbers(_read_back(lists)) == numbers
 
 
 @pytest.mark.parametrize(
@@ -108,11 +146,22 @@ def test_every_row_of_a_table_has_a_cell_per_column(table: str, rows: str) -> No
         ),
         # an icon font's character, which the text clean-up drops
         ("<p><i>\ue001</i>30 min. to bake</p>", "30 min. to bake"),
+        # one run of markers between punctuation: ``($25 off)****.``
+        (
+            "<p>Offer: <b>WIRED <i>for just $5 ($25 off)</i></b><i>. This includes access to</i> the site.</p>",
+            "Offer: <strong>WIRED <em>for just $5 ($25 off</em></strong>)<em>. This includes access to</em> the site.",
+        ),
     ],
 )
 def test_emphasis_reads_back_as_emphasis(markup: str, read: str) -> None:
     html = _read_back(markup)
     assert f"<p>{read}</p>" in html
+    assert "*" not in html
+
+
+def test_a_heading_with_a_line_break_is_one_heading_with_its_emphasis() -> None:
+    html = _read_back("<h2><b>Transparent and fair…<br>our fund is</b><br> <i>this</i></h2>")
+    assert "<h2><strong>Transparent and fair… our fund is</strong> <em>this</em></h2>" in html
     assert "*" not in html
 
 

@@ -100,17 +100,20 @@ def test_the_html_keeps_only_its_own_tags_and_attributes() -> None:
     assert "<p>Hover anywhere, a paragraph of it.</p>" in html
 
 
-def test_the_html_keeps_numbered_lists_from_their_start_glossaries_and_inline_code_apart() -> None:
+def test_the_html_keeps_numbered_lists_numbered_as_on_the_page_glossaries_and_inline_code_apart() -> None:
     article = (
         "<ol><li>Preheat the oven</li><li>Bake the bread</li></ol>"
         "<dl><dt>Crumb</dt><dd>The inside of the loaf.</dd></dl>"
         "<p>Run <code>make bread</code> or press <kbd>Ctrl</kbd>, a paragraph of the recipe.</p>"
         "<pre><code>def bake():\n    return loaf\n</code></pre>"
-        '<ol start="5"><li>Knead the dough</li></ol><ol start="x onclick=alert(1)" reversed><li>Shape it</li></ol>'
+        '<ol start="5"><li>Knead the dough</li></ol><ol start="x onclick=alert(1)" reversed="no"><li>Shape it</li>'
+        '<li value="9">Proof it</li><li value="-1 x">Rest it</li></ol>'
     )
     html = _answer(article, formats=("text", "html"))["html"]
     assert "<ol><li>Preheat the oven</li><li>Bake the bread</li></ol>" in html
-    assert '<ol start="5"><li>Knead the dough</li></ol><ol><li>Shape it</li></ol>' in html  # a start is a number
+    # a start and a value are numbers; reversed is there or not
+    assert '<ol start="5"><li>Knead the dough</li></ol><ol reversed=""><li>Shape it</li>' in html
+    assert '<li value="9">Proof it</li><li>Rest it</li></ol>' in html
     assert "<dl><dt>Crumb</dt><dd>The inside of the loaf.</dd></dl>" in html
     assert "<p>Run <code>make bread</code> or press <code>Ctrl</code>, a paragraph of the recipe.</p>" in html
     assert "<pre><code>def bake():\n    return loaf\n</code></pre>" in html
