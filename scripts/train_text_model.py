@@ -65,8 +65,9 @@ SHINGLE_SHARE = 0.5
 INNER_FOLDS = 4
 # Word evidence (``service/pipeline/lexicon.py``) as two more stage-1 inputs.
 LEXICON = True
-# Keep thresholds tried on the training pages' out-of-fold probabilities.
-THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+# Calibration shifts (logit) of the page's expected-F1 decision tried on the training pages'
+# out-of-fold probabilities (``text_model.LineModel.keep``).
+SHIFTS = tuple(round(-2.0 + 0.25 * i, 2) for i in range(17))
 
 _TOKEN = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
@@ -197,8 +198,8 @@ def fit_model(pages: Sequence[Page], data: dict[str, PageData]) -> text_model.Li
     ]
     contexts = {k: _context(data[k], firsts[f].predict(data[k].x)) for k, f in zip(keys, inner, strict=True)}
     second = fit_gbdt(*_labelled([data[k] for k in keys], [contexts[k] for k in keys]))
-    if len(THRESHOLDS) == 1:  # nothing to choose (a quicker experiment)
-        return text_model.LineModel(first, second, THRESHOLDS[0], lexicon)
+    if len(SHIFTS) == 1:  # nothing to choose (a quicker experiment)
+        return text_model.LineModel(first, second, SHIFTS[0], lexicon)
     oof: dict[str, npt.NDArray[np.float64]] = {}
     for g in range(INNER_FOLDS):
         rest = [k for k, f in zip(keys, inner, strict=True) if f != g]
@@ -206,8 +207,7 @@ def fit_model(pages: Sequence[Page], data: dict[str, PageData]) -> text_model.Li
         for k, f in zip(keys, inner, strict=True):
             if f == g:
                 oof[k] = second_g.predict(np.hstack((data[k].x, contexts[k])))
-    threshold = fit_threshold(pages, oof)
-    return text_model.LineModel(first, second, threshold, lexicon)
+    return text_model.LineModel(first, second, fit_shift(pages, oof), lexicon)
 
 
 def _train_lexicon(pages: Sequence[Page], data: dict[str, PageData]) -> Lexicon:
@@ -221,22 +221,24 @@ def _train_lexicon(pages: Sequence[Page], data: dict[str, PageData]) -> Lexicon:
     )
 
 
-def fit_threshold(pages: Sequence[Page], probs: dict[str, npt.NDArray[np.float64]]) -> float:
-    """The keep threshold whose outputs score best (mean F1 over the sets) on these pages."""
-    best, best_score = text_model.DEFAULT_KEEP_THRESHOLD, -1.0
-    for threshold in THRESHOLDS:
-        outputs = [clean(p, _Fixed(probs[key(p)], threshold)) for p in pages]
+def fit_shift(pages: Sequence[Page], probs: dict[str, npt.NDArray[np.float64]]) -> float:
+    """The calibration shift whose outputs score best (mean F1 over the sets) on these pages."""
+    best, best_score = 0.0, -1.0
+    for shift in SHIFTS:
+        outputs = [clean(p, _Fixed(probs[key(p)], shift)) for p in pages]
         score = text_cv.objective(text_cv.score(pages, outputs))
         if score > best_score:
-            best, best_score = threshold, score
+            best, best_score = shift, score
     return best
 
 
 class _Fixed:
     """Stands in for a LineModel whose probabilities for one page are already known."""
 
-    def __init__(self, probs: npt.NDArray[np.float64], keep_threshold: float) -> None:
-        self.probs, self.keep_threshold = probs, keep_threshold
+    keep = text_model.LineModel.keep
+
+    def __init__(self, probs: npt.NDArray[np.float64], shift: float) -> None:
+        self.probs, self.shift = probs, shift
 
     def predict(self, x: npt.NDArray[np.float64], texts: Sequence[str] = ()) -> npt.NDArray[np.float64]:
         return self.probs
@@ -282,7 +284,7 @@ def cross_validate(
         outputs.append(clean(page, models[f]))
         unknown.append(outputs[-1] if wordless[f] is None else clean(page, wordless[f]))
     for k, model in enumerate(models):
-        print(f"  fold {k}: threshold {model.keep_threshold}", file=sys.stderr, flush=True)
+        print(f"  fold {k}: shift {model.shift}", file=sys.stderr, flush=True)
     return outputs, unknown, shipped
 
 
@@ -369,7 +371,7 @@ def main() -> None:
     else:
         started = time.perf_counter()
         model = fit_model(pages, data)
-    print(f"fit {time.perf_counter() - started:.1f} s, threshold {model.keep_threshold}", file=sys.stderr)
+    print(f"fit {time.perf_counter() - started:.1f} s, shift {model.shift}", file=sys.stderr)
     if not args.cv and not args.no_save:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")

@@ -100,7 +100,7 @@ def clean_lines(lines: list[Line], start: int, end: int, options: Options, url: 
         # dropping every labelled line whatever the model said did not gain in site-grouped CV
         # (scripts/train_text_model.py, threshold 0.5, with two trial features since dropped:
         # without the rule 0.8873 / 0.8997 / 0.9351, with it 0.8870 / 0.8985 / 0.9353).
-        keep = [bool(p >= model.keep_threshold) for p in probs]
+        keep = model.keep(probs, [line.text for line in lines])
         if not any(keep):
             keep = rule_keep  # the model found no article at all: the rules' answer beats an empty one
         kept = [i for i, k in enumerate(keep) if k]

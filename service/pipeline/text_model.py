@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from service.pipeline.lexicon import Lexicon
 from service.pipeline.text_features import Line, char_counts
-from service.pipeline.trees import TreeEnsemble, likely_shares, shifted, window_mean
+from service.pipeline.trees import TreeEnsemble, best_expected_f1, calibrated, likely_shares, shifted, window_mean
 
 MODEL_PATH: Final = Path(__file__).parent / "models" / "text_lines.json"
 
@@ -260,27 +260,24 @@ def context_features(
     return out
 
 
-# A model file without its own threshold keeps lines at this probability (the plain choice).
-DEFAULT_KEEP_THRESHOLD: Final = 0.5
-
-
 class LineModel:
     """Two stages: line features -> probability; then the same plus the probabilities around it.
 
-    ``keep_threshold``: a line is kept at this probability or more. The trainer fits it on its
-    training pages only, with the trees, so cross-validation scores it like any other parameter.
+    ``shift``: the calibration of the probabilities for the page's decision (``keep``: the lines
+    of the best expected F1). The trainer fits it on its training pages only, with the trees, so
+    cross-validation scores it like any other parameter.
     """
 
     def __init__(
         self,
         first: TreeEnsemble,
         second: TreeEnsemble | None,
-        keep_threshold: float = DEFAULT_KEEP_THRESHOLD,
+        shift: float = 0.0,
         lexicon: Lexicon | None = None,
     ) -> None:
         self.first = first
         self.second = second
-        self.keep_threshold = keep_threshold
+        self.shift = shift
         self.lexicon = lexicon
 
     def predict(self, x: npt.NDArray[np.float64], texts: Sequence[str] = ()) -> npt.NDArray[np.float64]:
@@ -296,11 +293,22 @@ class LineModel:
         context = context_features(probs, words, x[:, _OWN["block_first"]])
         return self.second.predict(np.hstack((x, context)))
 
+    def keep(self, probs: npt.NDArray[np.float64], lines: Sequence[str]) -> list[bool]:
+        """Which ``lines`` (with these probabilities) make the answer: the page's best expected F1
+        by characters, or none when the model takes no line for article (the caller then has
+        its rules answer). A fixed threshold instead (0.3-0.7, fitted as the shift is) lost in
+        site-grouped CV (bench/README.md)."""
+        q = calibrated(probs, self.shift)
+        if not len(q) or q.max() < 0.5:
+            return [False] * len(q)
+        lengths = np.asarray([len(line) for line in lines], dtype=np.float64)
+        return [bool(k) for k in best_expected_f1(q, lengths)]
+
     def to_json(self) -> dict[str, object]:
         return {
             "features": list(FEATURE_NAMES),
             "context_features": list(CONTEXT_FEATURES),
-            "keep_threshold": self.keep_threshold,
+            "shift": self.shift,
             "first": self.first.to_json(),
             "second": self.second.to_json() if self.second is not None else None,
             **(
@@ -320,7 +328,7 @@ class LineModel:
         return cls(
             TreeEnsemble.from_json(data["first"]),  # type: ignore[arg-type]
             TreeEnsemble.from_json(second) if isinstance(second, dict) else None,
-            float(data.get("keep_threshold", DEFAULT_KEEP_THRESHOLD)),  # type: ignore[arg-type]
+            float(data["shift"]),  # type: ignore[arg-type]
             Lexicon.from_json(data["lexicon"]) if isinstance(data.get("lexicon"), dict) else None,  # type: ignore[arg-type]
         )
 

@@ -132,3 +132,30 @@ class TreeEnsemble:
             bias=float(data["bias"]),  # type: ignore[arg-type]
             depth=int(data["depth"]),  # type: ignore[call-overload]
         )
+
+
+def calibrated(probs: npt.NDArray[np.float64], shift: float) -> npt.NDArray[np.float64]:
+    """``probs`` moved by ``shift`` in logit space (a fitted calibration)."""
+    p = np.clip(probs, 1e-6, 1 - 1e-6)
+    return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + shift)))
+
+
+def best_expected_f1(probs: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """The rows to keep so that the page's expected F1 is highest, each row weighing ``weights``
+    (its characters) and article with its probability in ``probs``.
+
+    With q the probabilities and w the weights, keeping the set S expects about
+    F1 = 2 * sum_S(q w) / (sum_S(w) + sum_all(q w)) (the F1 of the expected counts); the best S
+    is the k most probable rows for some k >= 1 (Nan Ye et al., "Optimizing F-measures: a tale of
+    two approaches", ICML 2012). So a page of unsure rows keeps the surest of them where one fixed
+    threshold kept all or none, and a page with a clear article keeps its less sure rows only
+    while they add more than they risk.
+    """
+    keep = np.zeros(len(probs), dtype=bool)
+    if not len(probs):
+        return keep
+    w = np.maximum(weights, 1.0)
+    order = np.argsort(-probs, kind="stable")
+    expected = 2 * np.cumsum(probs[order] * w[order]) / (np.cumsum(w[order]) + float((probs * w).sum()))
+    keep[order[: int(np.argmax(expected)) + 1]] = True
+    return keep

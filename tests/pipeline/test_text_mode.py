@@ -271,12 +271,8 @@ def test_repeated_lines_are_marked_and_keep_their_own_position() -> None:
 
 
 def test_text_with_nothing_left_says_no_main_content_as_html_does() -> None:
-    # A line sent twice is a repeated non-prose line and, first, the title: nothing is left.
-    line = (
-        "می‌خواهم این متن فارسی را با نیم‌فاصله بنویسم تا ببینم آیا سرویس آن را دست‌نخورده برمی‌گرداند یا نه."
-        " 👨‍👩‍👧‍👦 و 🏳️‍🌈 و 👩🏽‍💻"
-    )
-    answer = run(Job(mode="text", body=f"{line}\n{line}".encode()))
+    # Menu words only: nothing is left.
+    answer = run(Job(mode="text", body=b"Home\nShare\nLog in"))
     assert (answer["text"], answer["warnings"]) == ("", ["no-main-content"])
     prose = "The council voted on Tuesday to rebuild the old bridge, and work starts in spring next year."
     kept = run(Job(mode="text", body=f"{prose}\n{prose}".encode()))

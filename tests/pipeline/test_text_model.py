@@ -7,10 +7,11 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from service.models import Options
-from service.pipeline import text_mode, text_model
+from service.pipeline import text_mode, text_model, trees
 from service.pipeline.lexicon import Lexicon
 from service.pipeline.text_features import is_prose
 from service.pipeline.trees import TreeEnsemble
@@ -54,19 +55,51 @@ def test_model_json_round_trip_gives_the_same_probabilities() -> None:
     assert np.allclose(model.predict(x), again.predict(x))
 
 
-def test_the_keep_threshold_travels_with_the_model_file() -> None:
-    model = text_model.LineModel(_stump(0, 1.0, -1.0, 1.0), None, keep_threshold=0.35)
-    assert text_model.LineModel.from_json(json.loads(json.dumps(model.to_json()))).keep_threshold == 0.35
+def test_the_shift_travels_with_the_model_file() -> None:
+    model = text_model.LineModel(_stump(0, 1.0, -1.0, 1.0), None, shift=0.75)
+    assert text_model.LineModel.from_json(json.loads(json.dumps(model.to_json()))).shift == 0.75
 
 
-def test_lines_are_kept_at_the_models_own_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lines_are_kept_by_the_models_own_calibration(monkeypatch: pytest.MonkeyPatch) -> None:
     # log_words <= 2 (the short line): p = 0.45 (margin -0.2); the paragraph: p ~ 1.
     unsure_when_short = _stump(text_model.FEATURE_NAMES.index("log_words"), 2.0, -0.2, 5.0)
     text = f"{PARA}\n\nIt rained."
-    for threshold, expected in ((0.4, [PARA, "It rained."]), (0.5, [PARA])):
-        model = text_model.LineModel(unsure_when_short, None, keep_threshold=threshold)
+    for shift, expected in ((2.0, [PARA, "It rained."]), (-2.0, [PARA])):
+        model = text_model.LineModel(unsure_when_short, None, shift=shift)
         monkeypatch.setattr(text_model, "load_model", lambda path=text_model.MODEL_PATH, m=model: m)
         assert [p.text for p in text_mode.clean_text(text, Options(), None).body] == expected
+
+
+def test_doubtful_lines_beside_a_sure_one_are_kept_only_when_they_pay() -> None:
+    model = text_model.LineModel(_stump(0, 1.0, -1.0, 1.0), None)
+    lines = ["a line of text"] * 4
+    # Three lines at 0.45 beside one at 0.9: each adds more expected overlap than it risks (a
+    # threshold of 0.5 kept the first alone); at 0.1 they do not.
+    assert model.keep(np.array([0.9, 0.45, 0.45, 0.45]), lines) == [True] * 4
+    assert model.keep(np.array([0.9, 0.1, 0.1, 0.1]), lines) == [True, False, False, False]
+
+
+def _expected_f1(
+    probs: npt.NDArray[np.float64], weights: npt.NDArray[np.float64], chosen: npt.NDArray[np.bool_]
+) -> float:
+    return float(2 * (probs * weights)[chosen].sum() / (weights[chosen].sum() + (probs * weights).sum()))
+
+
+def test_the_expected_f1_choice_is_the_surest_lines_first() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        probs, weights = rng.uniform(0, 1, 12), rng.integers(1, 500, 12).astype(float)
+        keep = trees.best_expected_f1(trees.calibrated(probs, float(rng.uniform(-2, 2))), weights)
+        assert keep.any()
+        assert probs[keep].min() >= probs[~keep].max(initial=0.0)  # kept: the k most probable
+
+        # no other number of the surest lines expects more
+        best = trees.best_expected_f1(probs, weights)
+        order = np.argsort(-probs)
+        for k in range(1, 13):
+            chosen = np.zeros(12, dtype=bool)
+            chosen[order[:k]] = True
+            assert _expected_f1(probs, weights, best) >= _expected_f1(probs, weights, chosen) - 1e-12
 
 
 def test_model_trained_on_other_features_is_refused() -> None:
@@ -170,12 +203,12 @@ def test_cross_validation_answers_each_page_with_a_model_fitted_without_it(
 
     def fit_model(training: list[object], data: object) -> text_model.LineModel:
         fitted_on.append({trainer.key(p) for p in training})
-        return text_model.LineModel(_stump(0, 1.0, -1.0, 1.0), None, keep_threshold=float(len(fitted_on)))
+        return text_model.LineModel(_stump(0, 1.0, -1.0, 1.0), None, shift=float(len(fitted_on)))
 
     monkeypatch.setattr(trainer, "fit_model", fit_model)
-    monkeypatch.setattr(trainer, "clean", lambda page, model: str(int(model.keep_threshold)))
+    monkeypatch.setattr(trainer, "clean", lambda page, model: str(int(model.shift)))
     answers, wordless, shipped = trainer.cross_validate(pages, {}, by_set=by_set)
-    assert fitted_on[int(shipped.keep_threshold) - 1] == {trainer.key(p) for p in pages}  # in-sample: every page
+    assert fitted_on[int(shipped.shift) - 1] == {trainer.key(p) for p in pages}  # in-sample: every page
     assert wordless == answers  # a model without a lexicon answers the same when no word is known
     for page, answer in zip(pages, answers, strict=True):
         assert trainer.key(page) not in fitted_on[int(answer) - 1]
