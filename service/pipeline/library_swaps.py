@@ -15,7 +15,9 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
   swapped in by ``extract``).
 - ``trafilatura.main_extractor.process_nested_elements``: a list item's or quote's custom elements
   are unwrapped first, and the page's blocks kept in it start after a space
-  (``nested_elements_with_custom_unwrapped``, swapped in by ``extract``).
+  (``nested_elements_with_custom_unwrapped``, swapped in by ``extract``). Inside it,
+  ``trafilatura.main_extractor.handle_textnode`` keeps one space at the end of a text it trims
+  where the source had one before an inline element (``textnode_keeping_tail_space``).
 - ``trafilatura.external.ParagraphMaker`` (jusText's): the spaces a browser shows between a
   paragraph's inline elements and at the edges of HTML5 blocks stay (``justext_paragraphs``,
   swapped in by ``extract``).
@@ -57,7 +59,7 @@ import trafilatura.main_extractor
 import trafilatura.utils
 import trafilatura.xml
 from lxml import etree
-from trafilatura.settings import CUT_EMPTY_ELEMS
+from trafilatura.settings import CUT_EMPTY_ELEMS, INLINE_CARRIED
 from trafilatura.xml import delete_element
 
 # ASCII whitespace (WHATWG): the source's layout, which a browser collapses. Other spaces (NBSP,
@@ -302,10 +304,37 @@ def nested_elements_with_custom_unwrapped(child: Any, new_child_elem: Any, optio
         _collapse_spaces(child)
         if child.text:
             child.text = child.text.lstrip(" ")  # a block's leading layout, which a browser drops
-    _process_nested_elements(child, new_child_elem, options)
+    with swapped(trafilatura.main_extractor, "handle_textnode", textnode_keeping_tail_space):
+        _process_nested_elements(child, new_child_elem, options)
     for block in new_child_elem.iter(*BLOCK_EDGE_TAGS):
         if block.text and not block.text[0].isspace() and _runs_into(block):
             block.text = " " + block.text
+
+
+_handle_textnode = trafilatura.htmlprocessing.handle_textnode  # main_extractor imports it from there
+
+
+def textnode_keeping_tail_space(
+    elem: Any, options: Any, comments_fix: bool = True, preserve_spaces: bool = False
+) -> Any:
+    """trafilatura's ``handle_textnode``, but a trimmed tail that the source ended with a space
+    keeps one where an inline element follows it.
+
+    In a list item or quote, trafilatura trims the tail of each descendant it rebuilds (a
+    ``<br>``'s: the text of the line after it), and the text rendering writes the next inline
+    element straight after it: "add<br>the function <code>speak-line</code>." read "the
+    functionspeak-line." (s23 fidelity audit). Before a block the tail stays trimmed: a space
+    there kept the rendering from starting the block's line (a quote's tails are written as
+    they are).
+    """
+    following = elem.getnext()
+    ended_in_space = (
+        bool(elem.tail) and elem.tail[-1].isspace() and following is not None and following.tag in INLINE_CARRIED
+    )
+    processed = _handle_textnode(elem, options, comments_fix, preserve_spaces)
+    if ended_in_space and processed is not None and processed.tail and not processed.tail[-1].isspace():
+        processed.tail += " "
+    return processed
 
 
 _LAYOUT_RUNS = re.compile(f"[{LAYOUT_SPACE}]+")

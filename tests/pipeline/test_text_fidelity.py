@@ -190,3 +190,25 @@ def test_html5_blocks_in_a_row_stay_apart_on_the_justext_path() -> None:
     steps = "".join(f"<section>Step {n}: mix {STEP}.</section>" for n in range(1, 5))
     text = _justext_text(f"<div class='sidebar'>{steps}</div>")
     assert "of the recipe. Step 2: mix" in text
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "<li>Move to the next line and add<br>an advice that calls the function <code>speak-line</code>.</li>",
+        "<li>Move to the next line and add<br>an advice that <b>calls</b> the function <code>speak-line</code>.</li>",
+        "<li><div>Move to the next line</div> and add an advice that calls the function <code>speak-line</code>.</li>",
+    ],
+    ids=["after-a-line-break", "after-a-line-break-and-bold", "after-a-block"],
+)
+def test_the_space_before_inline_code_in_a_list_item_stays(item: str) -> None:
+    # trafilatura trims the text it rebuilds in an item, the space before the next element with it
+    assert "calls the function speak-line." in _text(f"<ul>{item}<li>Another item of the list.</li></ul>")
+
+
+def test_a_block_after_a_trimmed_line_in_a_quote_starts_its_line() -> None:
+    # the space kept before an inline element is not kept before a block: it would join the lines
+    quote = (
+        "<blockquote>Intro words.<h3>Heading</h3>The line after the heading.\n<p>The next paragraph.</p></blockquote>"
+    )
+    assert "The line after the heading.\nThe next paragraph." in _text(quote)
