@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.html
+import trafilatura.core as trafilatura_core
 import trafilatura.external as trafilatura_external
 import trafilatura.htmlprocessing as trafilatura_htmlprocessing
 import trafilatura.main_extractor as trafilatura_main_extractor
@@ -29,13 +30,13 @@ import trafilatura.xpaths as trafilatura_xpaths
 from lxml import etree
 from lxml.etree import XPath
 from trafilatura import bare_extraction
-from trafilatura.baseline import baseline
 from trafilatura.settings import Extractor
 from trafilatura.xml import delete_element
 
 from service.models import Article, Options, Removed
 from service.pipeline import blocks
 from service.pipeline import metadata as metadata_stage
+from service.pipeline.baseline_lines import baseline_in_block_lines
 from service.pipeline.blocks import ReadabilityView
 from service.pipeline.content_selectors import EQUIVALENTS
 from service.pipeline.justext_paragraphs import ParagraphMakerKeepingSpaces
@@ -178,6 +179,7 @@ def extract_candidates(
         swapped(trafilatura_main_extractor, "process_nested_elements", nested_elements_with_custom_unwrapped),
         swapped(trafilatura_external, "ParagraphMaker", ParagraphMakerKeepingSpaces),
         swapped(trafilatura_main_extractor, "handle_quotes", quote_keeping_rendition),
+        swapped(trafilatura_core, "baseline", baseline_in_block_lines),
         swapped_items(trafilatura_htmlprocessing, _PREFORMATTED_QUOTES),
         swapped_items(trafilatura_xpaths, EQUIVALENTS),
     ):
@@ -266,7 +268,7 @@ def _readability_view(chosen: etree._Element, extractor: Extractor) -> Readabili
 
 
 def _baseline_body(tree: lxml.html.HtmlElement) -> etree._Element | None:
-    body, text, _length = baseline(tree)
+    body, text, _length = baseline_in_block_lines(tree)
     if len(text.strip()) < MIN_BASELINE_CHARS:
         return None
     return body

@@ -39,6 +39,10 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
   hyphens, bidi controls; ``keeping_format_characters``, around the whole of ``pipeline.run``).
   ``line_processing`` caches its answers, so the block clears that cache on entry and exit: no
   answer crosses the block's edge (cost within noise: 200 bench pages, 81.2 vs 79.5 ms/page).
+- ``trafilatura.core.baseline`` (trafilatura's rescue of a short extraction): the same, with the
+  whole-body tier's text in lines at block boundaries (``baseline_in_block_lines``, swapped in by
+  ``extract``, which calls it for its own fallback too). Inside it,
+  ``trafilatura.baseline.basic_cleaning`` records the cleaned tree that text is rebuilt from.
 
 One more is permanent, set at import by ``extract``: ``trafilatura.external.try_readability``
 records readability's answer (behaviour unchanged) so ``blocks`` can reuse it.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.models import Job
+from service.models import Job, Options
 from service.pipeline import run
 
 FILLER = "Ordinary words make this paragraph long enough to count as the article's own text. " * 3
@@ -212,3 +212,25 @@ def test_a_block_after_a_trimmed_line_in_a_quote_starts_its_line() -> None:
         "<blockquote>Intro words.<h3>Heading</h3>The line after the heading.\n<p>The next paragraph.</p></blockquote>"
     )
     assert "The line after the heading.\nThe next paragraph." in _text(quote)
+
+
+# A page without paragraphs or an article, whose one container trafilatura's rules prune: the text
+# comes from the baseline's last tier, the whole page body (trafilatura's rescue of its empty
+# extraction, and our fallback in favor=precision, where trafilatura skips that rescue).
+_BODY_DUMP_PAGE = (
+    "<html><body><div class='sidebar'><span>Mix in <b>a large bowl</b> 150 g flour</span> with the sugar"
+    " and the butter until it is smooth and there are no lumps left in it at all<br>Then let it"
+    " <i>rest</i>.<div>Bake for an hour.</div></div></body></html>"
+)
+
+
+@pytest.mark.parametrize("favor", ["balanced", "precision"])
+def test_the_whole_body_fallback_breaks_lines_at_blocks_only(favor: str) -> None:
+    result = run(Job(mode="html", body=_BODY_DUMP_PAGE.encode(), options=Options(favor=favor)))
+    assert result["text"].split("\n") == [
+        "Mix in a large bowl 150 g flour with the sugar and the butter until it is smooth and there are no lumps"
+        " left in it at all",
+        "Then let it rest.",
+        "Bake for an hour.",
+    ]
+    assert result["warnings"] == (["fallback-extraction"] if favor == "precision" else [])
