@@ -109,13 +109,14 @@ def rendition_and_start(elem: Any, new_elem: Any) -> None:
     if rend := elem.get("rend"):
         new_elem.set("rend", rend)
     # read by ``markdown_lists`` and the HTML rendering (an item's ``value`` counts in an ``ol`` only)
-    for name in _NUMBERING.get(rend or elem.tag, ()):
+    for name in NUMBERING.get(rend or elem.tag, ()):
         if (value := elem.get(name)) is not None:
             new_elem.set(name, value)
 
 
 # The attributes that number a list (``<ol>``) and an item (``<li>``, trafilatura's ``item``).
-_NUMBERING = {"ol": ("start", "reversed"), "item": ("value",)}
+# The HTML rendering keeps the same attributes (``serialize``), so the browser numbers alike.
+NUMBERING = {"ol": ("start", "reversed"), "item": ("value",)}
 
 
 _convert_quotes = trafilatura.htmlprocessing.convert_quotes

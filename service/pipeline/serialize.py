@@ -18,7 +18,7 @@ from trafilatura.xml import xmltotxt
 
 from service.models import Article, Options
 from service.pipeline.block_rules import BLOCK_TAGS
-from service.pipeline.library_swaps import LAYOUT_SPACE, decoded_once
+from service.pipeline.library_swaps import LAYOUT_SPACE, NUMBERING, decoded_once
 from service.pipeline.markdown_lists import list_start
 from service.pipeline.markdown_rendering import code_set_apart, render_markdown
 
@@ -41,8 +41,8 @@ _HTML_ATTRIBUTES: dict[str, frozenset[str]] = {
     **dict.fromkeys(("html", "body", "p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"), frozenset()),
     **dict.fromkeys(("ul", "dl", "dt", "dd", "table", "tr", "th", "td"), frozenset()),
     # what numbers a numbered list as on the page (``start``, ``value``: ``list_start``'s only)
-    "ol": frozenset({"start", "reversed"}),
-    "li": frozenset({"value"}),
+    "ol": frozenset(NUMBERING["ol"]),
+    "li": frozenset(NUMBERING["item"]),
     **dict.fromkeys(("strong", "b", "i", "em", "u", "sup", "sub", "del", "code"), frozenset()),
     "a": frozenset({"href"}),
     "img": frozenset({"src", "alt", "title"}),
