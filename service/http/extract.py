@@ -27,10 +27,9 @@ from typing import Any
 
 from flask import Blueprint, Flask
 from werkzeug.datastructures import MultiDict
-from werkzeug.http import HTTP_STATUS_CODES
 
 from service.answers import article_json
-from service.errors import ClientClosed, ServiceError
+from service.errors import ServiceError
 from service.fetch import fetch_job
 from service.http import request_cycle
 from service.http.body import read_body
@@ -50,8 +49,6 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 blueprint = Blueprint("extract", __name__)
 blueprint.add_url_rule(EXTRACT_ENDPOINT, endpoint="extract", methods=["POST"])
 _SLASHES = re.compile("//+")
-# Reason phrases Werkzeug has none for (it wrote "499 UNKNOWN"): nginx's, as nginx spells it.
-_REASONS = {ClientClosed.status: "Client Closed Request"}
 
 
 class ExtractEndpoint:
@@ -95,7 +92,7 @@ class ExtractEndpoint:
             *always,
             *(pair for pair in defaults if pair[0].lower() not in present),
         ]
-        start_response(_status_line(status), headers)
+        start_response(request_cycle.status_line(status), headers)
         request_cycle.log_access("POST", EXTRACT_ENDPOINT, status, context)
         count_request(EXTRACT_ENDPOINT, status, context, self.runtime)
         return [body]
@@ -104,12 +101,6 @@ class ExtractEndpoint:
     def _problem(error: ServiceError, context: dict[str, Any]) -> tuple[int, list[tuple[str, str]], str]:
         context["error_code"] = error.code
         return request_cycle.problem(error, EXTRACT_ENDPOINT)
-
-
-def _status_line(status: int) -> str:
-    """The WSGI status for ``status``: its phrase in ``_REASONS``, else Werkzeug's in capitals, as
-    Flask's answers have it (``404 NOT FOUND``)."""
-    return f"{status} {_REASONS.get(status) or HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}"
 
 
 def answer_body(

@@ -13,11 +13,15 @@ import time
 from collections.abc import Collection
 from typing import Any
 
-from service.errors import PROBLEM_CONTENT_TYPE, ServiceError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from service.errors import PROBLEM_CONTENT_TYPE, ClientClosed, ServiceError
 
 access_log = logging.getLogger("service.access")
 _UNICODE_LINE_BREAKS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# Reason phrases Werkzeug has none for (it wrote "499 UNKNOWN"): nginx's, as nginx spells it.
+_REASONS = {ClientClosed.status: "Client Closed Request"}
 CORS_HEADERS = (
     ("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding, X-Request-ID"),
     ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
@@ -39,6 +43,12 @@ def common_headers(
         headers += [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"), *CORS_HEADERS]
     headers.append(("Cache-Control", "no-store"))
     return headers, [("Referrer-Policy", "no-referrer")]
+
+
+def status_line(status: int) -> str:
+    """``status`` with its reason phrase: ``_REASONS``' else Werkzeug's in capitals, as Flask's
+    answers have it (``404 NOT FOUND``). Never raises, unlike ``http.HTTPStatus(499)``."""
+    return f"{status} {_REASONS.get(status) or HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}"
 
 
 def problem(error: ServiceError, path: str) -> tuple[int, list[tuple[str, str]], str]:

@@ -32,7 +32,6 @@ Only what gunicorn exposes is overridden; its parser and writer do all the HTTP:
 
 from __future__ import annotations
 
-import http
 import logging
 import os
 import time
@@ -146,7 +145,7 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn has no type hints
         if not any(name.lower() == "connection" for name, _value in headers):
             headers.append(("Connection", "close"))  # where the next request starts is unknown
         encoded = body.encode()
-        head = f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n"
+        head = f"HTTP/1.1 {request_cycle.status_line(status)}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in headers)
         head += f"Content-Length: {len(encoded)}\r\n\r\n"
         try:

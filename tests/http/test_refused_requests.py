@@ -3,11 +3,14 @@ tests/e2e/test_protocol_errors.py shows the same on a real server)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from gunicorn.http import errors as gunicorn_errors
 
+from service.errors import ServiceError
+from service.http.request_cycle import status_line
 from service.http.server import DETAIL_CHARS, CloseWhenAsked, check_head, problem_for
 
 
@@ -85,3 +88,18 @@ def test_an_answer_saying_connection_close_closes_the_connection(connection: str
     assert CloseWhenAsked(app)({}, response.start_response) == [b"{}"]
     assert response.closing is closes
     assert response.started == [("413 REQUEST ENTITY TOO LARGE", headers)]
+
+
+def _service_errors(kind: type[ServiceError] = ServiceError) -> Iterator[type[ServiceError]]:
+    for sub in kind.__subclasses__():
+        yield sub
+        yield from _service_errors(sub)
+
+
+@pytest.mark.parametrize("error", sorted(set(_service_errors()), key=str))
+def test_every_error_status_has_a_status_line(error: type[ServiceError]) -> None:
+    """The refused-request path writes its status line itself; ``http.HTTPStatus(499).phrase``,
+    which it used, raises (499 is nginx's, not IANA's)."""
+    line = status_line(error.status)
+    assert line.startswith(f"{error.status} ")
+    assert "UNKNOWN" not in line
