@@ -17,7 +17,8 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
   are unwrapped first, and the page's blocks kept in it start after a space
   (``nested_elements_with_custom_unwrapped``, swapped in by ``extract``). Inside it,
   ``trafilatura.main_extractor.handle_textnode`` keeps one space at the end of a text it trims
-  where the source had one before an inline element (``textnode_keeping_tail_space``).
+  where the source had one before an inline element (``textnode_keeping_tail_space``), and
+  ``trafilatura.htmlprocessing.trim``, inside that, trims the source's layout only (``trim_layout``).
 - ``trafilatura.external.ParagraphMaker`` (jusText's): the spaces a browser shows between a
   paragraph's inline elements and at the edges of HTML5 blocks stay (``justext_paragraphs``,
   swapped in by ``extract``).
@@ -322,8 +323,9 @@ _handle_textnode = trafilatura.htmlprocessing.handle_textnode  # main_extractor 
 def textnode_keeping_tail_space(
     elem: Any, options: Any, comments_fix: bool = True, preserve_spaces: bool = False
 ) -> Any:
-    """trafilatura's ``handle_textnode``, but a trimmed tail that the source ended with a space
-    keeps one where an inline element follows it.
+    """trafilatura's ``handle_textnode``, trimming the source's layout whitespace only
+    (``trim_layout``), and keeping one space at the end of a trimmed tail that the source ended
+    with one where an inline element follows it.
 
     In a list item or quote, trafilatura trims the tail of each descendant it rebuilds (a
     ``<br>``'s: the text of the line after it), and the text rendering writes the next inline
@@ -331,18 +333,31 @@ def textnode_keeping_tail_space(
     functionspeak-line." (s23 fidelity audit). Before a block the tail stays trimmed: a space
     there kept the rendering from starting the block's line (a quote's tails are written as
     they are).
+
+    trafilatura's trim (``str.split``) also made the page's NBSPs, U+3000, ... in those texts plain
+    spaces, or dropped them at a line's ends: "<br>100&nbsp;km" read "100 km" (s24 fidelity audit).
     """
     following = elem.getnext()
     ended_in_space = (
-        bool(elem.tail) and elem.tail[-1].isspace() and following is not None and following.tag in INLINE_CARRIED
+        bool(elem.tail) and elem.tail[-1] in LAYOUT_SPACE and following is not None and following.tag in INLINE_CARRIED
     )
-    processed = _handle_textnode(elem, options, comments_fix, preserve_spaces)
+    with swapped(trafilatura.htmlprocessing, "trim", trim_layout):
+        processed = _handle_textnode(elem, options, comments_fix, preserve_spaces)
     if ended_in_space and processed is not None and processed.tail and not processed.tail[-1].isspace():
         processed.tail += " "
     return processed
 
 
 _LAYOUT_RUNS = re.compile(f"[{LAYOUT_SPACE}]+")
+
+
+def trim_layout(text: str | None) -> str:
+    """trafilatura's ``trim`` (runs of whitespace become one space, none at the ends) for the
+    source's layout whitespace only (``LAYOUT_SPACE``): other spaces are the page's characters. A
+    text of spaces alone is none, as there (no line of spaces: the renderings drop them)."""
+    if not text or text.isspace():
+        return ""
+    return _LAYOUT_RUNS.sub(" ", text).strip(LAYOUT_SPACE)
 
 
 def _collapse_spaces(element: Any) -> None:

@@ -206,6 +206,27 @@ def test_the_space_before_inline_code_in_a_list_item_stays(item: str) -> None:
     assert "calls the function speak-line." in _text(f"<ul>{item}<li>Another item of the list.</li></ul>")
 
 
+@pytest.mark.parametrize(
+    ("content", "shown"),
+    [
+        (
+            "<ul><li>Distance to the motorway<br>\u00a0100\u00a0km\u00a0by car</li><li>Another item.</li></ul>",
+            "100\u00a0km\u00a0by car",
+        ),
+        (
+            "<ul><li><h4>Distances</h4>\u00a0100\u00a0km to the\u3000motorway <code>A7</code></li></ul>",
+            "100\u00a0km to the\u3000motorway A7",
+        ),
+        ("<blockquote>Quoted words here<br>100\u00a0km and\u2003more</blockquote>", "100\u00a0km and\u2003more"),
+    ],
+    ids=["list-item-line", "list-item-heading-tail", "quote-line"],
+)
+def test_non_ascii_spaces_in_a_rebuilt_line_stay(content: str, shown: str) -> None:
+    # trafilatura trims the text it rebuilds in an item or quote with str.split(): NBSP, U+3000 and
+    # U+2003 are the page's characters, only the source's ASCII layout whitespace goes
+    assert shown in _text(content)
+
+
 def test_a_block_after_a_trimmed_line_in_a_quote_starts_its_line() -> None:
     # the space kept before an inline element is not kept before a block: it would join the lines
     quote = (
