@@ -65,6 +65,7 @@ import trafilatura.utils
 import trafilatura.xml
 from lxml import etree
 from trafilatura.settings import CUT_EMPTY_ELEMS, INLINE_CARRIED
+from trafilatura.utils import text_chars_test
 from trafilatura.xml import delete_element
 
 # ASCII whitespace (WHATWG): the source's layout, which a browser collapses. Other spaces (NBSP,
@@ -330,14 +331,17 @@ def textnode_keeping_tail_space(
     In a list item or quote, trafilatura trims the tail of each descendant it rebuilds (a
     ``<br>``'s: the text of the line after it), and the text rendering writes the next inline
     element straight after it: "add<br>the function <code>speak-line</code>." read "the
-    functionspeak-line." (s23 fidelity audit). Before a block the tail stays trimmed: a space
-    there kept the rendering from starting the block's line (a quote's tails are written as
-    they are).
+    functionspeak-line." (s23 fidelity audit). trafilatura appends the tail of a rebuilt element
+    with children to its last child's tail, so the element that follows that text is the one
+    after the rebuilt ancestors: "<h4>Move<br>and add</h4> the function <code>speak-line</code>"
+    read "the functionspeak-line" too (s24 fidelity audit). Before a block the tail stays trimmed:
+    a space there kept the rendering from starting the block's line (a quote's tails are written
+    as they are).
 
     trafilatura's trim (``str.split``) also made the page's NBSPs, U+3000, ... in those texts plain
     spaces, or dropped them at a line's ends: "<br>100&nbsp;km" read "100 km" (s24 fidelity audit).
     """
-    following = elem.getnext()
+    following = _element_after_tail(elem)
     ended_in_space = (
         bool(elem.tail) and elem.tail[-1] in LAYOUT_SPACE and following is not None and following.tag in INLINE_CARRIED
     )
@@ -346,6 +350,20 @@ def textnode_keeping_tail_space(
     if ended_in_space and processed is not None and processed.tail and not processed.tail[-1].isspace():
         processed.tail += " "
     return processed
+
+
+def _element_after_tail(elem: Any) -> Any:
+    """The element the rebuilt item or quote holds right after ``elem``'s tail: its next sibling,
+    else that of the closest ancestor that has one, through the ancestors rebuilt already (renamed
+    ``done`` by ``process_nested_elements``, which appended their tails to ``elem``'s); ``None``
+    where text or the end of the item follows."""
+    node = elem
+    while node.getnext() is None:
+        parent = node.getparent()
+        if parent is None or parent.tag != "done" or text_chars_test(parent.tail):
+            return None
+        node = parent
+    return node.getnext()
 
 
 _LAYOUT_RUNS = re.compile(f"[{LAYOUT_SPACE}]+")

@@ -198,12 +198,30 @@ def test_html5_blocks_in_a_row_stay_apart_on_the_justext_path() -> None:
         "<li>Move to the next line and add<br>an advice that calls the function <code>speak-line</code>.</li>",
         "<li>Move to the next line and add<br>an advice that <b>calls</b> the function <code>speak-line</code>.</li>",
         "<li><div>Move to the next line</div> and add an advice that calls the function <code>speak-line</code>.</li>",
+        # trafilatura moves a block's tail onto the end of the block's last child
+        "<li><h4>Move to the next line<br>and add</h4> an advice that calls the function <code>speak-line</code>.</li>",
+        "<li><div>Move to the <div>next line<br>and add</div> an advice</div> that calls the function"
+        " <code>speak-line</code>.</li>",
+        "<li><div>Move to the next line<br>and add an advice that calls the function </div>"
+        "<code>speak-line</code>.</li>",
     ],
-    ids=["after-a-line-break", "after-a-line-break-and-bold", "after-a-block"],
+    ids=[
+        "after-a-line-break",
+        "after-a-line-break-and-bold",
+        "after-a-block",
+        "after-a-heading-tail",
+        "after-nested-block-tails",
+        "at-the-end-of-a-block",
+    ],
 )
 def test_the_space_before_inline_code_in_a_list_item_stays(item: str) -> None:
     # trafilatura trims the text it rebuilds in an item, the space before the next element with it
     assert "calls the function speak-line." in _text(f"<ul>{item}<li>Another item of the list.</li></ul>")
+
+
+def test_the_space_before_inline_code_after_a_heading_in_a_quote_stays() -> None:
+    quote = "<blockquote><h4>Move to the next line<br>and add</h4> an advice that calls <code>speak-line</code>."
+    assert "and add an advice that calls speak-line." in _text(f"{quote}</blockquote>")
 
 
 @pytest.mark.parametrize(
