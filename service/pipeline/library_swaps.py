@@ -44,6 +44,9 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
   whole-body tier's text in lines at block boundaries (``baseline_in_block_lines``, swapped in by
   ``extract``, which calls it for its own fallback too). Inside it,
   ``trafilatura.baseline.basic_cleaning`` records the cleaned tree that text is rebuilt from.
+- ``trafilatura.core._extract_and_compare`` (cascade stages 1-2): the same, but the fast cascade
+  (favor=precision) still runs the readability/jusText comparison when its text is shorter than
+  ``MIN_EXTRACTED_SIZE`` (``extract_and_compare_when_short``, swapped in by ``extract``).
 
 One more is permanent, set at import by ``extract``: ``trafilatura.external.try_readability``
 records readability's answer (behaviour unchanged) so ``blocks`` can reuse it.

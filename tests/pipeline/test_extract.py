@@ -102,6 +102,29 @@ def test_precision_is_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     assert precise["text"] == balanced["text"]
 
 
+# A chapter whose prose sits in ``<div>``s, with one ``<p>``: a clutter line inside the container.
+CHAPTER_LINES = (
+    "Alden woke before the alarm and lay listening to the rain against the window of the dorm.",
+    "His brother had called twice during the night, and neither message made any sense to him.",
+    "By the time he reached the kitchen the others had eaten everything except the burnt toast.",
+    "He sat down anyway, because the day was going to be long and the toast was at least warm.",
+    "Outside, the bus was late again, and the driver waved at him as if nothing had happened.",
+)
+CLUTTER_LINE = "This story was taken without the author's consent. Report it."
+
+
+def test_precision_keeps_the_article_its_fast_cascade_misses() -> None:
+    """favor=precision: when trafilatura's fast cascade keeps only a clutter line (shorter than
+    its MIN_EXTRACTED_SIZE), its comparison with readability/jusText runs and finds the article."""
+    chapter = "".join(f"<div><span>{line}</span></div>" for line in CHAPTER_LINES)
+    body = (
+        "<html><head><title>Chapter 3</title></head><body><div class='chapter-content'>"
+        f"{chapter}<p><span>{CLUTTER_LINE}</span></p></div></body></html>"
+    ).encode()
+    text = run(Job(mode="html", body=body, options=Options(favor="precision")))["text"]
+    assert all(line in text for line in CHAPTER_LINES)
+
+
 def test_faster_pruning_prunes_as_trafilatura_does() -> None:
     """extract.prune_unwanted_nodes(with_backup=True) leaves the same tree as trafilatura's."""
     from copy import deepcopy
