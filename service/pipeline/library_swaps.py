@@ -290,6 +290,9 @@ def _space_before(element: Any) -> None:
 
 
 _process_nested_elements = trafilatura.main_extractor.process_nested_elements
+# The blocks of trafilatura's own vocabulary, which its tree conversion made of the page's
+# (``<h4>`` is ``head``); the page's other blocks are ``BLOCK_EDGE_TAGS``.
+_TRAFILATURA_BLOCKS = ("head", "p", "quote", "list", "item", "table", "row", "cell")
 
 
 def nested_elements_with_custom_unwrapped(child: Any, new_child_elem: Any, options: Any) -> None:
@@ -314,6 +317,12 @@ def nested_elements_with_custom_unwrapped(child: Any, new_child_elem: Any, optio
         _collapse_spaces(child)
         if child.text:
             child.text = child.text.lstrip(" ")  # a block's leading layout, which a browser drops
+    for block in child.iterdescendants(*BLOCK_EDGE_TAGS, *_TRAFILATURA_BLOCKS):
+        # trafilatura moves the tail of a block with children onto its last child's, with nothing
+        # between: "<div>See the<br>manual page</div>for" read "manual pagefor", where a browser
+        # starts the tail on a line of its own (s24 fidelity audit)
+        if len(block) and block.tail and text_chars_test(block.tail) and not block.tail[0].isspace():
+            block.tail = " " + block.tail
     with swapped(trafilatura.main_extractor, "handle_textnode", textnode_keeping_tail_space):
         _process_nested_elements(child, new_child_elem, options)
     for block in new_child_elem.iter(*BLOCK_EDGE_TAGS):

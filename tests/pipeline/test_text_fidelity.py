@@ -273,3 +273,20 @@ def test_the_whole_body_fallback_breaks_lines_at_blocks_only(favor: str) -> None
         "Bake for an hour.",
     ]
     assert result["warnings"] == (["fallback-extraction"] if favor == "precision" else [])
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "<ul><li><div>See the<br>manual page</div>for the function.</li><li>Another item.</li></ul>",
+        "<ul><li><h4>See the<br>manual page</h4>for the function.</li><li>Another item.</li></ul>",
+        "<blockquote><div>See the<br>manual page</div>for the function.</blockquote>",
+    ],
+    ids=["list-item-div", "list-item-heading", "quote-div"],
+)
+def test_the_tail_after_a_block_with_children_starts_apart(content: str) -> None:
+    # trafilatura moves such a block's tail onto its last child's with nothing between: a browser
+    # starts it on a line of its own ("manual pagefor")
+    text = _text(content)
+    assert "manual pagefor" not in text
+    assert "for the function." in text
