@@ -12,6 +12,7 @@ swapped in by ``extract``), and ``extract`` when trafilatura finds nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from copy import deepcopy
 from importlib import import_module
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from lxml import etree
 from trafilatura.utils import remove_control_characters, trim
 
-from service.pipeline.library_swaps import BLOCK_EDGE_TAGS, swapped
+from service.pipeline.library_swaps import BLOCK_EDGE_TAGS, swapped, trim_layout
 
 # The module (the package's attribute ``trafilatura.baseline`` is the function of that name).
 _MODULE = import_module("trafilatura.baseline")
@@ -45,14 +46,16 @@ def baseline_in_block_lines(tree: Any) -> tuple[Any, str, int]:
         body, text, length = _MODULE.baseline(tree)
     page_body = cleaned[0].find(".//body") if cleaned else None
     if page_body is not None and len(body) == 1 and text == _text_node_lines(page_body):
-        text = body[0].text = _text_node_lines(_inline_unwrapped(page_body))
+        # the page's NBSPs, U+3000, ... stay: its trim is the tier's, ours trims layout only
+        text = body[0].text = _text_node_lines(_inline_unwrapped(page_body), trim_layout)
         length = len(text)
     return body, text, length
 
 
-def _text_node_lines(body: Any) -> str:
-    """The text of trafilatura's whole-body tier (``baseline``): each text node trimmed, one a line."""
-    return remove_control_characters("\n".join(text for node in body.itertext() if (text := trim(node))))
+def _text_node_lines(body: Any, trimmed: Callable[[str], str] = trim) -> str:
+    """The text of trafilatura's whole-body tier (``baseline``): each text node ``trimmed`` (by
+    trafilatura's ``trim``, as there), one a line."""
+    return remove_control_characters("\n".join(text for node in body.itertext() if (text := trimmed(node))))
 
 
 def _inline_unwrapped(body: Any) -> Any:

@@ -43,6 +43,7 @@ from service.pipeline.content_selectors import EQUIVALENTS
 from service.pipeline.justext_paragraphs import ParagraphMakerKeepingSpaces
 from service.pipeline.library_swaps import (
     nested_elements_with_custom_unwrapped,
+    node_trimming_layout,
     preformatted_quote,
     prune_html_keeping_block_edges,
     quote_keeping_rendition,
@@ -50,6 +51,7 @@ from service.pipeline.library_swaps import (
     strip_tags_keeping_block_edges,
     swapped,
     swapped_items,
+    textnode_trimming_layout,
 )
 
 # The quote trafilatura makes of a ``<pre>`` marked as such, in its body and readability's
@@ -178,6 +180,8 @@ def extract_candidates(
         swapped(trafilatura_main_extractor, "strip_tags", strip_tags_keeping_block_edges),
         swapped(trafilatura_htmlprocessing, "prune_html", prune_html_keeping_block_edges),
         swapped(trafilatura_main_extractor, "update_elem_rendition", rendition_and_start),
+        swapped(trafilatura_main_extractor, "handle_textnode", textnode_trimming_layout),
+        swapped(trafilatura_main_extractor, "process_node", node_trimming_layout),
         swapped(trafilatura_main_extractor, "process_nested_elements", nested_elements_with_custom_unwrapped),
         swapped(trafilatura_external, "ParagraphMaker", ParagraphMakerKeepingSpaces),
         swapped(trafilatura_main_extractor, "handle_quotes", quote_keeping_rendition),

@@ -13,12 +13,16 @@ libraries meanwhile). The versions are pinned; re-check every entry on an upgrad
 - ``trafilatura.htmlprocessing.prune_html``: the same deletion of empty elements, but an empty
   block leaves a space between the text on its two sides (``prune_html_keeping_block_edges``,
   swapped in by ``extract``).
+- ``trafilatura.main_extractor.handle_textnode`` and ``process_node`` (every trim of the body's
+  text): the same, with ``trafilatura.htmlprocessing.trim`` inside them trimming the source's
+  layout only (``trim_layout``): the page's NBSPs stay (``textnode_trimming_layout``,
+  ``node_trimming_layout``, swapped in by ``extract``). Its measures of text (link density,
+  lengths) keep trafilatura's trim, so its choice of blocks is unchanged.
 - ``trafilatura.main_extractor.process_nested_elements``: a list item's or quote's custom elements
   are unwrapped first, and the page's blocks kept in it start after a space
   (``nested_elements_with_custom_unwrapped``, swapped in by ``extract``). Inside it,
-  ``trafilatura.main_extractor.handle_textnode`` keeps one space at the end of a text it trims
-  where the source had one before an inline element (``textnode_keeping_tail_space``), and
-  ``trafilatura.htmlprocessing.trim``, inside that, trims the source's layout only (``trim_layout``).
+  ``handle_textnode`` also keeps one space at the end of a text it trims where the source had one
+  before an inline element (``textnode_keeping_tail_space``).
 - ``trafilatura.external.ParagraphMaker`` (jusText's): the spaces a browser shows between a
   paragraph's inline elements and at the edges of HTML5 blocks stay (``justext_paragraphs``,
   swapped in by ``extract``).
@@ -75,6 +79,7 @@ from trafilatura.xml import delete_element
 # U+3000, ...) are the page's characters and stay. (Here, the lowest module that needs it: the
 # renderings import it from here.)
 LAYOUT_SPACE = " \t\n\f\r"
+LAYOUT_RUNS = re.compile(f"[{LAYOUT_SPACE}]+")  # a run of it, which a browser shows as one space
 
 
 @contextmanager
@@ -330,15 +335,32 @@ def nested_elements_with_custom_unwrapped(child: Any, new_child_elem: Any, optio
             block.text = " " + block.text
 
 
-_handle_textnode = trafilatura.htmlprocessing.handle_textnode  # main_extractor imports it from there
+# main_extractor imports both from htmlprocessing, where they look ``trim`` up.
+_handle_textnode = trafilatura.htmlprocessing.handle_textnode
+_process_node = trafilatura.htmlprocessing.process_node
+
+
+def textnode_trimming_layout(elem: Any, options: Any, comments_fix: bool = True, preserve_spaces: bool = False) -> Any:
+    """trafilatura's ``handle_textnode``, trimming the source's layout whitespace only
+    (``trim_layout``). Its trim (``str.split``) made the page's NBSPs, U+3000, ... plain spaces,
+    or dropped them at a text's ends: "<br>100&nbsp;km" read "100 km" (s24 fidelity audit)."""
+    with swapped(trafilatura.htmlprocessing, "trim", trim_layout):
+        return _handle_textnode(elem, options, comments_fix, preserve_spaces)
+
+
+def node_trimming_layout(elem: Any, options: Any) -> Any:
+    """trafilatura's ``process_node`` (a paragraph, heading, list item or cell without child
+    elements), trimming the source's layout whitespace only, as ``textnode_trimming_layout``:
+    "<li>Distance&nbsp;100&nbsp;km</li>" read "Distance 100 km" (s24 fidelity audit)."""
+    with swapped(trafilatura.htmlprocessing, "trim", trim_layout):
+        return _process_node(elem, options)
 
 
 def textnode_keeping_tail_space(
     elem: Any, options: Any, comments_fix: bool = True, preserve_spaces: bool = False
 ) -> Any:
-    """trafilatura's ``handle_textnode``, trimming the source's layout whitespace only
-    (``trim_layout``), and keeping one space at the end of a trimmed tail that the source ended
-    with one where an inline element follows it.
+    """``textnode_trimming_layout``, keeping one space at the end of a trimmed tail that the source
+    ended with one where an inline element follows it.
 
     In a list item or quote, trafilatura trims the tail of each descendant it rebuilds (a
     ``<br>``'s: the text of the line after it), and the text rendering writes the next inline
@@ -349,16 +371,12 @@ def textnode_keeping_tail_space(
     read "the functionspeak-line" too (s24 fidelity audit). Before a block the tail stays trimmed:
     a space there kept the rendering from starting the block's line (a quote's tails are written
     as they are).
-
-    trafilatura's trim (``str.split``) also made the page's NBSPs, U+3000, ... in those texts plain
-    spaces, or dropped them at a line's ends: "<br>100&nbsp;km" read "100 km" (s24 fidelity audit).
     """
     following = _element_after_tail(elem)
     ended_in_space = (
         bool(elem.tail) and elem.tail[-1] in LAYOUT_SPACE and following is not None and following.tag in INLINE_CARRIED
     )
-    with swapped(trafilatura.htmlprocessing, "trim", trim_layout):
-        processed = _handle_textnode(elem, options, comments_fix, preserve_spaces)
+    processed = textnode_trimming_layout(elem, options, comments_fix, preserve_spaces)
     if ended_in_space and processed is not None and processed.tail and not processed.tail[-1].isspace():
         processed.tail += " "
     return processed
@@ -378,16 +396,13 @@ def _element_after_tail(elem: Any) -> Any:
     return node.getnext()
 
 
-_LAYOUT_RUNS = re.compile(f"[{LAYOUT_SPACE}]+")
-
-
 def trim_layout(text: str | None) -> str:
     """trafilatura's ``trim`` (runs of whitespace become one space, none at the ends) for the
     source's layout whitespace only (``LAYOUT_SPACE``): other spaces are the page's characters. A
     text of spaces alone is none, as there (no line of spaces: the renderings drop them)."""
     if not text or text.isspace():
         return ""
-    return _LAYOUT_RUNS.sub(" ", text).strip(LAYOUT_SPACE)
+    return LAYOUT_RUNS.sub(" ", text).strip(LAYOUT_SPACE)
 
 
 def _collapse_spaces(element: Any) -> None:
@@ -397,11 +412,11 @@ def _collapse_spaces(element: Any) -> None:
     if element.tag == "code":
         return
     if element.text:
-        element.text = _LAYOUT_RUNS.sub(" ", element.text)
+        element.text = LAYOUT_RUNS.sub(" ", element.text)
     for descendant in element:
         _collapse_spaces(descendant)
         if descendant.tail:
-            descendant.tail = _LAYOUT_RUNS.sub(" ", descendant.tail)
+            descendant.tail = LAYOUT_RUNS.sub(" ", descendant.tail)
 
 
 def _runs_into(block: Any) -> bool:

@@ -53,6 +53,22 @@ def test_a_leading_byte_order_mark_is_still_not_text() -> None:
     assert "\ufeff" not in answer["title"] + answer["text"]
 
 
+# Spaces a browser does not collapse (NBSP, U+3000, U+202F, U+2009): the page's characters. Only the
+# source's ASCII layout whitespace is layout.
+SPACED = "Ligne\u00a0: 100\u00a0km, w\u00a0Sejmie,\u3000x\u202fy\u2009z"
+
+
+def test_non_ascii_spaces_come_back_as_sent_in_every_rendering() -> None:
+    answer = run(Job(mode="html", body=_page(SPACED), options=Options(formats=("text", "markdown", "html"))))
+    for rendering in ("text", "markdown", "html"):
+        assert f"Here: {SPACED} is kept." in answer[rendering]
+
+
+def test_non_ascii_spaces_come_back_as_sent_in_plain_text() -> None:
+    body = f"A title line\n\n{FILLER}\n\nHere: {SPACED} is kept. {FILLER}\n".encode()
+    assert f"Here: {SPACED} is kept." in run(Job(mode="text", body=body))["text"]
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [

@@ -245,6 +245,28 @@ def test_non_ascii_spaces_in_a_rebuilt_line_stay(content: str, shown: str) -> No
     assert shown in _text(content)
 
 
+@pytest.mark.parametrize(
+    ("content", "shown"),
+    [
+        ("<ul><li>Distance\u00a0100\u00a0km</li><li>Another item.</li></ul>", "- Distance\u00a0100\u00a0km"),
+        ("<ul><li><b>Distance</b>\u00a0100\u00a0km</li><li>Another item.</li></ul>", "- Distance\u00a0100\u00a0km"),
+        (
+            "<p>Le prix\u00a0: «\u00a0100\u202f€\u00a0» w\u00a0Parlamencie.</p>",
+            "Le prix\u00a0: «\u00a0100\u202f€\u00a0» w\u00a0Parlamencie.",
+        ),
+        ("<h2>Distance\u3000100\u00a0km</h2>", "Distance\u3000100\u00a0km"),
+        (
+            "<table><tr><td>Distance\u00a0100\u00a0km</td><td>2\u2009h</td></tr></table>",
+            "| Distance\u00a0100\u00a0km | 2\u2009h |",
+        ),
+    ],
+    ids=["list-item", "list-item-after-bold", "paragraph", "heading", "table-cells"],
+)
+def test_non_ascii_spaces_in_a_block_of_text_alone_stay(content: str, shown: str) -> None:
+    # a block without child elements is trimmed by trafilatura's process_node (str.split as well)
+    assert shown in _text(content).split("\n")
+
+
 def test_a_block_after_a_trimmed_line_in_a_quote_starts_its_line() -> None:
     # the space kept before an inline element is not kept before a block: it would join the lines
     quote = (
@@ -290,3 +312,11 @@ def test_the_tail_after_a_block_with_children_starts_apart(content: str) -> None
     text = _text(content)
     assert "manual pagefor" not in text
     assert "for the function." in text
+
+
+@pytest.mark.parametrize("favor", ["balanced", "precision"])
+def test_the_whole_body_fallback_keeps_non_ascii_spaces(favor: str) -> None:
+    page = _BODY_DUMP_PAGE.replace("150 g", "150\u00a0g").replace("an hour", "an\u00a0hour")
+    lines = run(Job(mode="html", body=page.encode(), options=Options(favor=favor)))["text"].split("\n")
+    assert "150\u00a0g flour" in lines[0]
+    assert lines[-1] == "Bake for an\u00a0hour."
