@@ -25,6 +25,7 @@ from lxml import etree
 
 from service.models import Article, Options
 from service.pipeline import block_rules
+from service.pipeline.library_swaps import LAYOUT_RUNS, LAYOUT_SPACE
 
 # Tags of trafilatura's vocabulary that make one block of readability's candidate.
 READABILITY_BLOCK_TAGS: Final = frozenset({"p", "head", "list", "quote", "code", "table"})
@@ -243,27 +244,35 @@ def _shifted(own: npt.NDArray[np.float64], offset: int) -> npt.NDArray[np.float6
 
 
 def collapse_whitespace(block: etree._Element) -> None:
-    """Collapse the source's layout whitespace in a block of readability's candidate (in place),
-    as trafilatura does in its own body: runs of whitespace become one space, none at the start or
-    the end of a line (a block, a list item, a cell, a heading). Code keeps its whitespace."""
+    """Collapse the source's layout whitespace (``LAYOUT_SPACE``) in a block of readability's
+    candidate (in place), as the pipeline does in trafilatura's body: runs of it become one space,
+    none at the start or the end of a line (a block, a list item, a cell, a heading). Code keeps
+    its whitespace, and NBSPs, U+3000, ... stay: they are the page's characters."""
     in_code = {node for code in block.iter("code") for node in code.iter()}  # proxies kept alive: ids stable
     for node in block.iter():
         if not isinstance(node.tag, str) or node in in_code:
             continue
         if node.text:
-            node.text = _SPACES.sub(" ", node.text)
+            node.text = _collapsed(node.text)
             if node.tag in _LINE_TAGS:
-                node.text = node.text.lstrip()
+                node.text = node.text.lstrip(LAYOUT_SPACE)
         if node.tail and node is not block:
-            node.tail = _SPACES.sub(" ", node.tail)
+            node.tail = _collapsed(node.tail)
     for node in block.iter(*_LINE_TAGS):
         # The line's last text: the tail of its last child, else its own text.
         last = node[-1] if len(node) else None
         if last is not None and isinstance(last.tag, str):
             if last.tail:
-                last.tail = last.tail.rstrip()
+                last.tail = last.tail.rstrip(LAYOUT_SPACE)
         elif node.text:
-            node.text = node.text.rstrip()
+            node.text = node.text.rstrip(LAYOUT_SPACE)
+
+
+def _collapsed(text: str) -> str:
+    """``text`` with each run of layout whitespace one space; a text of spaces alone (NBSPs too)
+    is one space, as ``library_swaps.trim_layout`` has no text of spaces alone (an empty cell
+    stays empty)."""
+    return " " if text.isspace() else LAYOUT_RUNS.sub(" ", text)
 
 
 def _outer_blocks(root: etree._Element) -> list[etree._Element]:

@@ -122,3 +122,19 @@ def test_a_readability_block_loses_the_source_layout_whitespace_but_code_keeps_i
     holder = etree.Element("body")
     holder.extend(etree.fromstring(etree.tostring(b.element)) for b in found)
     assert serialize.render_text(holder).split("\n") == [PROSE, f"- {OTHER}", "  indented", "    code"]
+
+
+def test_a_readability_block_keeps_the_pages_non_ascii_spaces() -> None:
+    # NBSP, U+202F, U+3000 are the page's characters: only the source's ASCII layout collapses
+    article = _article(f"<p>{PROSE}</p>")
+    shown = "Le prix\u00a0: «\u00a0100\u202f€\u00a0» w\u00a0Parlamencie,\u3000" + OTHER
+    candidate = etree.fromstring(
+        f"<body><p>{PROSE}</p><p>\n  \u00a0{shown}\u00a0\n</p><list><item>\n  {shown} </item></list>"
+        f"<table><row><cell>\u00a0</cell><cell>{OTHER}</cell></row></table></body>"
+    )
+    view = ReadabilityView(ran=True, text=PROSE + " " + shown, body=candidate)
+    found = blocks.candidate_blocks(article, view, Options())
+    holder = etree.Element("body")
+    holder.extend(etree.fromstring(etree.tostring(b.element)) for b in found)
+    # a cell of spaces alone is empty, as in trafilatura's blocks (``library_swaps.trim_layout``)
+    assert serialize.render_text(holder).split("\n") == [PROSE, f"\u00a0{shown}\u00a0", f"- {shown}", f"|  | {OTHER} |"]
