@@ -60,11 +60,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import trafilatura.htmlprocessing
 import trafilatura.main_extractor
@@ -79,6 +79,7 @@ from trafilatura.xml import delete_element
 # U+3000, ...) are the page's characters and stay. (Here, the lowest module that needs it: the
 # renderings import it from here.)
 LAYOUT_SPACE = " \t\n\f\r"
+T = TypeVar("T")
 LAYOUT_RUNS = re.compile(f"[{LAYOUT_SPACE}]+")  # a run of it, which a browser shows as one space
 
 
@@ -344,16 +345,26 @@ def textnode_trimming_layout(elem: Any, options: Any, comments_fix: bool = True,
     """trafilatura's ``handle_textnode``, trimming the source's layout whitespace only
     (``trim_layout``). Its trim (``str.split``) made the page's NBSPs, U+3000, ... plain spaces,
     or dropped them at a text's ends: "<br>100&nbsp;km" read "100 km" (s24 fidelity audit)."""
-    with swapped(trafilatura.htmlprocessing, "trim", trim_layout):
-        return _handle_textnode(elem, options, comments_fix, preserve_spaces)
+    return _trimming_layout(_handle_textnode, elem, options, comments_fix, preserve_spaces)
 
 
 def node_trimming_layout(elem: Any, options: Any) -> Any:
     """trafilatura's ``process_node`` (a paragraph, heading, list item or cell without child
     elements), trimming the source's layout whitespace only, as ``textnode_trimming_layout``:
     "<li>Distance&nbsp;100&nbsp;km</li>" read "Distance 100 km" (s24 fidelity audit)."""
-    with swapped(trafilatura.htmlprocessing, "trim", trim_layout):
-        return _process_node(elem, options)
+    return _trimming_layout(_process_node, elem, options)
+
+
+def _trimming_layout(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` with ``trafilatura.htmlprocessing.trim`` swapped for ``trim_layout``:
+    ``swapped`` without its context manager, which cost more than the call on a page of many
+    small blocks (they run once per element)."""
+    module = trafilatura.htmlprocessing
+    original, module.trim = module.trim, trim_layout  # type: ignore[attr-defined]
+    try:
+        return function(*args)
+    finally:
+        module.trim = original  # type: ignore[attr-defined]
 
 
 def textnode_keeping_tail_space(
@@ -396,12 +407,15 @@ def _element_after_tail(elem: Any) -> Any:
     return node.getnext()
 
 
+@lru_cache(maxsize=1024)  # as trafilatura's: it runs on every text of the body, often the same
 def trim_layout(text: str | None) -> str:
     """trafilatura's ``trim`` (runs of whitespace become one space, none at the ends) for the
     source's layout whitespace only (``LAYOUT_SPACE``): other spaces are the page's characters. A
     text of spaces alone is none, as there (no line of spaces: the renderings drop them)."""
     if not text or text.isspace():
         return ""
+    if text.isascii():  # its only whitespace is layout (``decode`` drops VT and the C0 separators)
+        return " ".join(text.split())  # what the regex gives, ~4x faster
     return LAYOUT_RUNS.sub(" ", text).strip(LAYOUT_SPACE)
 
 

@@ -4,10 +4,15 @@ one where the page shows them apart."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.models import Job, Options
 from service.pipeline import run
+from service.pipeline.library_swaps import trim_layout
 
 FILLER = "Ordinary words make this paragraph long enough to count as the article's own text. " * 3
 
@@ -320,3 +325,11 @@ def test_the_whole_body_fallback_keeps_non_ascii_spaces(favor: str) -> None:
     lines = run(Job(mode="html", body=page.encode(), options=Options(favor=favor)))["text"].split("\n")
     assert "150\u00a0g flour" in lines[0]
     assert lines[-1] == "Bake for an\u00a0hour."
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\n\r\f\u00a0\u3000é"), max_size=30))
+def test_trim_layout_collapses_the_sources_layout_whitespace_only(text: str) -> None:
+    # the ASCII fast path and the general one agree: layout runs become one space, none at the
+    # ends, every other character stays; a text of spaces alone is none
+    expected = "" if text.isspace() else re.sub("[ \t\n\r\f]+", " ", text).strip(" \t\n\r\f")
+    assert trim_layout(text) == expected
