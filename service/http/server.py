@@ -112,11 +112,20 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn has no type hints
         gevent.spawn(self.stop_accepting)
 
     def stop_accepting(self) -> None:
-        """Accept no more connections now, not on gunicorn's next 1 s tick: new connections were
-        served for up to a second after SIGTERM (s20 audit). The requests in flight go on;
-        gunicorn's run() waits for them, then closes the listening sockets, as before."""
+        """Close this worker's listening sockets now, not on gunicorn's next 1 s tick: new
+        connections were served for up to a second after SIGTERM (s20 audit). The requests in
+        flight go on; gunicorn's run() waits for them as before. The socket itself stays open
+        while another process holds it (the master after a HUP, the other web workers).
+
+        Not before the connections accepted already have started: gunicorn's handler begins with
+        the listening socket's ``getsockname()``, so one whose greenlet had not run yet met a
+        closed socket (EBADF) and was reset unanswered (the reload test's rare ConnectionError;
+        gunicorn logged "Socket error processing request")."""
         for server in self.servers:
-            server.stop_listening()
+            server.stop_accepting()
+        gevent.idle()  # every greenlet ready to run has run up to its first wait (reading the request)
+        for server in self.servers:
+            server.close()
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
@@ -171,15 +180,6 @@ class ListeningServer(StreamServer):  # type: ignore[misc]  # gevent's hints are
     def close(self) -> None:
         if not self.closed:
             super().close()
-
-    def stop_listening(self) -> None:
-        """Accept no more connections, leaving the socket open for the handlers already spawned:
-        gunicorn's handler begins with the listening socket's ``getsockname()``, so a connection
-        accepted just before SIGTERM, whose greenlet had not run yet, met a closed socket (EBADF)
-        and was closed unanswered (a ``ConnectionError`` during a reload, 1 CI run in ~10). The
-        queued connections are the other workers' to accept: the socket is shared."""
-        self._stop_event.set()  # as close() does: a pool slot freed later must not start accepting again
-        self.stop_accepting()
 
 
 def check_head(req: Any) -> None:
