@@ -25,7 +25,7 @@ from lxml import etree
 
 from service.models import Article, Options
 from service.pipeline import block_rules
-from service.pipeline.library_swaps import LAYOUT_RUNS, LAYOUT_SPACE
+from service.pipeline.library_swaps import LAYOUT_RUNS, LAYOUT_SPACE, TRAFILATURA_LINE_TAGS
 
 # Tags of trafilatura's vocabulary that make one block of readability's candidate.
 READABILITY_BLOCK_TAGS: Final = frozenset({"p", "head", "list", "quote", "code", "table"})
@@ -41,8 +41,6 @@ _SENTENCE_BREAK: Final = re.compile(r"[.!?。！？](?:\s|$)")
 _TOKEN: Final = re.compile(r"\w+")
 _DIGIT: Final = re.compile(r"\d")
 _SPACES: Final = re.compile(r"\s+")
-# trafilatura's elements that render as a line of their own.
-_LINE_TAGS: Final = ("p", "head", "item", "cell", "quote", "list", "row", "table")
 # Count features are capped here: beyond it, more says nothing new.
 MAX_COUNT: Final = 10
 
@@ -254,11 +252,11 @@ def collapse_whitespace(block: etree._Element) -> None:
             continue
         if node.text:
             node.text = _collapsed(node.text)
-            if node.tag in _LINE_TAGS:
+            if node.tag in TRAFILATURA_LINE_TAGS:
                 node.text = node.text.lstrip(LAYOUT_SPACE)
         if node.tail and node is not block:
             node.tail = _collapsed(node.tail)
-    for node in block.iter(*_LINE_TAGS):
+    for node in block.iter(*TRAFILATURA_LINE_TAGS):
         # The line's last text: the tail of its last child, else its own text.
         last = node[-1] if len(node) else None
         if last is not None and isinstance(last.tag, str):

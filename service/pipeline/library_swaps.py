@@ -81,6 +81,9 @@ from trafilatura.xml import delete_element
 LAYOUT_SPACE = " \t\n\f\r"
 T = TypeVar("T")
 LAYOUT_RUNS = re.compile(f"[{LAYOUT_SPACE}]+")  # a run of it, which a browser shows as one space
+# trafilatura's elements that render as a line of their own (its tree conversion made them of the
+# page's blocks: ``<h4>`` is ``head``); the page's other blocks are ``BLOCK_EDGE_TAGS``.
+TRAFILATURA_LINE_TAGS = ("p", "head", "item", "cell", "quote", "list", "row", "table")
 
 
 @contextmanager
@@ -296,9 +299,6 @@ def _space_before(element: Any) -> None:
 
 
 _process_nested_elements = trafilatura.main_extractor.process_nested_elements
-# The blocks of trafilatura's own vocabulary, which its tree conversion made of the page's
-# (``<h4>`` is ``head``); the page's other blocks are ``BLOCK_EDGE_TAGS``.
-_TRAFILATURA_BLOCKS = ("head", "p", "quote", "list", "item", "table", "row", "cell")
 
 
 def nested_elements_with_custom_unwrapped(child: Any, new_child_elem: Any, options: Any) -> None:
@@ -323,7 +323,7 @@ def nested_elements_with_custom_unwrapped(child: Any, new_child_elem: Any, optio
         _collapse_spaces(child)
         if child.text:
             child.text = child.text.lstrip(" ")  # a block's leading layout, which a browser drops
-    for block in child.iterdescendants(*BLOCK_EDGE_TAGS, *_TRAFILATURA_BLOCKS):
+    for block in child.iterdescendants(*BLOCK_EDGE_TAGS, *TRAFILATURA_LINE_TAGS):
         # trafilatura moves the tail of a block with children onto its last child's, with nothing
         # between: "<div>See the<br>manual page</div>for" read "manual pagefor", where a browser
         # starts the tail on a line of its own (s24 fidelity audit)
@@ -383,10 +383,10 @@ def textnode_keeping_tail_space(
     a space there kept the rendering from starting the block's line (a quote's tails are written
     as they are).
     """
-    following = _element_after_tail(elem)
-    ended_in_space = (
-        bool(elem.tail) and elem.tail[-1] in LAYOUT_SPACE and following is not None and following.tag in INLINE_CARRIED
-    )
+    ended_in_space = bool(elem.tail) and elem.tail[-1] in LAYOUT_SPACE
+    if ended_in_space:  # only then is what follows looked for (a walk up the rebuilt ancestors)
+        following = _element_after_tail(elem)
+        ended_in_space = following is not None and following.tag in INLINE_CARRIED
     processed = textnode_trimming_layout(elem, options, comments_fix, preserve_spaces)
     if ended_in_space and processed is not None and processed.tail and not processed.tail[-1].isspace():
         processed.tail += " "
